@@ -1,0 +1,91 @@
+"""Commands: what the shell asks the state machine to judge (imperative names)."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import attrs
+
+from ._records import Observation
+from ._spec import DependencyCondition
+
+
+@attrs.frozen
+class RecordSubmission:
+    """The scheduler accepted the job under ``scheduler_job_id``."""
+
+    scheduler_job_id: str
+    command: str = ""
+    adopted: bool = False
+
+
+@attrs.frozen
+class RecordSubmitFailure:
+    """The scheduler refused the job, or could not be reached."""
+
+    reason: str
+
+
+@attrs.frozen
+class Observe:
+    """The scheduler reported this about the job."""
+
+    observation: Observation
+
+
+@attrs.frozen
+class MarkLost:
+    """molq can no longer know the job's outcome."""
+
+    reason: str
+
+
+@attrs.frozen
+class RequestCancel:
+    """A user asked for cancellation."""
+
+    reason: str | None = None
+
+
+@attrs.frozen
+class ScheduleRetry:
+    """Create attempt ``next_job_id`` after ``delay`` seconds."""
+
+    next_job_id: str
+    delay: float
+
+
+@attrs.frozen
+class RecordDependency:
+    """Persist an edge to an upstream job."""
+
+    dependency_job_id: str
+    dependency_type: DependencyCondition
+    scheduler_dependency: str
+
+
+@attrs.frozen
+class MarkCleaned:
+    """The job's artifacts were removed."""
+
+    removed: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ArchiveJob:
+    """Hide the record from listings (events are kept)."""
+
+    reason: str = "retention"
+
+
+Command: TypeAlias = (
+    RecordSubmission
+    | RecordSubmitFailure
+    | Observe
+    | MarkLost
+    | RequestCancel
+    | ScheduleRetry
+    | RecordDependency
+    | MarkCleaned
+    | ArchiveJob
+)

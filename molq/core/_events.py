@@ -1,0 +1,185 @@
+"""Events: every fact molq records about a job, as frozen, tagged msgspec Structs.
+
+Rules of this module:
+  Rule 1: tags are stable dotted literals; a stored tag is never renamed.
+  Rule 2: new fields get defaults; no field changes type; no array_like; no
+          forbid_unknown_fields, so an older molq can read a newer log.
+  Rule 3: times are epoch seconds supplied by the shell; nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+from typing import Final, TypeAlias
+
+import msgspec
+
+from ._records import Observation  # noqa: F401 - re-exported for event consumers
+from ._spec import DependencyCondition, JobSpec, RetryPolicy
+
+
+EVENT_SCHEMA_VERSION: Final = 1
+
+
+class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    job_id: str
+    at: float
+
+
+class JobCreated(_Event, kw_only=True, tag="job.created"):
+    """Intent: molq is about to ask the scheduler to run this attempt."""
+
+    cluster_name: str
+    scheduler: str
+    root_job_id: str
+    attempt: int = 1
+    previous_attempt_job_id: str | None = None
+    retry_group_id: str | None = None
+    profile_name: str | None = None
+    spec: JobSpec
+    retry: RetryPolicy = msgspec.field(default_factory=RetryPolicy)
+    job_dir: str | None = None
+
+
+class JobSubmitted(_Event, kw_only=True, tag="job.submitted"):
+    """The scheduler accepted the job (or a crashed submission was adopted)."""
+
+    scheduler_job_id: str
+    command: str = ""
+    adopted: bool = False
+
+
+class JobSubmitFailed(_Event, kw_only=True, tag="job.submit_failed"):
+    """The scheduler refused the job or could not be asked."""
+
+    reason: str
+
+
+class JobDependencyRecorded(_Event, kw_only=True, tag="job.dependency_recorded"):
+    """An edge from this job to an upstream job, with its compiled native string."""
+
+    dependency_job_id: str
+    dependency_type: DependencyCondition
+    scheduler_dependency: str
+
+
+class JobQueued(_Event, kw_only=True, tag="job.queued"):
+    """The scheduler reports the job waiting in its queue."""
+
+    raw_state: str = ""
+
+
+class JobStarted(_Event, kw_only=True, tag="job.started"):
+    """The job began executing."""
+
+    started_at: float | None = None
+    raw_state: str = ""
+
+
+class _Finished(_Event, kw_only=True):
+    exit_code: int | None = None
+    finished_at: float | None = None
+    reason: str | None = None
+    raw_state: str = ""
+    started_at: float | None = None
+
+
+class JobSucceeded(_Finished, kw_only=True, tag="job.succeeded"):
+    """The job finished with exit code 0."""
+
+
+class JobFailed(_Finished, kw_only=True, tag="job.failed"):
+    """The job finished unsuccessfully."""
+
+
+class JobCancelled(_Finished, kw_only=True, tag="job.cancelled"):
+    """The job was cancelled (by molq, a user or the scheduler)."""
+
+
+class JobTimedOut(_Finished, kw_only=True, tag="job.timed_out"):
+    """The job ran past its time limit and was stopped."""
+
+
+class JobLost(_Event, kw_only=True, tag="job.lost"):
+    """molq can no longer know how the job ended; ``reason`` says why."""
+
+    reason: str
+
+
+class JobCancelRequested(_Event, kw_only=True, tag="job.cancel_requested"):
+    """A user asked for the job to be cancelled."""
+
+    reason: str | None = None
+
+
+class JobRetryScheduled(_Event, kw_only=True, tag="job.retry_scheduled"):
+    """A new attempt will be created at ``due_at`` with id ``next_job_id``."""
+
+    due_at: float
+    next_job_id: str
+    delay: float = 0.0
+
+
+class JobCleaned(_Event, kw_only=True, tag="job.cleaned"):
+    """The job's directory and artifacts were removed."""
+
+    removed: tuple[str, ...] = ()
+
+
+class JobArchived(_Event, kw_only=True, tag="job.archived"):
+    """Retention hid the record from listings; its events stay in the log."""
+
+    reason: str = "retention"
+
+
+JobEvent: TypeAlias = (
+    JobCreated
+    | JobSubmitted
+    | JobSubmitFailed
+    | JobDependencyRecorded
+    | JobQueued
+    | JobStarted
+    | JobSucceeded
+    | JobFailed
+    | JobCancelled
+    | JobTimedOut
+    | JobLost
+    | JobCancelRequested
+    | JobRetryScheduled
+    | JobCleaned
+    | JobArchived
+)
+
+FinishedEvent: TypeAlias = JobSucceeded | JobFailed | JobCancelled | JobTimedOut
+
+
+class Recorded(msgspec.Struct, frozen=True, kw_only=True):
+    """The envelope: position in the log plus the event. Only ``event`` is encoded."""
+
+    seq: int
+    stream: str
+    version: int
+    recorded_at: float
+    event: JobEvent
+
+
+def event_tag(event: JobEvent) -> str:
+    """Return the stable tag an event is stored under."""
+    return type(event).__struct_config__.tag  # type: ignore[return-value]
+
+
+_ENCODER: Final = msgspec.json.Encoder()
+_DECODER: Final = msgspec.json.Decoder(JobEvent)
+
+
+def encode_event(event: JobEvent) -> bytes:
+    """Encode an event as JSON bytes (readable with plain sqlite3)."""
+    return _ENCODER.encode(event)
+
+
+def decode_event(data: bytes | str) -> JobEvent:
+    """Decode stored JSON into an event.
+
+    Raises:
+        msgspec.ValidationError / msgspec.DecodeError: the bytes are not an event.
+    """
+    return _DECODER.decode(data)

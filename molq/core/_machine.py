@@ -1,0 +1,290 @@
+"""The job state machine: one transition table, ``decide`` and ``evolve``.
+
+Rules of this module:
+  Rule 1: every status change is in TRANSITIONS; nothing else moves ``state``.
+  Rule 2: ``decide`` judges commands against the current record and returns events.
+  Rule 3: ``evolve`` applies an event without re-judging; an impossible history is
+          a CorruptLogError.
+  Rule 4: nothing here reads the clock: ``now`` is a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import attrs
+
+from ._commands import (
+    ArchiveJob,
+    Command,
+    MarkCleaned,
+    MarkLost,
+    Observe,
+    RecordDependency,
+    RecordSubmission,
+    RecordSubmitFailure,
+    RequestCancel,
+    ScheduleRetry,
+)
+from ._errors import CorruptLogError, InvalidTransition
+from ._events import (
+    JobArchived,
+    JobCancelled,
+    JobCancelRequested,
+    JobCleaned,
+    JobCreated,
+    JobDependencyRecorded,
+    JobEvent,
+    JobFailed,
+    JobLost,
+    JobQueued,
+    JobRetryScheduled,
+    JobStarted,
+    JobSubmitFailed,
+    JobSubmitted,
+    JobSucceeded,
+    JobTimedOut,
+    event_tag,
+)
+from ._records import JobRecord
+from ._state import JobState
+
+
+S = JobState
+_FINISH: Final = {
+    "job.succeeded": S.SUCCEEDED,
+    "job.failed": S.FAILED,
+    "job.cancelled": S.CANCELLED,
+    "job.timed_out": S.TIMED_OUT,
+    "job.lost": S.LOST,
+}
+
+TRANSITIONS: Final[Mapping[JobState, Mapping[str, JobState]]] = {
+    S.CREATED: {
+        "job.submitted": S.SUBMITTED,
+        "job.submit_failed": S.FAILED,
+        "job.cancelled": S.CANCELLED,
+        "job.lost": S.LOST,
+    },
+    S.SUBMITTED: {"job.queued": S.QUEUED, "job.started": S.RUNNING, **_FINISH},
+    S.QUEUED: {"job.started": S.RUNNING, **_FINISH},
+    S.RUNNING: dict(_FINISH),
+    S.SUCCEEDED: {},
+    S.FAILED: {},
+    S.CANCELLED: {},
+    S.TIMED_OUT: {},
+    S.LOST: {},
+}
+"""Single source of truth for status changes: state -> event tag -> new state."""
+
+# Events that record a fact without moving the state, and where they may occur.
+ANNOTATIONS: Final[Mapping[str, frozenset[JobState]]] = {
+    "job.dependency_recorded": frozenset(JobState),
+    "job.cancel_requested": frozenset({S.CREATED, S.SUBMITTED, S.QUEUED, S.RUNNING}),
+    "job.retry_scheduled": frozenset({S.FAILED, S.TIMED_OUT, S.CANCELLED, S.LOST, S.SUCCEEDED}),
+    "job.cleaned": frozenset(JobState),
+    "job.archived": frozenset(JobState),
+}
+
+
+def initial_record(event: JobCreated) -> JobRecord:
+    """The record a ``job.created`` event starts."""
+    spec = event.spec
+    return JobRecord(
+        job_id=event.job_id,
+        root_job_id=event.root_job_id,
+        attempt=event.attempt,
+        previous_attempt_job_id=event.previous_attempt_job_id,
+        retry_group_id=event.retry_group_id,
+        profile_name=event.profile_name,
+        cluster_name=event.cluster_name,
+        scheduler=event.scheduler,
+        state=S.CREATED,
+        scheduler_job_id=None,
+        submitted_at=None,
+        started_at=None,
+        finished_at=None,
+        exit_code=None,
+        failure_reason=None,
+        cwd=spec.cwd,
+        command_type=spec.command_type,
+        command_display=spec.display,
+        metadata=spec.metadata,
+        created_at=event.at,
+    )
+
+
+def evolve(record: JobRecord | None, event: JobEvent) -> JobRecord:
+    """Apply one event to a record.
+
+    Raises:
+        CorruptLogError: the event cannot follow the record (impossible history).
+    """
+    if record is None:
+        if isinstance(event, JobCreated):
+            return initial_record(event)
+        msg = f"job {event.job_id}: history starts with {event_tag(event)}, not job.created"
+        raise CorruptLogError(msg)
+    tag = event_tag(event)
+    new_state = TRANSITIONS[record.state].get(tag)
+    if new_state is None and record.state not in ANNOTATIONS.get(tag, frozenset()):
+        msg = f"job {record.job_id}: {tag} cannot follow state {record.state.value}"
+        raise CorruptLogError(msg)
+    updated = _apply(record, event)
+    return updated if new_state is None else attrs.evolve(updated, state=new_state)
+
+
+def _apply(record: JobRecord, event: JobEvent) -> JobRecord:  # noqa: PLR0911
+    match event:
+        case JobSubmitted():
+            return attrs.evolve(record, scheduler_job_id=event.scheduler_job_id, submitted_at=event.at)
+        case JobSubmitFailed():
+            return attrs.evolve(record, failure_reason=event.reason, finished_at=event.at)
+        case JobQueued():
+            return attrs.evolve(record, raw_state=event.raw_state or record.raw_state)
+        case JobStarted():
+            started = event.started_at if event.started_at is not None else event.at
+            return attrs.evolve(record, started_at=started, raw_state=event.raw_state or record.raw_state)
+        case JobSucceeded() | JobFailed() | JobCancelled() | JobTimedOut():
+            return attrs.evolve(
+                record,
+                exit_code=event.exit_code,
+                finished_at=event.finished_at if event.finished_at is not None else event.at,
+                failure_reason=event.reason,
+                raw_state=event.raw_state or record.raw_state,
+                started_at=record.started_at if record.started_at is not None else event.started_at,
+            )
+        case JobLost():
+            return attrs.evolve(record, failure_reason=event.reason, finished_at=event.at)
+        case JobCancelRequested():
+            return attrs.evolve(record, cancel_requested_at=record.cancel_requested_at or event.at)
+        case JobRetryScheduled():
+            return attrs.evolve(record, retry_due_at=event.due_at, next_attempt_job_id=event.next_job_id)
+        case JobCleaned():
+            return attrs.evolve(record, cleaned_at=event.at)
+        case JobArchived():
+            return attrs.evolve(record, archived_at=event.at)
+        case JobDependencyRecorded():
+            return record
+        case JobCreated():
+            msg = f"job {record.job_id}: created twice"
+            raise CorruptLogError(msg)
+
+
+def decide(record: JobRecord | None, command: Command, *, now: float) -> tuple[JobEvent, ...]:
+    """Judge a command against the current record and return the events it causes.
+
+    Observations that are stale or repeat what is known return ``()``; user
+    commands that cannot apply raise InvalidTransition.
+    """
+    if record is None:
+        msg = f"no such job for command {type(command).__name__}"
+        raise InvalidTransition(msg)
+    job_id = record.job_id
+    match command:
+        case Observe():
+            return _decide_observation(record, command, now)
+        case RecordSubmission():
+            _require(record, "job.submitted", command)
+            return (
+                JobSubmitted(
+                    job_id=job_id,
+                    at=now,
+                    scheduler_job_id=command.scheduler_job_id,
+                    command=command.command,
+                    adopted=command.adopted,
+                ),
+            )
+        case RecordSubmitFailure():
+            _require(record, "job.submit_failed", command)
+            return (JobSubmitFailed(job_id=job_id, at=now, reason=command.reason),)
+        case MarkLost():
+            if record.state.is_terminal:
+                return ()
+            return (JobLost(job_id=job_id, at=now, reason=command.reason),)
+        case RequestCancel():
+            if record.state.is_terminal or record.cancel_requested_at is not None:
+                return ()
+            return (JobCancelRequested(job_id=job_id, at=now, reason=command.reason),)
+        case ScheduleRetry():
+            _require(record, "job.retry_scheduled", command)
+            if record.next_attempt_job_id is not None:
+                return ()
+            return (
+                JobRetryScheduled(
+                    job_id=job_id, at=now, due_at=now + command.delay, next_job_id=command.next_job_id, delay=command.delay
+                ),
+            )
+        case RecordDependency():
+            return (
+                JobDependencyRecorded(
+                    job_id=job_id,
+                    at=now,
+                    dependency_job_id=command.dependency_job_id,
+                    dependency_type=command.dependency_type,
+                    scheduler_dependency=command.scheduler_dependency,
+                ),
+            )
+        case MarkCleaned():
+            if record.cleaned_at is not None:
+                return ()
+            return (JobCleaned(job_id=job_id, at=now, removed=command.removed),)
+        case ArchiveJob():
+            if record.archived_at is not None:
+                return ()
+            return (JobArchived(job_id=job_id, at=now, reason=command.reason),)
+
+
+def _require(record: JobRecord, tag: str, command: Command) -> None:
+    allowed = tag in TRANSITIONS[record.state] or record.state in ANNOTATIONS.get(tag, frozenset())
+    if not allowed:
+        msg = f"job {record.job_id} is {record.state.value}: {type(command).__name__} does not apply"
+        raise InvalidTransition(msg)
+
+
+def _decide_observation(record: JobRecord, command: Observe, now: float) -> tuple[JobEvent, ...]:
+    obs = command.observation
+    target = obs.state
+    if target is None or target == record.state or record.state.is_terminal:
+        return ()
+    job_id = record.job_id
+    if target == S.QUEUED:
+        if "job.queued" not in TRANSITIONS[record.state]:
+            return ()
+        return (JobQueued(job_id=job_id, at=now, raw_state=obs.raw_state),)
+    if target == S.RUNNING:
+        if "job.started" not in TRANSITIONS[record.state]:
+            return ()
+        return (JobStarted(job_id=job_id, at=now, started_at=obs.started_at, raw_state=obs.raw_state),)
+    if target in (S.CREATED, S.SUBMITTED) or record.state == S.CREATED:
+        return ()
+    if target == S.LOST:
+        return (JobLost(job_id=job_id, at=now, reason=obs.reason or "scheduler reports the job lost"),)
+    finished_type = {
+        S.SUCCEEDED: JobSucceeded,
+        S.FAILED: JobFailed,
+        S.CANCELLED: JobCancelled,
+        S.TIMED_OUT: JobTimedOut,
+    }[target]
+    return (
+        finished_type(
+            job_id=job_id,
+            at=now,
+            exit_code=obs.exit_code,
+            finished_at=obs.finished_at,
+            reason=obs.reason,
+            raw_state=obs.raw_state,
+            started_at=obs.started_at,
+        ),
+    )
+
+
+def fold_job(events: tuple[JobEvent, ...] | list[JobEvent]) -> JobRecord | None:
+    """Fold a job's events, oldest first, into its record (None for no events)."""
+    record: JobRecord | None = None
+    for event in events:
+        record = evolve(record, event)
+    return record
+
+

@@ -1,0 +1,308 @@
+"""What a user asks for: scripts, resources, scheduling, execution, retry and retention.
+
+Rules of this module:
+  Rule 1: every type is a frozen attrs class; mappings are FrozenDicts.
+  Rule 2: cross-field invariants are checked at construction (and on decode).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Literal, TypeAlias, get_args
+
+import attrs
+
+from ._errors import ConfigError
+from ._frozen import FrozenDict, freeze, freeze_required
+from ._state import JobState
+from ._units import Duration, Memory
+
+
+DependencyCondition: TypeAlias = Literal["after_success", "after_failure", "after_started", "after"]
+DEPENDENCY_CONDITIONS: tuple[str, ...] = get_args(DependencyCondition)
+CommandType: TypeAlias = Literal["argv", "command", "script"]
+
+
+def _opt_memory(value: Memory | str | int | None) -> Memory | None:
+    return None if value is None else Memory.parse(value)
+
+
+def _opt_duration(value: Duration | str | int | None) -> Duration | None:
+    return None if value is None else Duration.parse(value)
+
+
+def _opt_path_str(value: str | PurePath | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or value < 1):
+        msg = f"{name} must be a positive integer, got {value!r}"
+        raise ConfigError(msg)
+
+
+@attrs.frozen
+class Script:
+    """Immutable script reference: inline text or a path to a script file."""
+
+    variant: Literal["inline", "path"]
+    text: str | None = None
+    file_path: str | None = attrs.field(default=None, converter=_opt_path_str)
+
+    def __attrs_post_init__(self) -> None:
+        if self.variant == "inline" and (self.text is None or self.file_path is not None):
+            msg = "an inline Script needs text and no file_path"
+            raise ConfigError(msg)
+        if self.variant == "path" and (not self.file_path or self.text is not None):
+            msg = "a path Script needs file_path and no text"
+            raise ConfigError(msg)
+        if self.variant not in ("inline", "path"):
+            msg = f"Script variant must be 'inline' or 'path', got {self.variant!r}"
+            raise ConfigError(msg)
+
+    @classmethod
+    def inline(cls, text: str) -> Script:
+        """A script given as text."""
+        return cls("inline", text=text)
+
+    @classmethod
+    def path(cls, path: str | PurePath) -> Script:
+        """A script read from ``path`` on the cluster's filesystem at submission."""
+        return cls("path", file_path=str(path))
+
+
+@attrs.frozen
+class JobResources:
+    """Resources a job asks for."""
+
+    cpu_count: int | None = None
+    memory: Memory | None = attrs.field(default=None, converter=_opt_memory)
+    gpu_count: int | None = None
+    gpu_type: str | None = None
+    time_limit: Duration | None = attrs.field(default=None, converter=_opt_duration)
+
+    def __attrs_post_init__(self) -> None:
+        _positive("cpu_count", self.cpu_count)
+        _positive("gpu_count", self.gpu_count)
+        if self.gpu_type is not None and self.gpu_count is None:
+            msg = "gpu_type needs gpu_count"
+            raise ConfigError(msg)
+
+
+def _check_condition(_inst: object, _attr: object, value: str) -> None:
+    if value not in DEPENDENCY_CONDITIONS:
+        msg = f"unknown dependency condition {value!r}; expected one of {', '.join(DEPENDENCY_CONDITIONS)}"
+        raise ConfigError(msg)
+
+
+@attrs.frozen
+class DependencyRef:
+    """One upstream dependency: a molq job id and a condition."""
+
+    job_id: str
+    condition: DependencyCondition = attrs.field(default="after_success", validator=_check_condition)
+
+
+def _dep_tuple(value: object) -> tuple[DependencyRef, ...]:
+    return tuple(value) if value else ()  # type: ignore[call-overload]
+
+
+@attrs.frozen
+class JobScheduling:
+    """Where and how the scheduler should place a job.
+
+    ``dependency`` (a raw scheduler string) and ``dependencies`` (logical refs) are
+    mutually exclusive. ``queue`` is the legacy name of ``partition``.
+    """
+
+    partition: str | None = None
+    account: str | None = None
+    priority: str | None = None
+    dependency: str | None = None
+    dependencies: tuple[DependencyRef, ...] = attrs.field(default=(), converter=_dep_tuple)
+    node_count: int | None = None
+    exclusive_node: bool = False
+    array_spec: str | None = None
+    email: str | None = None
+    qos: str | None = None
+    reservation: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.dependency is not None and self.dependencies:
+            msg = "JobScheduling takes either 'dependency' (raw string) or 'dependencies' (DependencyRef tuple), not both"
+            raise ConfigError(msg)
+        _positive("node_count", self.node_count)
+
+    @property
+    def queue(self) -> str | None:
+        """Deprecated alias of ``partition``."""
+        return self.partition
+
+
+def _opt_env(value: object) -> FrozenDict | None:
+    return freeze(value)  # type: ignore[arg-type]
+
+
+@attrs.frozen
+class JobExecution:
+    """How the job's process is started: environment, working directory, names, logs."""
+
+    env: dict[str, str] | None = attrs.field(default=None, converter=_opt_env)
+    cwd: str | None = attrs.field(default=None, converter=_opt_path_str)
+    job_name: str | None = None
+    output_file: str | None = None
+    error_file: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.env is not None and not isinstance(self.env, FrozenDict):
+            object.__setattr__(self, "env", FrozenDict(self.env))
+
+
+@attrs.frozen
+class RetryBackoff:
+    """Delay between attempts: fixed, or exponential up to a maximum."""
+
+    mode: Literal["fixed", "exponential"] = "exponential"
+    initial_seconds: float = 5.0
+    maximum_seconds: float = 300.0
+    factor: float = 2.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.mode not in ("fixed", "exponential"):
+            msg = f"RetryBackoff.mode must be 'fixed' or 'exponential', got {self.mode!r}"
+            raise ConfigError(msg)
+        if self.initial_seconds < 0 or self.maximum_seconds < 0 or self.factor < 1:
+            msg = "RetryBackoff needs initial_seconds >= 0, maximum_seconds >= 0 and factor >= 1"
+            raise ConfigError(msg)
+
+
+def _states(value: object) -> tuple[JobState, ...]:
+    return tuple(JobState(v) for v in value)  # type: ignore[attr-defined]
+
+
+def _codes(value: object) -> tuple[int, ...] | None:
+    return None if value is None else tuple(int(v) for v in value)  # type: ignore[attr-defined]
+
+
+@attrs.frozen
+class RetryPolicy:
+    """When a finished job is tried again, and how long to wait first."""
+
+    max_attempts: int = 1
+    retry_on_states: tuple[JobState, ...] = attrs.field(
+        default=(JobState.FAILED, JobState.TIMED_OUT), converter=_states
+    )
+    retry_on_exit_codes: tuple[int, ...] | None = attrs.field(default=None, converter=_codes)
+    backoff: RetryBackoff = attrs.field(factory=RetryBackoff)
+
+    def __attrs_post_init__(self) -> None:
+        _positive("max_attempts", self.max_attempts)
+        bad = [s for s in self.retry_on_states if not s.is_terminal]
+        if bad:
+            msg = f"retry_on_states must be terminal states, got {', '.join(s.value for s in bad)}"
+            raise ConfigError(msg)
+
+
+@attrs.frozen
+class RetentionPolicy:
+    """How long job directories and terminal records are kept."""
+
+    keep_job_dirs_for_days: int = 30
+    keep_terminal_records_for_days: int = 90
+    keep_failed_job_dirs: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.keep_job_dirs_for_days < 0 or self.keep_terminal_records_for_days < 0:
+            msg = "retention days must be >= 0"
+            raise ConfigError(msg)
+
+
+@attrs.frozen
+class SubmitorDefaults:
+    """Reusable defaults merged into every submission of a Submitor."""
+
+    resources: JobResources | None = None
+    scheduling: JobScheduling | None = None
+    execution: JobExecution | None = None
+
+
+def _merge(base: object, override: object) -> object:
+    """Fields set in ``override`` win; unset (None / empty / default) fields fall back."""
+    if base is None:
+        return override
+    if override is None:
+        return base
+    changes: dict[str, object] = {}
+    for field in attrs.fields(type(override)):
+        value = getattr(override, field.name)
+        if value != field.default and value is not None and value != ():
+            changes[field.name] = value
+    if isinstance(override, JobScheduling) and override.dependency is not None:
+        changes["dependencies"] = ()
+    if isinstance(override, JobScheduling) and override.dependencies:
+        changes["dependency"] = None
+    if isinstance(override, JobExecution) and override.env is not None and isinstance(base, JobExecution) and base.env:
+        changes["env"] = {**base.env, **override.env}
+    return attrs.evolve(base, **changes)  # type: ignore[misc]
+
+
+def merge_resources(base: JobResources | None, override: JobResources | None) -> JobResources:
+    """Merge submission resources over defaults."""
+    return _merge(base, override) or JobResources()  # type: ignore[return-value]
+
+
+def merge_scheduling(base: JobScheduling | None, override: JobScheduling | None) -> JobScheduling:
+    """Merge submission scheduling over defaults."""
+    return _merge(base, override) or JobScheduling()  # type: ignore[return-value]
+
+
+def merge_execution(base: JobExecution | None, override: JobExecution | None) -> JobExecution:
+    """Merge submission execution over defaults (env maps are merged key by key)."""
+    return _merge(base, override) or JobExecution()  # type: ignore[return-value]
+
+
+@attrs.frozen
+class JobSpec:
+    """Everything needed to submit one attempt of a job, resolved and validated."""
+
+    command_type: CommandType
+    argv: tuple[str, ...] | None = None
+    command: str | None = None
+    script: Script | None = None
+    resources: JobResources = attrs.field(factory=JobResources)
+    scheduling: JobScheduling = attrs.field(factory=JobScheduling)
+    execution: JobExecution = attrs.field(factory=JobExecution)
+    metadata: dict[str, str] = attrs.field(factory=FrozenDict, converter=freeze_required)
+    cwd: str = "."
+    max_duration: Duration | None = attrs.field(default=None, converter=_opt_duration)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.metadata, FrozenDict):
+            object.__setattr__(self, "metadata", FrozenDict(self.metadata))
+        given = {
+            "argv": self.argv is not None,
+            "command": self.command is not None,
+            "script": self.script is not None,
+        }
+        if sum(given.values()) != 1 or not given[self.command_type]:
+            msg = "exactly one of argv, command or script must be given"
+            raise ConfigError(msg)
+        if self.argv is not None and not self.argv:
+            msg = "argv must not be empty"
+            raise ConfigError(msg)
+
+    @property
+    def display(self) -> str:
+        """A one-line human rendering of what runs."""
+        if self.argv is not None:
+            return " ".join(_display_word(a) for a in self.argv)
+        if self.command is not None:
+            return self.command
+        assert self.script is not None  # noqa: S101 - invariant checked in __attrs_post_init__
+        return self.script.file_path or "<inline script>"
+
+
+def _display_word(word: str) -> str:
+    if word and all(c.isalnum() or c in "-_./=:,+@%" for c in word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"

@@ -1,0 +1,212 @@
+"""Memory and Duration quantities with parsing and scheduler dialect conversions.
+
+Rules of this module:
+  Rule 1: quantities are exact integers (bytes, seconds); no floats are stored.
+  Rule 2: parse errors are ConfigError naming the text and the accepted forms.
+"""
+
+from __future__ import annotations
+
+import re
+import attrs
+
+from ._errors import ConfigError
+
+
+_KIB = 1024
+_MEM_UNITS: dict[str, int] = {
+    "": 1,
+    "B": 1,
+    "K": _KIB,
+    "KB": _KIB,
+    "KIB": _KIB,
+    "M": _KIB**2,
+    "MB": _KIB**2,
+    "MIB": _KIB**2,
+    "G": _KIB**3,
+    "GB": _KIB**3,
+    "GIB": _KIB**3,
+    "T": _KIB**4,
+    "TB": _KIB**4,
+    "TIB": _KIB**4,
+}
+_MEM_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+
+
+def _ceil_div(n: int, d: int) -> int:
+    return -(-n // d)
+
+
+@attrs.frozen(order=True)
+class Memory:
+    """Immutable memory quantity stored as bytes (binary units: 1G = 1024**3 bytes)."""
+
+    n_bytes: int = attrs.field(validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+
+    @classmethod
+    def kb(cls, n: float) -> Memory:
+        """Return ``n`` kibibytes."""
+        return cls(_whole(n * _KIB, "memory"))
+
+    @classmethod
+    def mb(cls, n: float) -> Memory:
+        """Return ``n`` mebibytes."""
+        return cls(_whole(n * _KIB**2, "memory"))
+
+    @classmethod
+    def gb(cls, n: float) -> Memory:
+        """Return ``n`` gibibytes."""
+        return cls(_whole(n * _KIB**3, "memory"))
+
+    @classmethod
+    def tb(cls, n: float) -> Memory:
+        """Return ``n`` tebibytes."""
+        return cls(_whole(n * _KIB**4, "memory"))
+
+    @classmethod
+    def parse(cls, text: str | int | Memory) -> Memory:
+        """Parse ``"32G"``, ``"512MB"``, ``"1.5GiB"`` or a byte count.
+
+        Raises:
+            ConfigError: the text is not a non-negative size with a known unit.
+        """
+        if isinstance(text, Memory):
+            return text
+        if isinstance(text, bool):
+            msg = f"invalid memory {text!r}: expected a size such as '4G' or '512M'"
+            raise ConfigError(msg)
+        if isinstance(text, int):
+            return cls(text)
+        match = _MEM_RE.match(text) if isinstance(text, str) else None
+        unit = match.group(2).upper() if match else ""
+        if match is None or unit not in _MEM_UNITS:
+            msg = (
+                f"invalid memory {text!r}: expected a number with a unit "
+                "B, K, M, G or T (e.g. '4G', '512M', '1.5GB')"
+            )
+            raise ConfigError(msg)
+        return cls(_whole(float(match.group(1)) * _MEM_UNITS[unit], "memory"))
+
+    def to_slurm(self) -> str:
+        """Render for ``sbatch --mem`` in whole mebibytes (rounded up), e.g. ``4096M``."""
+        return f"{_ceil_div(self.n_bytes, _KIB**2)}M"
+
+    def to_pbs(self) -> str:
+        """Render for ``-l mem=`` in whole mebibytes (rounded up), e.g. ``4096mb``."""
+        return f"{_ceil_div(self.n_bytes, _KIB**2)}mb"
+
+    def to_lsf_kb(self) -> int:
+        """Return whole kibibytes (rounded up) for LSF ``-M`` / ``rusage[mem=]``."""
+        return _ceil_div(self.n_bytes, _KIB)
+
+    def __str__(self) -> str:
+        for unit in ("T", "G", "M", "K"):
+            size = _MEM_UNITS[unit]
+            if self.n_bytes >= size and self.n_bytes % size == 0:
+                return f"{self.n_bytes // size}{unit}"
+        return f"{self.n_bytes}B"
+
+
+def _whole(value: float, what: str) -> int:
+    if value < 0 or value != value:  # NaN compares unequal to itself
+        msg = f"{what} must be non-negative, got {value!r}"
+        raise ConfigError(msg)
+    return round(value)
+
+
+_DUR_UNITS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DUR_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_DUR_FULL = re.compile(r"^(?:\s*\d+(?:\.\d+)?\s*[smhdw])+\s*$")
+_CLOCK = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
+
+
+@attrs.frozen(order=True)
+class Duration:
+    """Immutable time quantity stored as whole seconds."""
+
+    seconds: int = attrs.field(validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+
+    @classmethod
+    def minutes(cls, n: float) -> Duration:
+        """Return ``n`` minutes."""
+        return cls(_whole(n * 60, "duration"))
+
+    @classmethod
+    def hours(cls, n: float) -> Duration:
+        """Return ``n`` hours."""
+        return cls(_whole(n * 3600, "duration"))
+
+    @classmethod
+    def parse(cls, text: str | int | Duration) -> Duration:
+        """Parse ``"2h30m"``, ``"90s"``, ``"7d"``, ``"04:00:00"``, ``"1-12:00:00"`` or seconds.
+
+        Clock forms follow SLURM: ``MM``, ``MM:SS``, ``HH:MM:SS``, ``D-HH[:MM[:SS]]``.
+
+        Raises:
+            ConfigError: the text is not a duration in one of those forms.
+        """
+        if isinstance(text, Duration):
+            return text
+        if isinstance(text, bool):
+            msg = f"invalid duration {text!r}: expected e.g. '2h30m' or '04:00:00'"
+            raise ConfigError(msg)
+        if isinstance(text, int):
+            return cls(text)
+        if not isinstance(text, str):
+            msg = f"invalid duration {text!r}: expected e.g. '2h30m' or '04:00:00'"
+            raise ConfigError(msg)
+        stripped = text.strip().lower()
+        if _DUR_FULL.match(stripped):
+            total = sum(
+                float(num) * _DUR_UNITS[unit] for num, unit in _DUR_PART.findall(stripped)
+            )
+            return cls(_whole(total, "duration"))
+        clock = _CLOCK.match(stripped)
+        if clock:
+            return cls(_clock_seconds(clock))
+        msg = (
+            f"invalid duration {text!r}: expected units like '2h30m', '90s', '7d' "
+            "or a clock like '04:00:00' / '1-12:00:00'"
+        )
+        raise ConfigError(msg)
+
+    def to_slurm(self) -> str:
+        """Render for ``sbatch --time``: ``D-HH:MM:SS`` or ``HH:MM:SS``."""
+        days, rest = divmod(self.seconds, 86400)
+        hms = _hms(rest)
+        return f"{days}-{hms}" if days else hms
+
+    def to_pbs(self) -> str:
+        """Render for ``-l walltime=`` as ``HH:MM:SS`` (hours may exceed 24)."""
+        return _hms(self.seconds)
+
+    def to_lsf_minutes(self) -> int:
+        """Return whole minutes (rounded up, at least 1) for LSF ``-W``."""
+        return max(1, _ceil_div(self.seconds, 60))
+
+    def __str__(self) -> str:
+        return _hms(self.seconds)
+
+
+def _hms(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def _clock_seconds(match: re.Match[str]) -> int:
+    days_s, first, second, third = match.groups()
+    days = int(days_s) if days_s else 0
+    if days_s is not None:
+        # SLURM: D-HH, D-HH:MM, D-HH:MM:SS
+        hours, minutes, secs = int(first), int(second or 0), int(third or 0)
+    elif third is not None:
+        hours, minutes, secs = int(first), int(second), int(third)
+    elif second is not None:
+        hours, minutes, secs = 0, int(first), int(second)
+    else:
+        hours, minutes, secs = 0, int(first), 0
+    if minutes >= 60 or secs >= 60:
+        msg = f"invalid duration clock {match.group(0)!r}: minutes and seconds must be < 60"
+        raise ConfigError(msg)
+    return ((days * 24 + hours) * 60 + minutes) * 60 + secs
