@@ -1,0 +1,1 @@
+"""molq: submit, track and audit batch jobs."""

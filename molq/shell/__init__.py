@@ -1,0 +1,1 @@
+"""molq's imperative shell: transports, schedulers, the store, reconciliation."""

@@ -1,0 +1,170 @@
+"""LocalTransport: commands through subprocess, files through pathlib."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from molq.core import Completed, TransportError
+
+
+class LocalTransport:
+    """Runs commands and file operations on this machine."""
+
+    name = "local"
+
+    def __repr__(self) -> str:
+        return "LocalTransport()"
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: bytes | None = None,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Completed:
+        """Run ``argv`` without a shell and capture its output.
+
+        Raises:
+            TransportError: the program cannot be started or ran past ``timeout``.
+        """
+        argv = tuple(argv)
+        _check_argv(argv)
+        full_env = None if env is None else {**os.environ, **env}
+        try:
+            proc = subprocess.run(
+                argv,
+                input=stdin if stdin is not None else b"",
+                capture_output=True,
+                cwd=cwd,
+                env=full_env,
+                timeout=timeout,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            msg = f"command not found: {argv[0]!r}"
+            raise TransportError(msg) from exc
+        except subprocess.TimeoutExpired as exc:
+            msg = f"command timed out after {timeout}s: {argv[0]}"
+            raise TransportError(msg) from exc
+        except OSError as exc:
+            msg = f"cannot run {argv[0]!r}: {exc}"
+            raise TransportError(msg) from exc
+        return Completed(
+            argv=argv,
+            returncode=proc.returncode,
+            stdout=proc.stdout.decode("utf-8", "replace"),
+            stderr=proc.stderr.decode("utf-8", "replace"),
+        )
+
+    def read_text(self, path: str) -> str:
+        """Return a file's text (UTF-8)."""
+        return self.read_bytes(path).decode("utf-8", "replace")
+
+    def read_bytes(self, path: str) -> bytes:
+        """Return a file's bytes."""
+        try:
+            return Path(path).read_bytes()
+        except OSError as exc:
+            msg = f"cannot read {path}: {exc.strerror or exc}"
+            raise TransportError(msg) from exc
+
+    def write_text(self, path: str, text: str) -> None:
+        """Write text atomically (temp file + rename)."""
+        self.write_bytes(path, text.encode("utf-8"))
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Write bytes atomically (temp file + rename in the same directory)."""
+        target = Path(path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            msg = f"cannot write {path}: {exc.strerror or exc}"
+            raise TransportError(msg) from exc
+
+    def exists(self, path: str) -> bool:
+        """Whether the path exists."""
+        return Path(path).exists()
+
+    def mkdir(self, path: str, *, parents: bool = True, exist_ok: bool = True) -> None:
+        """Create a directory private to the user (mode 0700)."""
+        try:
+            Path(path).mkdir(mode=0o700, parents=parents, exist_ok=exist_ok)
+        except OSError as exc:
+            msg = f"cannot create directory {path}: {exc.strerror or exc}"
+            raise TransportError(msg) from exc
+
+    def chmod(self, path: str, mode: int) -> None:
+        """Change a path's mode."""
+        try:
+            Path(path).chmod(mode)
+        except OSError as exc:
+            msg = f"cannot chmod {path}: {exc.strerror or exc}"
+            raise TransportError(msg) from exc
+
+    def remove(self, path: str, *, recursive: bool = False) -> None:
+        """Remove a file or (with ``recursive``) a tree; a missing path is fine."""
+        target = Path(path)
+        try:
+            if recursive and target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+        except OSError as exc:
+            msg = f"cannot remove {path}: {exc.strerror or exc}"
+            raise TransportError(msg) from exc
+
+    def upload(self, local: str, remote: str, *, recursive: bool = False) -> None:
+        """Copy ``local`` to ``remote`` on this machine."""
+        _copy(local, remote, recursive=recursive)
+
+    def download(self, remote: str, local: str, *, recursive: bool = False) -> None:
+        """Copy ``remote`` to ``local`` on this machine."""
+        _copy(remote, local, recursive=recursive)
+
+
+def _copy(src: str, dst: str, *, recursive: bool) -> None:
+    source = Path(src)
+    try:
+        if source.is_dir():
+            if not recursive:
+                msg = f"{src} is a directory: pass recursive=True"
+                raise TransportError(msg)
+            shutil.copytree(source, dst, dirs_exist_ok=True)
+        else:
+            target = Path(dst)
+            if target.is_dir():
+                target = target / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    except OSError as exc:
+        if isinstance(exc, TransportError):
+            raise
+        msg = f"cannot copy {src} to {dst}: {exc.strerror or exc}"
+        raise TransportError(msg) from exc
+
+
+def _check_argv(argv: tuple[str, ...]) -> None:
+    if not argv:
+        msg = "cannot run an empty command"
+        raise TransportError(msg)
+    for arg in argv:
+        if not isinstance(arg, str):
+            msg = f"command arguments must be strings, got {arg!r}"
+            raise TransportError(msg)
+        if "\0" in arg:
+            msg = f"command argument contains a NUL byte: {arg!r}"
+            raise TransportError(msg)
