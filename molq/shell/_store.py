@@ -1,0 +1,469 @@
+"""JobStore: the append-only SQLite event log and its projections.
+
+Appends and projection updates happen in one ``BEGIN IMMEDIATE`` transaction, so a
+reader never sees a projection ahead of or behind the log, and a crash leaves both
+as they were before the append.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from molq.core import (
+    ConcurrencyConflict,
+    CorruptLogError,
+    JobDependency,
+    JobEvent,
+    JobRecord,
+    JobState,
+    Recorded,
+    SchemaVersionError,
+    StatusTransition,
+    StoreError,
+    decode_event,
+    encode_event,
+    event_tag,
+    evolve,
+)
+from molq.core._events import JobCreated, JobDependencyRecorded
+
+from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, migrations
+
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+DEFAULT_STORE_PATH = "~/.molq/jobs.db"
+BUSY_TIMEOUT_S = 60.0
+_ACTIVE = tuple(s.value for s in JobState if not s.is_terminal)
+_RECORD_ENCODER = msgspec.json.Encoder()
+_RECORD_DECODER = msgspec.json.Decoder(JobRecord)
+
+
+def default_store_path() -> Path:
+    """``$MOLQ_STORE`` if set, else ``~/.molq/jobs.db``."""
+    return Path(os.environ.get("MOLQ_STORE") or DEFAULT_STORE_PATH).expanduser()
+
+
+class JobStore:
+    """Persists every job event in SQLite (WAL) and keeps job projections beside it.
+
+    Args:
+        path: database file; defaults to ``~/.molq/jobs.db`` (or ``$MOLQ_STORE``).
+
+    Raises:
+        StoreError: the file is not a molq database or cannot be opened.
+        SchemaVersionError: the database was written by a newer molq.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self._path = Path(path).expanduser() if path is not None else default_store_path()
+        self._conn = _connect(self._path)
+        self._db: Database | None = None
+        self._migrate()
+
+    # -- lifecycle ---------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self._conn.close()
+
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"JobStore({str(self._path)!r})"
+
+    @property
+    def db(self) -> Database:
+        """The sqlite-utils Database over this store's connection."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self._conn)
+        return self._db
+
+    def _migrate(self) -> None:
+        with _file_lock(self._path):
+            try:
+                applied = {m.name for m in migrations.applied(self.db)}
+            except sqlite3.DatabaseError as exc:
+                self._conn.close()
+                msg = f"{self._path} is not a readable molq database ({exc}); the file was left untouched"
+                raise StoreError(msg) from exc
+            unknown = applied - KNOWN_MIGRATIONS
+            if unknown:
+                self._conn.close()
+                msg = (
+                    f"{self._path} was written by a newer molq (schema {', '.join(sorted(unknown))}); "
+                    "upgrade molq to open it"
+                )
+                raise SchemaVersionError(msg)
+            if applied != KNOWN_MIGRATIONS:
+                try:
+                    migrations.apply(self.db)
+                except sqlite3.DatabaseError as exc:
+                    msg = f"cannot initialise the molq schema in {self._path}: {exc}"
+                    raise StoreError(msg) from exc
+
+    # -- appending -----------------------------------------------------------------
+    def append(
+        self,
+        stream: str,
+        events: Sequence[JobEvent],
+        *,
+        expected_version: int,
+        now: float,
+    ) -> list[Recorded]:
+        """Append events to ``stream`` if it is still at ``expected_version``.
+
+        Raises:
+            ConcurrencyConflict: another writer appended to the stream first.
+        """
+        return self.append_batch([(stream, events, expected_version)], now=now)
+
+    def append_batch(
+        self,
+        batch: Sequence[tuple[str, Sequence[JobEvent], int]],
+        *,
+        now: float,
+    ) -> list[Recorded]:
+        """Append to several streams in one transaction (all or nothing).
+
+        Raises:
+            ConcurrencyConflict: any stream moved past its expected version.
+        """
+        with self._write() as conn:
+            recorded: list[Recorded] = []
+            for stream, events, expected in batch:
+                recorded += self._append_stream(conn, stream, events, expected, now)
+            return recorded
+
+    def _append_stream(
+        self,
+        conn: sqlite3.Connection,
+        stream: str,
+        events: Sequence[JobEvent],
+        expected: int,
+        now: float,
+    ) -> list[Recorded]:
+        current = _scalar(conn, "SELECT MAX(version) FROM events WHERE stream = ?", (stream,)) or 0
+        if current != expected:
+            msg = f"stream {stream} is at version {current}, expected {expected}"
+            raise ConcurrencyConflict(msg)
+        recorded = []
+        for offset, event in enumerate(events, start=1):
+            version = expected + offset
+            try:
+                cur = conn.execute(
+                    "INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)",
+                    (stream, version, event_tag(event), now, encode_event(event)),
+                )
+            except sqlite3.IntegrityError as exc:
+                msg = f"stream {stream} already has version {version}"
+                raise ConcurrencyConflict(msg) from exc
+            seq = cur.lastrowid
+            assert seq is not None  # noqa: S101 - INSERT into a rowid table always sets it
+            recorded.append(Recorded(seq=seq, stream=stream, version=version, recorded_at=now, event=event))
+        _project(conn, recorded)
+        return recorded
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            msg = f"cannot write to {self._path}: {exc}"
+            raise StoreError(msg) from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- reading the log -------------------------------------------------------------
+    def stream_version(self, stream: str) -> int:
+        """The stream's latest version (0 when it has no events)."""
+        return _scalar(self._conn, "SELECT MAX(version) FROM events WHERE stream = ?", (stream,)) or 0
+
+    def read_stream(self, stream: str) -> list[Recorded]:
+        """Every event of one stream, oldest first."""
+        rows = self._conn.execute(
+            "SELECT seq, stream, version, recorded_at, data FROM events WHERE stream = ? ORDER BY version",
+            (stream,),
+        )
+        return [_recorded(row) for row in rows]
+
+    def read_all(self, *, after_seq: int = 0, limit: int | None = None) -> Iterator[Recorded]:
+        """Events in log order after ``after_seq``."""
+        sql = "SELECT seq, stream, version, recorded_at, data FROM events WHERE seq > ? ORDER BY seq"
+        params: tuple[Any, ...] = (after_seq,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (after_seq, limit)
+        for row in self._conn.execute(sql, params):
+            yield _recorded(row)
+
+    def last_seq(self) -> int:
+        """The newest event's sequence number (0 for an empty log)."""
+        return _scalar(self._conn, "SELECT MAX(seq) FROM events", ()) or 0
+
+    def created_event(self, job_id: str) -> JobCreated:
+        """The ``job.created`` event of a job (its spec and retry policy).
+
+        Raises:
+            CorruptLogError: the job has no creation event.
+        """
+        row = self._conn.execute(
+            "SELECT data FROM events WHERE stream = ? AND version = 1", (job_id,)
+        ).fetchone()
+        event = decode_event(row[0]) if row else None
+        if not isinstance(event, JobCreated):
+            msg = f"job {job_id} has no job.created event"
+            raise CorruptLogError(msg)
+        return event
+
+    # -- reading projections -------------------------------------------------------------
+    def get_record(self, job_id: str) -> JobRecord | None:
+        """The current record of one job, or None."""
+        row = self._conn.execute("SELECT record FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return _RECORD_DECODER.decode(row[0]) if row else None
+
+    def list_records(
+        self,
+        cluster_name: str | None,
+        *,
+        include_terminal: bool = True,
+        include_archived: bool = False,
+        limit: int | None = None,
+    ) -> list[JobRecord]:
+        """Records of a cluster (all clusters for None), newest first."""
+        where, params = ["1 = 1"], []
+        if cluster_name is not None:
+            where.append("cluster_name = ?")
+            params.append(cluster_name)
+        if not include_archived:
+            where.append("archived = 0")
+        if not include_terminal:
+            where.append(f"state IN ({','.join('?' * len(_ACTIVE))})")
+            params.extend(_ACTIVE)
+        sql = f"SELECT record FROM jobs WHERE {' AND '.join(where)} ORDER BY created_at DESC, job_id"  # noqa: S608
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_RECORD_DECODER.decode(row[0]) for row in self._conn.execute(sql, params)]
+
+    def family(self, root_job_id: str) -> list[JobRecord]:
+        """Every attempt of a retry family, first attempt first."""
+        rows = self._conn.execute(
+            "SELECT record FROM jobs WHERE root_job_id = ? ORDER BY attempt", (root_job_id,)
+        )
+        return [_RECORD_DECODER.decode(row[0]) for row in rows]
+
+    def find_job_ids(self, prefix: str, cluster_name: str | None = None) -> list[str]:
+        """Job ids starting with ``prefix`` (for unique-prefix lookups)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        sql = "SELECT job_id FROM jobs WHERE job_id LIKE ? ESCAPE '\\'"
+        params: list[str] = [escaped + "%"]
+        if cluster_name is not None:
+            sql += " AND cluster_name = ?"
+            params.append(cluster_name)
+        return [row[0] for row in self._conn.execute(sql + " LIMIT 50", params)]
+
+    def transitions(self, job_id: str) -> list[StatusTransition]:
+        """Lifecycle transitions of one job, oldest first."""
+        rows = self._conn.execute(
+            "SELECT job_id, old_state, new_state, timestamp, reason FROM transitions WHERE job_id = ? ORDER BY seq",
+            (job_id,),
+        )
+        return [
+            StatusTransition(r[0], JobState(r[1]) if r[1] else None, JobState(r[2]), r[3], r[4])
+            for r in rows
+        ]
+
+    def dependencies(self, job_id: str) -> list[JobDependency]:
+        """Edges from ``job_id`` to its upstream jobs."""
+        return self._edges("job_id", job_id)
+
+    def dependents(self, job_id: str) -> list[JobDependency]:
+        """Edges from downstream jobs to ``job_id``."""
+        return self._edges("dependency_job_id", job_id)
+
+    def _edges(self, column: str, job_id: str) -> list[JobDependency]:
+        rows = self._conn.execute(
+            "SELECT job_id, dependency_job_id, dependency_type, scheduler_dependency "  # noqa: S608
+            f"FROM dependencies WHERE {column} = ? ORDER BY seq",
+            (job_id,),
+        )
+        return [JobDependency(r[0], r[1], r[2], r[3]) for r in rows]
+
+    # -- maintenance ------------------------------------------------------------------------
+    def rebuild_projections(self) -> int:
+        """Drop every projection row and replay the whole log; returns events replayed."""
+        with self._write() as conn:
+            for table in ("jobs", "transitions", "dependencies", "projection_checkpoints"):
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608
+            count = 0
+            batch: list[Recorded] = []
+            for row in conn.execute(
+                "SELECT seq, stream, version, recorded_at, data FROM events ORDER BY seq"
+            ).fetchall():
+                batch.append(_recorded(row))
+                if len(batch) >= 5000:
+                    _project(conn, batch)
+                    count += len(batch)
+                    batch = []
+            _project(conn, batch)
+            return count + len(batch)
+
+    def verify_projections(self) -> list[str]:
+        """Rebuild in memory and compare with the stored projections; returns differences."""
+        from ._verify import verify_store
+
+        return verify_store(self._conn)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    if path.exists() and path.is_dir():
+        msg = f"{path} is a directory, not a molq database"
+        raise StoreError(msg)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except (OSError, sqlite3.DatabaseError) as exc:
+        msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
+        raise StoreError(msg) from exc
+    if not mode or str(mode[0]).lower() != "wal":
+        conn.close()
+        msg = f"cannot switch {path} to WAL mode"
+        raise StoreError(msg)
+    return conn
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _scalar(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def _recorded(row: tuple[Any, ...]) -> Recorded:
+    seq, stream, version, recorded_at, data = row
+    try:
+        event = decode_event(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        msg = f"event {seq} of stream {stream} cannot be decoded: {exc}"
+        raise CorruptLogError(msg) from exc
+    return Recorded(seq=seq, stream=stream, version=version, recorded_at=recorded_at, event=event)
+
+
+def _project(conn: sqlite3.Connection, recorded: Sequence[Recorded]) -> None:
+    """Fold new events into the projection tables (same transaction as the append)."""
+    if not recorded:
+        return
+    records: dict[str, tuple[JobRecord | None, int]] = {}
+    for item in recorded:
+        event = item.event
+        job_id = event.job_id
+        if job_id not in records:
+            records[job_id] = (_load_record(conn, job_id), item.seq)
+        before, _ = records[job_id]
+        after = evolve(before, event)
+        if before is None or before.state != after.state:
+            conn.execute(
+                "INSERT INTO transitions (seq, job_id, old_state, new_state, timestamp, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                (item.seq, job_id, before.state.value if before else None, after.state.value, event.at, _reason(event)),
+            )
+        if isinstance(event, JobDependencyRecorded):
+            conn.execute(
+                "INSERT INTO dependencies (seq, job_id, dependency_job_id, dependency_type, scheduler_dependency) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (item.seq, job_id, event.dependency_job_id, event.dependency_type, event.scheduler_dependency),
+            )
+        records[job_id] = (after, item.seq)
+    for record, seq in records.values():
+        assert record is not None  # noqa: S101 - evolve never returns None
+        _save_record(conn, record, seq)
+    conn.execute(
+        "INSERT INTO projection_checkpoints (name, last_seq) VALUES ('jobs', ?) "
+        "ON CONFLICT(name) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
+        (recorded[-1].seq,),
+    )
+
+
+def _reason(event: JobEvent) -> str | None:
+    reason = getattr(event, "reason", None)
+    if reason is None and isinstance(event, JobCreated) and event.attempt > 1:
+        return f"retry attempt {event.attempt} of {event.root_job_id}"
+    return reason
+
+
+def _load_record(conn: sqlite3.Connection, job_id: str) -> JobRecord | None:
+    row = conn.execute("SELECT record FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+    return _RECORD_DECODER.decode(row[0]) if row else None
+
+
+def _save_record(conn: sqlite3.Connection, record: JobRecord, seq: int) -> None:
+    conn.execute(
+        "INSERT INTO jobs (job_id, cluster_name, root_job_id, attempt, state, scheduler_job_id, created_at, "
+        "archived, last_seq, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, scheduler_job_id = excluded.scheduler_job_id, "
+        "archived = excluded.archived, last_seq = excluded.last_seq, record = excluded.record",
+        (
+            record.job_id,
+            record.cluster_name,
+            record.root_job_id,
+            record.attempt,
+            record.state.value,
+            record.scheduler_job_id,
+            record.created_at,
+            int(record.archived_at is not None),
+            seq,
+            _RECORD_ENCODER.encode(record),
+        ),
+    )
+
+
+def encode_record(record: JobRecord) -> bytes:
+    """Encode a record the way the jobs projection stores it."""
+    return _RECORD_ENCODER.encode(record)
+
+
+__all__ = ["DEFAULT_STORE_PATH", "MIGRATION_SET", "JobStore", "default_store_path", "encode_record"]
