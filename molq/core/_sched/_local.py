@@ -1,0 +1,179 @@
+"""The local (no batch system) backend: wrapper rendering and status parsing.
+
+Rules of this module:
+  Rule 1: the wrapper records facts (pids, start, status) in the job dir; this
+          module only renders it and interprets what it wrote.
+  Rule 2: a job whose exit cannot be known is reported LOST with a reason, never
+          guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .._ports import SchedulerCapabilities
+from .._records import Observation
+from .._spec import JobSpec
+from .._state import JobState
+from ._body import quote, render_body
+
+
+LOCAL_CAPABILITIES: Final = SchedulerCapabilities(
+    cpu_count=False,
+    memory=True,
+    time_limit=True,
+    output_file=True,
+    error_file=True,
+    job_name=True,
+)
+WRAPPER_FILE: Final = "run.sh"
+JOB_FILE: Final = "job.sh"
+KILL_GRACE_S: Final = 5
+
+
+def render_job_script(spec: JobSpec, job_dir: str) -> str:
+    """The job script: a memory limit if asked for, then the shared body."""
+    lines = ["#!/bin/sh", "# molq job script (generated)"]
+    if spec.resources.memory is not None:
+        kib = max(1, spec.resources.memory.n_bytes // 1024)
+        lines.append(f"ulimit -v {kib} || exit 126")
+    return "\n".join(lines) + "\n" + render_body(spec, job_dir)
+
+
+def render_wrapper(spec: JobSpec, job_dir: str, stdout_path: str, stderr_path: str) -> str:
+    """The detached wrapper that runs job.sh in its own session and records its fate."""
+    d = quote(job_dir)
+    limit = spec.resources.time_limit
+    watchdog = ""
+    if limit is not None:
+        watchdog = (
+            "setsid /bin/sh -c 'sleep \"$1\"; [ -e \"$2/status\" ] || { : > \"$2/timed_out\"; "
+            "kill -TERM \"-$3\" 2>/dev/null; sleep \"$4\"; kill -KILL \"-$3\" 2>/dev/null; }' "
+            f'molq-watchdog {limit.seconds} "$D" "$child" {KILL_GRACE_S} </dev/null >/dev/null 2>&1 &\n'
+            "watchdog=$!\n"
+        )
+    return f"""#!/bin/sh
+# molq local job wrapper (generated): runs job.sh in its own session and records
+# its pid, start time and exit status in this directory.
+D={d}
+finish() {{ printf '%s %s\\n' "$1" "$(date +%s.%N)" > "$D/status.tmp" && mv -f "$D/status.tmp" "$D/status"; }}
+printf '%s\\n' "$$" > "$D/wrapper.pid"
+if [ -e "$D/cancel_requested" ]; then finish 143; exit 0; fi
+watchdog=
+date +%s.%N > "$D/started_at"
+setsid /bin/sh "$D/{JOB_FILE}" </dev/null >>{quote(stdout_path)} 2>>{quote(stderr_path)} &
+child=$!
+printf '%s\\n' "$child" > "$D/pid"
+{watchdog}wait "$child"
+rc=$?
+if [ -n "$watchdog" ]; then kill -TERM "-$watchdog" 2>/dev/null; fi
+finish "$rc"
+"""
+
+
+LAUNCH_SCRIPT: Final = 'setsid /bin/sh "$1" </dev/null >/dev/null 2>&1 & echo $!'
+
+PROBE_SCRIPT: Final = r"""
+i=0
+for d in "$@"; do
+  i=$((i+1))
+  st=-; [ -f "$d/status" ] && st=$(cat "$d/status")
+  ec=-; [ -f "$d/exit_code" ] && ec=$(cat "$d/exit_code")
+  wp=-; [ -f "$d/wrapper.pid" ] && wp=$(cat "$d/wrapper.pid")
+  alive=0; [ "$wp" != - ] && kill -0 "$wp" 2>/dev/null && alive=1
+  sa=-; [ -f "$d/started_at" ] && sa=$(cat "$d/started_at")
+  to=0; [ -e "$d/timed_out" ] && to=1
+  cr=0; [ -e "$d/cancel_requested" ] && cr=1
+  printf 'molq-probe\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$st" "$ec" "$wp" "$alive" "$sa" "$to" "$cr"
+done
+"""
+
+CANCEL_SCRIPT: Final = r"""
+D=$1; grace=$2
+: > "$D/cancel_requested"
+[ -f "$D/status" ] && exit 0
+pid=$(cat "$D/pid" 2>/dev/null) || exit 0
+kill -TERM "-$pid" 2>/dev/null || exit 0
+n=0
+while [ ! -f "$D/status" ] && [ "$n" -lt $((grace * 20)) ]; do sleep 0.05; n=$((n+1)); done
+[ -f "$D/status" ] || kill -KILL "-$pid" 2>/dev/null
+n=0
+while [ ! -f "$D/status" ] && [ "$n" -lt 40 ]; do sleep 0.05; n=$((n+1)); done
+exit 0
+"""
+
+
+def _float(text: str) -> float | None:
+    text = text.strip()
+    if not text or text == "-":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        head = text.split(".", 1)[0]
+        return float(head) if head.isdigit() else None
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def parse_probe(stdout: str, job_dirs: list[str]) -> dict[str, Observation]:
+    """Interpret the probe's lines; job dirs with no line are unknown (state None)."""
+    seen: dict[str, Observation] = {}
+    for line in stdout.splitlines():
+        fields = line.split("\t")
+        if len(fields) != 9 or fields[0] != "molq-probe":
+            continue
+        index = _int(fields[1])
+        if index is None or not 1 <= index <= len(job_dirs):
+            continue
+        seen[job_dirs[index - 1]] = _observe(*fields[2:])
+    return {d: seen.get(d, Observation(state=None, reason="no probe output")) for d in job_dirs}
+
+
+def _observe(
+    status: str, exit_file: str, wrapper_pid: str, alive: str, started: str, timed_out: str, cancelled: str
+) -> Observation:
+    started_at = _float(started)
+    if status != "-":
+        parts = status.split()
+        rc = _int(parts[0]) if parts else None
+        finished = _float(parts[1]) if len(parts) > 1 else None
+        return _finished(rc, finished, started_at, timed_out=timed_out == "1", cancelled=cancelled == "1")
+    if alive == "1":
+        return Observation(state=JobState.RUNNING, raw_state="running", started_at=started_at)
+    if wrapper_pid == "-":
+        return Observation(state=None, raw_state="not started", reason="the wrapper has not started")
+    rc = _int(exit_file) if exit_file != "-" else None
+    if rc is not None:
+        return _finished(rc, None, started_at, timed_out=timed_out == "1", cancelled=cancelled == "1")
+    return Observation(
+        state=JobState.LOST,
+        raw_state="wrapper gone",
+        started_at=started_at,
+        reason="exit status unknown: the job's wrapper process ended without recording one",
+    )
+
+
+def _finished(
+    rc: int | None, finished_at: float | None, started_at: float | None, *, timed_out: bool, cancelled: bool
+) -> Observation:
+    if timed_out:
+        state, raw, reason = JobState.TIMED_OUT, "timed_out", "time limit reached"
+    elif cancelled:
+        state, raw, reason = JobState.CANCELLED, "cancelled", "cancelled"
+    elif rc == 0:
+        state, raw, reason = JobState.SUCCEEDED, "exited 0", None
+    elif rc is None:
+        state, raw, reason = JobState.LOST, "unreadable status", "exit status file is unreadable"
+    else:
+        state, raw = JobState.FAILED, f"exited {rc}"
+        reason = f"killed by signal {rc - 128}" if rc > 128 else f"exit code {rc}"
+    return Observation(
+        state=state, raw_state=raw, exit_code=rc, finished_at=finished_at, started_at=started_at, reason=reason
+    )
