@@ -28,9 +28,16 @@ class RecordSubmitFailure:
 
 @attrs.frozen
 class Observe:
-    """The scheduler reported this about the job."""
+    """The scheduler reported this about the job.
+
+    An observation with state None means the scheduler did not know the job; it
+    becomes LOST only after ``absences_before_lost`` such polls spanning at least
+    ``seconds_before_lost`` seconds.
+    """
 
     observation: Observation
+    absences_before_lost: int = 3
+    seconds_before_lost: float = 60.0
 
 
 @attrs.frozen
@@ -42,9 +49,13 @@ class MarkLost:
 
 @attrs.frozen
 class RequestCancel:
-    """A user asked for cancellation."""
+    """A user asked for cancellation.
+
+    ``before_submission`` cancels a job still in CREATED outright (no scheduler id).
+    """
 
     reason: str | None = None
+    before_submission: bool = False
 
 
 @attrs.frozen

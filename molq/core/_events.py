@@ -111,6 +111,16 @@ class JobCancelRequested(_Event, kw_only=True, tag="job.cancel_requested"):
     reason: str | None = None
 
 
+class JobUnseen(_Event, kw_only=True, tag="job.unseen"):
+    """The scheduler did not report the job at one poll (neither queue nor accounting)."""
+
+    detail: str = ""
+
+
+class JobSeenAgain(_Event, kw_only=True, tag="job.seen_again"):
+    """The scheduler reports the job again after one or more unseen polls."""
+
+
 class JobRetryScheduled(_Event, kw_only=True, tag="job.retry_scheduled"):
     """A new attempt will be created at ``due_at`` with id ``next_job_id``."""
 
@@ -144,6 +154,8 @@ JobEvent: TypeAlias = (
     | JobTimedOut
     | JobLost
     | JobCancelRequested
+    | JobUnseen
+    | JobSeenAgain
     | JobRetryScheduled
     | JobCleaned
     | JobArchived

@@ -40,14 +40,16 @@ from ._events import (
     JobLost,
     JobQueued,
     JobRetryScheduled,
+    JobSeenAgain,
     JobStarted,
     JobSubmitFailed,
     JobSubmitted,
     JobSucceeded,
     JobTimedOut,
+    JobUnseen,
     event_tag,
 )
-from ._records import JobRecord
+from ._records import JobRecord, Observation
 from ._state import JobState
 
 
@@ -81,7 +83,9 @@ TRANSITIONS: Final[Mapping[JobState, Mapping[str, JobState]]] = {
 # Events that record a fact without moving the state, and where they may occur.
 ANNOTATIONS: Final[Mapping[str, frozenset[JobState]]] = {
     "job.dependency_recorded": frozenset(JobState),
-    "job.cancel_requested": frozenset({S.CREATED, S.SUBMITTED, S.QUEUED, S.RUNNING}),
+    "job.cancel_requested": frozenset(JobState),
+    "job.unseen": frozenset({S.SUBMITTED, S.QUEUED, S.RUNNING}),
+    "job.seen_again": frozenset({S.SUBMITTED, S.QUEUED, S.RUNNING}),
     "job.retry_scheduled": frozenset({S.FAILED, S.TIMED_OUT, S.CANCELLED, S.LOST, S.SUCCEEDED}),
     "job.cleaned": frozenset(JobState),
     "job.archived": frozenset(JobState),
@@ -112,6 +116,7 @@ def initial_record(event: JobCreated) -> JobRecord:
         command_display=spec.display,
         metadata=spec.metadata,
         created_at=event.at,
+        version=1,
     )
 
 
@@ -132,7 +137,9 @@ def evolve(record: JobRecord | None, event: JobEvent) -> JobRecord:
         msg = f"job {record.job_id}: {tag} cannot follow state {record.state.value}"
         raise CorruptLogError(msg)
     updated = _apply(record, event)
-    return updated if new_state is None else attrs.evolve(updated, state=new_state)
+    if new_state is None:
+        return attrs.evolve(updated, version=record.version + 1)
+    return attrs.evolve(updated, state=new_state, version=record.version + 1)
 
 
 def _apply(record: JobRecord, event: JobEvent) -> JobRecord:  # noqa: PLR0911
@@ -165,6 +172,14 @@ def _apply(record: JobRecord, event: JobEvent) -> JobRecord:  # noqa: PLR0911
             return attrs.evolve(record, cleaned_at=event.at)
         case JobArchived():
             return attrs.evolve(record, archived_at=event.at)
+        case JobUnseen():
+            return attrs.evolve(
+                record,
+                unseen_count=record.unseen_count + 1,
+                first_unseen_at=record.first_unseen_at if record.first_unseen_at is not None else event.at,
+            )
+        case JobSeenAgain():
+            return attrs.evolve(record, unseen_count=0, first_unseen_at=None)
         case JobDependencyRecorded():
             return record
         case JobCreated():
@@ -204,9 +219,15 @@ def decide(record: JobRecord | None, command: Command, *, now: float) -> tuple[J
                 return ()
             return (JobLost(job_id=job_id, at=now, reason=command.reason),)
         case RequestCancel():
-            if record.state.is_terminal or record.cancel_requested_at is not None:
+            if record.cancel_requested_at is not None:
                 return ()
-            return (JobCancelRequested(job_id=job_id, at=now, reason=command.reason),)
+            if record.state.is_terminal and record.next_attempt_job_id is None:
+                return ()
+            requested = JobCancelRequested(job_id=job_id, at=now, reason=command.reason)
+            if record.state == S.CREATED and command.before_submission:
+                reason = command.reason or "cancelled before submission"
+                return (requested, JobCancelled(job_id=job_id, at=now, reason=reason))
+            return (requested,)
         case ScheduleRetry():
             _require(record, "job.retry_scheduled", command)
             if record.next_attempt_job_id is not None:
@@ -245,8 +266,30 @@ def _require(record: JobRecord, tag: str, command: Command) -> None:
 
 def _decide_observation(record: JobRecord, command: Observe, now: float) -> tuple[JobEvent, ...]:
     obs = command.observation
+    if record.state.is_terminal or record.state == S.CREATED:
+        return ()
+    if obs.state is None:
+        return _decide_absence(record, command, now)
+    seen_again: tuple[JobEvent, ...] = ()
+    if record.unseen_count:
+        seen_again = (JobSeenAgain(job_id=record.job_id, at=now),)
+    return seen_again + _decide_state(record, obs, now)
+
+
+def _decide_absence(record: JobRecord, command: Observe, now: float) -> tuple[JobEvent, ...]:
+    detail = command.observation.reason or "not in the queue or accounting"
+    unseen = JobUnseen(job_id=record.job_id, at=now, detail=detail)
+    count = record.unseen_count + 1
+    since = record.first_unseen_at if record.first_unseen_at is not None else now
+    if count >= command.absences_before_lost and now - since >= command.seconds_before_lost:
+        reason = f"unseen by the scheduler for {count} polls over {now - since:.0f}s ({detail})"
+        return (unseen, JobLost(job_id=record.job_id, at=now, reason=reason))
+    return (unseen,)
+
+
+def _decide_state(record: JobRecord, obs: Observation, now: float) -> tuple[JobEvent, ...]:
     target = obs.state
-    if target is None or target == record.state or record.state.is_terminal:
+    if target is None or target == record.state:
         return ()
     job_id = record.job_id
     if target == S.QUEUED:
@@ -257,7 +300,7 @@ def _decide_observation(record: JobRecord, command: Observe, now: float) -> tupl
         if "job.started" not in TRANSITIONS[record.state]:
             return ()
         return (JobStarted(job_id=job_id, at=now, started_at=obs.started_at, raw_state=obs.raw_state),)
-    if target in (S.CREATED, S.SUBMITTED) or record.state == S.CREATED:
+    if target in (S.CREATED, S.SUBMITTED):
         return ()
     if target == S.LOST:
         return (JobLost(job_id=job_id, at=now, reason=obs.reason or "scheduler reports the job lost"),)

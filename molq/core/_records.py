@@ -43,6 +43,9 @@ class JobRecord:
     next_attempt_job_id: str | None = None
     archived_at: float | None = None
     raw_state: str | None = None
+    unseen_count: int = 0
+    first_unseen_at: float | None = None
+    version: int = 0
 
 
 @attrs.frozen

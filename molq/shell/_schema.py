@@ -58,6 +58,7 @@ def m001_event_log(db: Database) -> None:
             scheduler_job_id TEXT,
             created_at REAL,
             archived INTEGER NOT NULL DEFAULT 0,
+            retry_pending INTEGER NOT NULL DEFAULT 0,
             last_seq INTEGER NOT NULL,
             record BLOB NOT NULL
         ) STRICT
@@ -65,6 +66,7 @@ def m001_event_log(db: Database) -> None:
     )
     db.execute("CREATE INDEX jobs_cluster_state ON jobs (cluster_name, archived, state)")
     db.execute("CREATE INDEX jobs_root ON jobs (root_job_id, attempt)")
+    db.execute("CREATE INDEX jobs_retry_pending ON jobs (cluster_name, retry_pending)")
     db.execute(
         """
         CREATE TABLE transitions (

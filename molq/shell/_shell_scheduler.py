@@ -128,6 +128,14 @@ class ShellScheduler:
             return None
         return TerminalStatus(obs.state, obs.exit_code, obs.reason, obs.finished_at, obs.raw_state)
 
+    def adopt(self, job_dir: str, record: object = None) -> str | None:
+        """The pid of a wrapper started by an interrupted submission, if it ever started."""
+        path = f"{job_dir}/wrapper.pid"
+        if not job_dir or not self._transport.exists(path):
+            return None
+        pid = self._transport.read_text(path).strip()
+        return pid if pid.isdigit() else None
+
     def list_queue(self, *, user: str | None = None) -> list[QueueEntry]:
         """The local backend has no queue."""
         return []

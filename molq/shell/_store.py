@@ -277,6 +277,20 @@ class JobStore:
         )
         return [_RECORD_DECODER.decode(row[0]) for row in rows]
 
+    def pending_retries(self, cluster_name: str) -> list[JobRecord]:
+        """Terminal attempts whose scheduled retry has not been created yet."""
+        rows = self._conn.execute(
+            "SELECT record FROM jobs WHERE cluster_name = ? AND retry_pending = 1", (cluster_name,)
+        )
+        return [_RECORD_DECODER.decode(row[0]) for row in rows]
+
+    def latest_attempt(self, root_job_id: str) -> JobRecord | None:
+        """The newest attempt of a retry family."""
+        row = self._conn.execute(
+            "SELECT record FROM jobs WHERE root_job_id = ? ORDER BY attempt DESC LIMIT 1", (root_job_id,)
+        ).fetchone()
+        return _RECORD_DECODER.decode(row[0]) if row else None
+
     def find_job_ids(self, prefix: str, cluster_name: str | None = None) -> list[str]:
         """Job ids starting with ``prefix`` (for unique-prefix lookups)."""
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -441,11 +455,17 @@ def _load_record(conn: sqlite3.Connection, job_id: str) -> JobRecord | None:
 
 
 def _save_record(conn: sqlite3.Connection, record: JobRecord, seq: int) -> None:
+    pending = record.next_attempt_job_id is not None and record.cancel_requested_at is None and not _scalar(
+        conn, "SELECT 1 FROM jobs WHERE job_id = ?", (record.next_attempt_job_id,)
+    )
+    if record.previous_attempt_job_id is not None and record.attempt > 1:
+        conn.execute("UPDATE jobs SET retry_pending = 0 WHERE job_id = ?", (record.previous_attempt_job_id,))
     conn.execute(
         "INSERT INTO jobs (job_id, cluster_name, root_job_id, attempt, state, scheduler_job_id, created_at, "
-        "archived, last_seq, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "archived, retry_pending, last_seq, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, scheduler_job_id = excluded.scheduler_job_id, "
-        "archived = excluded.archived, last_seq = excluded.last_seq, record = excluded.record",
+        "archived = excluded.archived, retry_pending = excluded.retry_pending, last_seq = excluded.last_seq, "
+        "record = excluded.record",
         (
             record.job_id,
             record.cluster_name,
@@ -455,6 +475,7 @@ def _save_record(conn: sqlite3.Connection, record: JobRecord, seq: int) -> None:
             record.scheduler_job_id,
             record.created_at,
             int(record.archived_at is not None),
+            int(pending),
             seq,
             _RECORD_ENCODER.encode(record),
         ),

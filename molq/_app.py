@@ -1,0 +1,545 @@
+"""The composition root: Cluster, Submitor and JobHandle wire core and shell together."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from molq.core import (
+    ConfigError,
+    DependencyError,
+    Duration,
+    JobDependency,
+    JobExecution,
+    JobNotFoundError,
+    JobRecord,
+    JobResources,
+    JobScheduling,
+    JobSpec,
+    JobState,
+    QueueEntry,
+    RetentionPolicy,
+    RetryPolicy,
+    Scheduler,
+    Script,
+    StatusTransition,
+    SubmitorDefaults,
+    Transport,
+    check_capabilities,
+    compile_dependencies,
+    merge_dependency_refs,
+)
+from molq.core._deps import CompiledEdge
+from molq.core._events import JobCreated
+from molq.core._spec import merge_execution, merge_resources, merge_scheduling
+from molq.shell._bus import EventBus, EventType
+from molq.shell._local import LocalTransport
+from molq.shell._monitor import JobMonitor
+from molq.shell._reconcile import JobReconciler
+from molq.shell._store import JobStore
+from molq.shell._submission import create_and_submit
+
+
+if TYPE_CHECKING:
+    from molq._workspace import Project, Workspace
+    from molq.core._polling import PollingStrategy
+
+SCHEDULER_KINDS = ("local", "slurm", "pbs", "lsf")
+_DIALECTS = {"slurm": "slurm", "pbs": "pbs", "lsf": "lsf"}
+
+
+def build_scheduler(kind: str, transport: Transport, options: object | None) -> Scheduler:
+    """Construct the scheduler adapter for ``kind`` over ``transport``."""
+    if kind == "local":
+        from molq.shell._shell_scheduler import ShellScheduler
+
+        return ShellScheduler(transport, options)
+    if kind == "slurm":
+        from molq.shell._slurm import SlurmScheduler
+
+        return SlurmScheduler(transport, options)  # type: ignore[arg-type]
+    if kind == "pbs":
+        from molq.shell._pbs import PBSScheduler
+
+        return PBSScheduler(transport, options)  # type: ignore[arg-type]
+    if kind == "lsf":
+        from molq.shell._lsf import LSFScheduler
+
+        return LSFScheduler(transport, options)  # type: ignore[arg-type]
+    msg = f"unknown scheduler {kind!r}: expected one of {', '.join(SCHEDULER_KINDS)}"
+    raise ConfigError(msg)
+
+
+class Cluster:
+    """A submission destination: a scheduler kind bound to a transport.
+
+    Args:
+        name: namespace that scopes persisted records and CLI listings.
+        scheduler: ``"local"``, ``"slurm"``, ``"pbs"`` or ``"lsf"``.
+        host: SSH shortcut; builds ``SshTransport(SshTransportOptions(host=host))``.
+        transport: an explicit Transport; mutually exclusive with ``host``.
+        scheduler_options: scheduler-specific options.
+
+    Raises:
+        ConfigError: unknown scheduler, empty name, or both host and transport.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        scheduler: str = "local",
+        *,
+        host: str | None = None,
+        transport: Transport | None = None,
+        scheduler_options: object | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name.strip():
+            msg = f"cluster name must be a non-empty string, got {name!r}"
+            raise ConfigError(msg)
+        if scheduler not in SCHEDULER_KINDS:
+            msg = f"unknown scheduler {scheduler!r}: expected one of {', '.join(SCHEDULER_KINDS)}"
+            raise ConfigError(msg)
+        if host is not None and transport is not None:
+            msg = "Cluster takes either host= or transport=, not both"
+            raise ConfigError(msg)
+        if host is not None:
+            from molq.shell._ssh import SshTransport, SshTransportOptions
+
+            transport = SshTransport(SshTransportOptions(host=host))
+        self._name = name
+        self._scheduler = scheduler
+        self._transport: Transport = transport if transport is not None else LocalTransport()
+        self._scheduler_options = scheduler_options
+        self._scheduler_impl: Scheduler | None = None
+
+    @property
+    def name(self) -> str:
+        """The namespace of this cluster's records."""
+        return self._name
+
+    @property
+    def scheduler(self) -> str:
+        """The scheduler kind."""
+        return self._scheduler
+
+    @property
+    def transport(self) -> Transport:
+        """Where commands and files go."""
+        return self._transport
+
+    @property
+    def scheduler_options(self) -> object | None:
+        """Scheduler-specific options."""
+        return self._scheduler_options
+
+    @property
+    def scheduler_impl(self) -> Scheduler:
+        """The scheduler adapter (built on first use)."""
+        if self._scheduler_impl is None:
+            self._scheduler_impl = build_scheduler(self._scheduler, self._transport, self._scheduler_options)
+        return self._scheduler_impl
+
+    @property
+    def is_local_transport(self) -> bool:
+        """Whether commands run on this machine."""
+        return isinstance(self._transport, LocalTransport)
+
+    def __repr__(self) -> str:
+        return f"Cluster({self._name!r}, {self._scheduler!r}, transport={self._transport!r})"
+
+    def get_queue(self, *, user: str | None = None) -> list[QueueEntry]:
+        """The scheduler's queue (including jobs submitted outside molq); [] for local."""
+        return self.scheduler_impl.list_queue(user=user)
+
+    def get_workspace(self, name: str, *, path: str) -> Workspace:
+        """A handle to a directory on the cluster's filesystem."""
+        from molq._workspace import Workspace
+
+        return Workspace(self, name, path)
+
+    def get_project(self, name: str, *, workspace: Workspace) -> Project:
+        """A sub-namespace under ``workspace``."""
+        return workspace.get_project(name)
+
+    @classmethod
+    def from_profile(cls, profile_name: str, *, config_path: str | Path | None = None) -> Cluster:
+        """The destination half of a TOML profile (scheduler, host, scheduler_options)."""
+        from molq._config import cluster_from_profile, load_profile
+
+        return cluster_from_profile(load_profile(profile_name, config_path))
+
+
+@attrs.frozen
+class JobDryRun:
+    """What a submission would have done; nothing was submitted or recorded."""
+
+    command: str
+    details: dict[str, str]
+
+    def __str__(self) -> str:
+        return self.command
+
+
+@attrs.frozen
+class JobHandle:
+    """A lightweight reference to a submitted job (its retry family's root id)."""
+
+    job_id: str
+    cluster_name: str
+    scheduler: str
+    scheduler_job_id: str | None
+    _submitor: Submitor = attrs.field(repr=False, eq=False, alias="submitor")
+
+    def status(self) -> JobState:
+        """The state of the family's latest attempt, after a reconciliation pass."""
+        self._submitor.refresh_jobs()
+        return self._submitor.latest_attempt(self.job_id).state
+
+    def refresh(self) -> JobHandle:
+        """A new handle reflecting the latest attempt's scheduler id."""
+        self._submitor.refresh_jobs()
+        latest = self._submitor.latest_attempt(self.job_id)
+        return attrs.evolve(self, scheduler_job_id=latest.scheduler_job_id)
+
+    def wait(self, timeout: float | None = None) -> JobRecord:
+        """Block until the family's latest attempt is final; returns its record."""
+        return self._submitor.watch_jobs([self.job_id], timeout=timeout)[0]
+
+    def cancel(self) -> None:
+        """Cancel the latest active attempt."""
+        self._submitor.cancel_job(self.job_id)
+
+
+class Submitor:
+    """The lifecycle engine bound to one Cluster; every call is scoped to ``target.name``."""
+
+    def __init__(
+        self,
+        target: Cluster,
+        *,
+        defaults: SubmitorDefaults | None = None,
+        store: JobStore | None = None,
+        jobs_dir: str | Path | None = None,
+        default_retry_policy: RetryPolicy | None = None,
+        retention_policy: RetentionPolicy | None = None,
+        profile_name: str | None = None,
+        event_bus: EventBus | None = None,
+        polling_strategy: PollingStrategy | None = None,
+    ) -> None:
+        if not isinstance(target, Cluster):
+            msg = f"Submitor needs a Cluster as target, got {type(target).__name__}"
+            raise ConfigError(msg)
+        self._target = target
+        self._defaults = defaults or SubmitorDefaults()
+        self._store = store if store is not None else JobStore()
+        self._jobs_dir = None if jobs_dir is None else str(jobs_dir)
+        self._default_retry = default_retry_policy
+        self._retention = retention_policy or RetentionPolicy()
+        self._profile_name = profile_name
+        self._bus = event_bus or EventBus()
+        self._clock: Callable[[], float] = time.time
+        self._reconciler = JobReconciler(
+            self._store, target.scheduler_impl, target.name, transport=target.transport, event_bus=self._bus
+        )
+        self._monitor = JobMonitor(
+            self._reconciler, self._store, strategy=polling_strategy or _default_strategy(target), event_bus=self._bus
+        )
+
+    # -- properties -------------------------------------------------------------------
+    @property
+    def target(self) -> Cluster:
+        """The destination Cluster."""
+        return self._target
+
+    @property
+    def cluster_name(self) -> str:
+        """Same as ``target.name``."""
+        return self._target.name
+
+    @property
+    def store(self) -> JobStore:
+        """The job store."""
+        return self._store
+
+    @property
+    def event_bus(self) -> EventBus:
+        """The bus lifecycle events are emitted on."""
+        return self._bus
+
+    @property
+    def reconciler(self) -> JobReconciler:
+        """The reconciler of this Submitor's cluster."""
+        return self._reconciler
+
+    def __repr__(self) -> str:
+        return f"Submitor({self._target!r}, store={self._store!r})"
+
+    # -- submission -----------------------------------------------------------------------
+    def submit_job(
+        self,
+        *,
+        argv: list[str] | None = None,
+        command: str | None = None,
+        script: Script | None = None,
+        resources: JobResources | None = None,
+        scheduling: JobScheduling | None = None,
+        execution: JobExecution | None = None,
+        metadata: dict[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        after_started: list[str] | None = None,
+        after: list[str] | None = None,
+        after_failure: list[str] | None = None,
+        after_success: list[str] | None = None,
+        job_dir_name: str | None = None,
+        max_duration: str | Duration | None = None,
+        dry_run: bool = False,
+    ) -> Any:
+        """Submit a job; exactly one of ``argv``, ``command`` or ``script``.
+
+        Returns:
+            A JobHandle, or a JobDryRun when ``dry_run`` is true.
+
+        Raises:
+            ConfigError: invalid or unsupported input (nothing is written).
+            DependencyError: a dependency names an unknown or unsubmitted job.
+            SchedulerError / TransportError: the scheduler refused or could not be
+                reached (a ``job.submit_failed`` event records why).
+        """
+        from molq._submit_spec import SubmitRequest, build_spec
+
+        request = SubmitRequest(
+            argv=argv,
+            command=command,
+            script=script,
+            resources=resources,
+            scheduling=scheduling,
+            execution=execution,
+            metadata=metadata,
+            job_dir_name=job_dir_name,
+            max_duration=max_duration,
+        )
+        job_id = uuid.uuid4().hex
+        spec, job_dir = build_spec(
+            request,
+            self._defaults,
+            job_id=job_id,
+            jobs_dir=self._jobs_dir,
+            local=self._target.is_local_transport,
+        )
+        refs = merge_dependency_refs(
+            spec.scheduling, after_started=after_started, after=after, after_failure=after_failure, after_success=after_success
+        )
+        check_capabilities(attrs.evolve(spec, scheduling=attrs.evolve(spec.scheduling, dependencies=refs)), self._target.scheduler_impl.capabilities(), self._target.scheduler)
+        spec, edges = self._compile_dependencies(spec, refs, job_id)
+        scheduler = self._target.scheduler_impl
+        submission = scheduler.prepare(spec, job_dir)
+        if dry_run:
+            return JobDryRun(command=submission.display, details=_dry_run_details(spec, job_dir, submission, self))
+        created = JobCreated(
+            job_id=job_id,
+            at=self._clock(),
+            cluster_name=self.cluster_name,
+            scheduler=self._target.scheduler,
+            root_job_id=job_id,
+            profile_name=self._profile_name,
+            spec=spec,
+            retry=retry or self._default_retry or RetryPolicy(),
+            job_dir=job_dir,
+        )
+        record = create_and_submit(self._store, scheduler, self._target.transport, created, edges, clock=self._clock)
+        self._announce_new(record)
+        return JobHandle(job_id, self.cluster_name, self._target.scheduler, record.scheduler_job_id, submitor=self)
+
+    submit = submit_job
+
+    def _compile_dependencies(
+        self, spec: JobSpec, refs: tuple[Any, ...], job_id: str
+    ) -> tuple[JobSpec, tuple[CompiledEdge, ...]]:
+        if not refs:
+            return spec, ()
+        scheduler_ids: dict[str, str] = {}
+        for ref in refs:
+            upstream = self._store.get_record(ref.job_id)
+            if upstream is None or upstream.cluster_name != self.cluster_name:
+                msg = f"dependency {ref.job_id!r} is not a job of cluster {self.cluster_name!r}"
+                raise DependencyError(msg)
+            latest = self._store.latest_attempt(upstream.root_job_id) or upstream
+            if latest.scheduler_job_id:
+                scheduler_ids[ref.job_id] = latest.scheduler_job_id
+        dialect = _DIALECTS[self._target.scheduler]
+        expression, edges = compile_dependencies(refs, scheduler_ids, dialect, job_id=job_id)  # type: ignore[arg-type]
+        scheduling = attrs.evolve(spec.scheduling, dependency=expression, dependencies=())
+        return attrs.evolve(spec, scheduling=scheduling), edges
+
+    def _announce_new(self, record: JobRecord) -> None:
+        for transition in self._store.transitions(record.job_id):
+            self._bus.emit_transition(transition, record)
+
+    # -- queries ------------------------------------------------------------------------------
+    def get_job(self, job_id: str) -> JobRecord:
+        """The persisted record of ``job_id`` in this cluster.
+
+        Raises:
+            JobNotFoundError: no such job in this cluster.
+        """
+        record = self._store.get_record(job_id)
+        if record is None or record.cluster_name != self.cluster_name:
+            msg = f"no job {job_id!r} in cluster {self.cluster_name!r}"
+            raise JobNotFoundError(msg)
+        return record
+
+    def latest_attempt(self, job_id: str) -> JobRecord:
+        """The newest attempt of ``job_id``'s retry family."""
+        record = self.get_job(job_id)
+        return self._store.latest_attempt(record.root_job_id) or record
+
+    def list_jobs(self, include_terminal: bool = False) -> list[JobRecord]:  # noqa: FBT001, FBT002 - reference signature
+        """Jobs of this cluster, newest first (active only unless ``include_terminal``)."""
+        return self._store.list_records(self.cluster_name, include_terminal=include_terminal)
+
+    def get_transitions(self, job_id: str) -> list[StatusTransition]:
+        """Lifecycle transitions of one attempt."""
+        self.get_job(job_id)
+        return self._store.transitions(job_id)
+
+    def get_retry_family(self, job_id: str) -> list[JobRecord]:
+        """Every attempt of the family ``job_id`` belongs to."""
+        return self._store.family(self.get_job(job_id).root_job_id)
+
+    def get_dependencies(self, job_id: str) -> list[JobDependency]:
+        """Upstream edges of ``job_id``."""
+        self.get_job(job_id)
+        return self._store.dependencies(job_id)
+
+    def get_dependents(self, job_id: str) -> list[JobDependency]:
+        """Downstream edges pointing at ``job_id``."""
+        self.get_job(job_id)
+        return self._store.dependents(job_id)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def watch_jobs(self, job_ids: Sequence[str] | None = None, timeout: float | None = None) -> list[JobRecord]:
+        """Block until every job (following retries) is final; default: all active jobs."""
+        if job_ids is None:
+            roots = {r.root_job_id for r in self.list_jobs()}
+            roots |= {r.root_job_id for r in self._store.pending_retries(self.cluster_name)}
+            job_ids = sorted(roots)
+        for job_id in job_ids:
+            self.get_job(job_id)
+        return self._monitor.wait(list(job_ids), timeout=timeout)
+
+    watch = watch_jobs
+
+    def cancel_job(self, job_id: str) -> None:
+        """Cancel the latest active attempt of ``job_id``'s family (a no-op when final)."""
+        from molq._cancel import cancel_latest
+
+        cancel_latest(self, job_id)
+
+    def refresh_jobs(self) -> None:
+        """Reconcile this cluster's active jobs against the scheduler."""
+        self._reconciler.reconcile()
+
+    refresh = refresh_jobs
+
+    def cleanup_jobs(
+        self,
+        dry_run: bool = False,  # noqa: FBT001, FBT002 - reference signature
+        retention_policy: RetentionPolicy | None = None,
+    ) -> dict[str, list[str]]:
+        """Remove old job directories and hide old terminal records (events are kept)."""
+        from molq._cleanup import cleanup
+
+        return cleanup(self, retention_policy or self._retention, dry_run=dry_run)
+
+    def run_daemon(
+        self,
+        once: bool = False,  # noqa: FBT001, FBT002 - reference signature
+        interval: float = 5.0,
+        run_cleanup: bool = True,  # noqa: FBT001, FBT002
+    ) -> None:
+        """Reconcile in a loop (one pass with ``once``); cleanup at most hourly."""
+        last_cleanup = 0.0
+        while True:
+            self._reconciler.reconcile()
+            now = time.monotonic()
+            if run_cleanup and (last_cleanup == 0.0 or now - last_cleanup >= 3600):
+                self.cleanup_jobs()
+                last_cleanup = now
+            if once:
+                return
+            time.sleep(interval)
+
+    def on_event(self, event: EventType | str, handler: Callable[..., object]) -> None:
+        """Call ``handler`` for lifecycle ``event``."""
+        self._bus.on(event, handler)
+
+    def off_event(self, event: EventType | str, handler: Callable[..., object]) -> None:
+        """Stop calling ``handler`` for ``event``."""
+        self._bus.off(event, handler)
+
+    def close(self) -> None:
+        """Close the store connection."""
+        self._store.close()
+
+    def __enter__(self) -> Submitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile_name: str,
+        *,
+        target: Cluster | None = None,
+        config_path: str | Path | None = None,
+        store: JobStore | None = None,
+    ) -> Submitor:
+        """Build a Submitor from a TOML profile (and its Cluster unless ``target`` is given)."""
+        from molq._config import cluster_from_profile, load_profile
+
+        profile = load_profile(profile_name, config_path)
+        return cls(
+            target if target is not None else cluster_from_profile(profile),
+            defaults=profile.defaults,
+            store=store,
+            jobs_dir=profile.jobs_dir,
+            default_retry_policy=profile.retry,
+            retention_policy=profile.retention,
+            profile_name=profile.name,
+        )
+
+
+def _default_strategy(cluster: Cluster) -> PollingStrategy:
+    from molq.core._polling import AdaptiveStrategy
+
+    if cluster.scheduler == "local":
+        return AdaptiveStrategy(minimum=0.02, maximum=2.0)
+    return AdaptiveStrategy(minimum=0.25, maximum=30.0)
+
+
+def _dry_run_details(spec: JobSpec, job_dir: str, submission: Any, submitor: Submitor) -> dict[str, str]:
+    details = {
+        "scheduler": submitor.target.scheduler,
+        "cluster": submitor.cluster_name,
+        "cwd": spec.cwd,
+        "job_dir": job_dir,
+        "script_path": submission.script_path,
+        "script": submission.script,
+        "stdout": spec.metadata.get("molq.stdout_path", ""),
+        "stderr": spec.metadata.get("molq.stderr_path", ""),
+    }
+    if spec.scheduling.partition:
+        details["partition"] = spec.scheduling.partition
+    if spec.scheduling.dependency:
+        details["dependency"] = spec.scheduling.dependency
+    return details
+
+
+__all__ = ["Cluster", "JobDryRun", "JobHandle", "Submitor", "build_scheduler"]

@@ -1,0 +1,30 @@
+"""Cancelling the latest attempt of a retry family."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from molq.core import RequestCancel, decide
+
+
+if TYPE_CHECKING:
+    from molq._app import Submitor
+
+
+def cancel_latest(submitor: Submitor, job_id: str) -> None:
+    """Record the request, ask the scheduler, then reconcile that job once.
+
+    A final attempt with a pending retry gets the request too, which stops the retry.
+    """
+    store = submitor.store
+    latest = submitor.latest_attempt(job_id)
+    before_submission = latest.scheduler_job_id is None
+    now = submitor.reconciler.clock()
+    events = decide(latest, RequestCancel(reason="cancelled by user", before_submission=before_submission), now=now)
+    if not events:
+        return
+    store.append(latest.job_id, events, expected_version=latest.version, now=now)
+    if latest.state.is_terminal or before_submission or latest.scheduler_job_id is None:
+        return
+    submitor.target.scheduler_impl.cancel(latest.scheduler_job_id, job_dir=latest.metadata.get("molq.job_dir"))
+    submitor.reconciler.reconcile([latest.job_id])

@@ -1,0 +1,61 @@
+"""Retention: remove old job directories and archive old records; the log is kept."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from molq.core import ArchiveJob, JobState, MarkCleaned, MolqError, RetentionPolicy, decide
+
+
+if TYPE_CHECKING:
+    from molq._app import Submitor
+
+DAY = 86400.0
+
+
+def cleanup(submitor: Submitor, policy: RetentionPolicy, *, dry_run: bool) -> dict[str, list[str]]:
+    """Apply ``policy`` to this cluster's terminal jobs.
+
+    Returns:
+        ``{"job_dirs": [...], "records": [...], "errors": [...]}``: directories removed
+        (or that would be), job ids archived (or that would be), and failures.
+    """
+    store = submitor.store
+    now = submitor.reconciler.clock()
+    removed: list[str] = []
+    archived: list[str] = []
+    errors: list[str] = []
+    for record in store.list_records(submitor.cluster_name, include_terminal=True):
+        if not record.state.is_terminal or record.finished_at is None:
+            continue
+        if record.next_attempt_job_id is not None and record.cancel_requested_at is None:
+            latest = store.latest_attempt(record.root_job_id)
+            if latest is not None and not latest.state.is_terminal:
+                continue
+        age = now - record.finished_at
+        job_dir = record.metadata.get("molq.job_dir")
+        keep_dir = policy.keep_failed_job_dirs and record.state != JobState.SUCCEEDED
+        if job_dir and record.cleaned_at is None and not keep_dir and age >= policy.keep_job_dirs_for_days * DAY:
+            removed.append(job_dir)
+            if not dry_run:
+                try:
+                    submitor.target.transport.remove(job_dir, recursive=True)
+                except MolqError as exc:
+                    errors.append(f"{record.job_id}: {exc}")
+                    removed.pop()
+                    continue
+                _append(submitor, record.job_id, MarkCleaned(removed=(job_dir,)), now)
+        if age >= policy.keep_terminal_records_for_days * DAY:
+            archived.append(record.job_id)
+            if not dry_run:
+                _append(submitor, record.job_id, ArchiveJob(reason="retention"), now)
+    return {"job_dirs": removed, "records": archived, "errors": errors}
+
+
+def _append(submitor: Submitor, job_id: str, command: MarkCleaned | ArchiveJob, now: float) -> None:
+    record = submitor.store.get_record(job_id)
+    if record is None:
+        return
+    events = decide(record, command, now=now)
+    if events:
+        submitor.store.append(job_id, events, expected_version=record.version, now=now)

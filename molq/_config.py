@@ -1,0 +1,238 @@
+"""Profiles: ``~/.molq/config.toml`` structured into typed values with cattrs.
+
+Example::
+
+    [profiles.hpc]
+    scheduler = "slurm"
+    host = "login1"
+    jobs_dir = "~/molq-jobs"
+
+    [profiles.hpc.defaults.resources]
+    cpu_count = 4
+    memory = "8G"
+    time_limit = "2h"
+
+    [profiles.hpc.defaults.scheduling]
+    partition = "debug"          # the legacy key 'queue' is still accepted
+
+    [profiles.hpc.retry]
+    max_attempts = 3
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from molq.core import (
+    ConfigError,
+    Duration,
+    JobScheduling,
+    JobState,
+    Memory,
+    RetentionPolicy,
+    RetryPolicy,
+    SpecError,
+    SubmitorDefaults,
+)
+
+
+if TYPE_CHECKING:
+    import cattrs
+
+    from molq._app import Cluster
+
+DEFAULT_CONFIG_PATH = "~/.molq/config.toml"
+
+
+@attrs.frozen
+class MolqProfile:
+    """A named profile: where jobs go and the lifecycle parameters they get."""
+
+    name: str
+    scheduler: str = "local"
+    cluster_name: str | None = None
+    defaults: SubmitorDefaults = attrs.field(factory=SubmitorDefaults)
+    scheduler_options: dict[str, Any] | None = None
+    retry: RetryPolicy | None = None
+    retention: RetentionPolicy | None = None
+    jobs_dir: str | None = None
+    host: str | None = None
+
+    @property
+    def resolved_cluster_name(self) -> str:
+        """``cluster_name``, defaulting to the profile name."""
+        return self.cluster_name or self.name
+
+
+@attrs.frozen
+class MolqConfig:
+    """Every profile of a config file."""
+
+    profiles: dict[str, MolqProfile] = attrs.field(factory=dict)
+
+
+def default_config_path() -> Path:
+    """``$MOLQ_CONFIG`` if set, else ``~/.molq/config.toml``."""
+    return Path(os.environ.get("MOLQ_CONFIG") or DEFAULT_CONFIG_PATH).expanduser()
+
+
+def load_config(path: str | Path | None = None) -> MolqConfig:
+    """Read and validate a config file; a missing default file is an empty config.
+
+    Raises:
+        ConfigError: the file cannot be read, is not TOML, or a key is invalid
+            (the message names the key).
+    """
+    config_path = Path(path).expanduser() if path is not None else default_config_path()
+    if not config_path.exists():
+        if path is not None:
+            msg = f"config file {config_path} does not exist"
+            raise ConfigError(msg)
+        return MolqConfig()
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"cannot read config file {config_path}: {exc}"
+        raise ConfigError(msg) from exc
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{config_path} is not valid TOML: {exc}"
+        raise ConfigError(msg) from exc
+    return structure_config(raw, source=str(config_path))
+
+
+def load_profile(name: str, path: str | Path | None = None) -> MolqProfile:
+    """One profile by name.
+
+    Raises:
+        ConfigError: no such profile (the message lists the known ones).
+    """
+    config = load_config(path)
+    if name not in config.profiles:
+        known = ", ".join(sorted(config.profiles)) or "none"
+        msg = f"no profile {name!r} in {path or default_config_path()} (profiles: {known})"
+        raise ConfigError(msg)
+    return config.profiles[name]
+
+
+def structure_config(raw: dict[str, Any], *, source: str = "<config>") -> MolqConfig:
+    """Structure a parsed TOML document into a MolqConfig.
+
+    Raises:
+        SpecError: every invalid key, each named by its path.
+    """
+    import cattrs
+
+    unknown = set(raw) - {"profiles"}
+    if unknown:
+        msg = f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected [profiles.NAME] tables"
+        raise SpecError(msg)
+    profiles_raw = raw.get("profiles", {})
+    if not isinstance(profiles_raw, dict):
+        msg = f"{source}: 'profiles' must be a table of [profiles.NAME] tables"
+        raise SpecError(msg)
+    converter = _converter()
+    profiles: dict[str, MolqProfile] = {}
+    errors: list[str] = []
+    for name, body in profiles_raw.items():
+        if not isinstance(body, dict):
+            errors.append(f"profiles.{name}: must be a table")
+            continue
+        try:
+            profiles[name] = converter.structure({"name": name, **body}, MolqProfile)
+        except cattrs.BaseValidationError as exc:
+            errors.extend(f"profiles.{name}.{line}" for line in _messages(exc))
+        except (ConfigError, ValueError, TypeError) as exc:
+            errors.append(f"profiles.{name}: {exc}")
+    if errors:
+        msg = f"{source}: invalid configuration:\n  " + "\n  ".join(errors)
+        raise SpecError(msg, errors)
+    return MolqConfig(profiles=profiles)
+
+
+def _messages(exc: Exception) -> list[str]:
+    import cattrs
+
+    lines = []
+    for line in cattrs.transform_error(exc, path="$"):
+        lines.append(line.replace(" @ $.", " @ ").replace("$.", ""))
+    return lines
+
+
+def _converter() -> cattrs.Converter:
+    import cattrs
+
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(Memory, lambda v, _: Memory.parse(v))
+    converter.register_structure_hook(Duration, lambda v, _: Duration.parse(v))
+    converter.register_structure_hook(JobState, lambda v, _: JobState(v))
+    base_scheduling = converter.get_structure_hook(JobScheduling)
+
+    def scheduling_hook(value: Any, _: type) -> JobScheduling:
+        if isinstance(value, dict) and "queue" in value:
+            if "partition" in value:
+                msg = "give either 'partition' or the legacy 'queue', not both"
+                raise ConfigError(msg)
+            warnings.warn("'queue' is deprecated; use 'partition'", DeprecationWarning, stacklevel=2)
+            value = {("partition" if k == "queue" else k): v for k, v in value.items()}
+        return base_scheduling(value, JobScheduling)  # type: ignore[no-any-return]
+
+    converter.register_structure_hook(JobScheduling, scheduling_hook)
+    return converter
+
+
+def cluster_from_profile(profile: MolqProfile) -> Cluster:
+    """The Cluster a profile describes (scheduler options typed for its scheduler)."""
+    from molq._app import Cluster
+
+    options = scheduler_options_for(profile.scheduler, profile.scheduler_options)
+    return Cluster(profile.resolved_cluster_name, profile.scheduler, host=profile.host, scheduler_options=options)
+
+
+def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> object | None:
+    """Structure raw scheduler options into the scheduler's options class.
+
+    Raises:
+        ConfigError: an option is unknown or has the wrong type.
+    """
+    if not raw:
+        return None
+    import cattrs
+
+    option_types = _option_types()
+    if kind not in option_types:
+        msg = f"the {kind} scheduler takes no scheduler_options (got {', '.join(sorted(raw))})"
+        raise ConfigError(msg)
+    try:
+        return _converter().structure(raw, option_types[kind])
+    except cattrs.BaseValidationError as exc:
+        msg = "invalid scheduler_options: " + "; ".join(_messages(exc))
+        raise ConfigError(msg) from exc
+
+
+def _option_types() -> dict[str, type]:
+    types: dict[str, type] = {}
+    try:
+        from molq.shell._slurm import SlurmSchedulerOptions
+
+        types["slurm"] = SlurmSchedulerOptions
+    except ImportError:  # pragma: no cover - backend module not installed
+        pass
+    try:
+        from molq.shell._pbs import PBSSchedulerOptions
+
+        types["pbs"] = PBSSchedulerOptions
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from molq.shell._lsf import LSFSchedulerOptions
+
+        types["lsf"] = LSFSchedulerOptions
+    except ImportError:  # pragma: no cover
+        pass
+    return types

@@ -1,0 +1,156 @@
+"""Turning ``submit_job`` keywords into a validated JobSpec and job directory."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+
+import attrs
+
+from molq.core import (
+    ConfigError,
+    Duration,
+    JobExecution,
+    JobResources,
+    JobScheduling,
+    JobSpec,
+    Script,
+    SubmitorDefaults,
+)
+from molq.core._spec import merge_execution, merge_resources, merge_scheduling
+
+
+RESERVED_METADATA_PREFIX = "molq."
+
+
+@attrs.frozen
+class SubmitRequest:
+    """The raw keywords of one ``submit_job`` call."""
+
+    argv: object = None
+    command: object = None
+    script: object = None
+    resources: object = None
+    scheduling: object = None
+    execution: object = None
+    metadata: object = None
+    job_dir_name: object = None
+    max_duration: object = None
+
+
+def _typed(name: str, value: object, kind: type) -> None:
+    if value is not None and not isinstance(value, kind):
+        msg = f"{name} must be a {kind.__name__}, got {type(value).__name__}"
+        raise ConfigError(msg)
+
+
+def _work(request: SubmitRequest) -> dict[str, object]:
+    given = {k: v for k, v in (("argv", request.argv), ("command", request.command), ("script", request.script)) if v is not None}
+    if len(given) != 1:
+        names = ", ".join(given) or "none"
+        msg = f"exactly one of argv, command or script must be given (got {names})"
+        raise ConfigError(msg)
+    argv = request.argv
+    if argv is not None:
+        if isinstance(argv, str) or not isinstance(argv, list | tuple) or not argv:
+            msg = "argv must be a non-empty list of strings, e.g. ['python', 'train.py']"
+            raise ConfigError(msg)
+        bad = [a for a in argv if not isinstance(a, str)]
+        if bad:
+            msg = f"argv items must be strings, got {bad[0]!r}"
+            raise ConfigError(msg)
+        return {"command_type": "argv", "argv": tuple(argv)}
+    if request.command is not None:
+        if not isinstance(request.command, str) or not request.command.strip():
+            msg = "command must be a non-empty shell command string"
+            raise ConfigError(msg)
+        return {"command_type": "command", "command": request.command}
+    _typed("script", request.script, Script)
+    return {"command_type": "script", "script": request.script}
+
+
+def _metadata(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        msg = f"metadata must be a dict of strings, got {type(value).__name__}"
+        raise ConfigError(msg)
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            msg = f"metadata keys and values must be strings, got {key!r}: {item!r}"
+            raise ConfigError(msg)
+        if key.startswith(RESERVED_METADATA_PREFIX):
+            msg = f"metadata key {key!r} is reserved: keys starting with 'molq.' are set by molq"
+            raise ConfigError(msg)
+    return dict(value)
+
+
+def check_job_dir_name(name: object) -> str | None:
+    """Validate a caller-chosen job directory name (one path component).
+
+    Raises:
+        ConfigError: not a plain, non-empty directory name.
+    """
+    if name is None:
+        return None
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or name in (".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\0" in name
+        or "\n" in name
+    ):
+        msg = f"job_dir_name must be a single directory name (no '/', '..', NUL or newline), got {name!r}"
+        raise ConfigError(msg)
+    return name
+
+
+def _resolve(path: str, base: str, *, local: bool) -> str:
+    if local:
+        return str((Path(base) / Path(path).expanduser()).resolve())
+    return posixpath.normpath(posixpath.join(base, path))
+
+
+def build_spec(
+    request: SubmitRequest,
+    defaults: SubmitorDefaults,
+    *,
+    job_id: str,
+    jobs_dir: str | None,
+    local: bool,
+) -> tuple[JobSpec, str]:
+    """Validate, merge defaults and resolve paths; returns the spec and its job dir.
+
+    Raises:
+        ConfigError: any input is invalid; nothing has been written.
+    """
+    work = _work(request)
+    _typed("resources", request.resources, JobResources)
+    _typed("scheduling", request.scheduling, JobScheduling)
+    _typed("execution", request.execution, JobExecution)
+    metadata = _metadata(request.metadata)
+    dir_name = check_job_dir_name(request.job_dir_name) or job_id
+    max_duration = None if request.max_duration is None else Duration.parse(request.max_duration)  # type: ignore[arg-type]
+    resources = merge_resources(defaults.resources, request.resources)  # type: ignore[arg-type]
+    scheduling = merge_scheduling(defaults.scheduling, request.scheduling)  # type: ignore[arg-type]
+    execution = merge_execution(defaults.execution, request.execution)  # type: ignore[arg-type]
+    base = os.getcwd() if local else "."
+    cwd = _resolve(execution.cwd or ".", base, local=local)
+    root = _resolve(jobs_dir, base, local=local) if jobs_dir is not None else f"{cwd}/.molq/jobs"
+    job_dir = f"{root}/{dir_name}"
+    stdout = _resolve(execution.output_file, cwd, local=local) if execution.output_file else f"{job_dir}/stdout.log"
+    stderr = _resolve(execution.error_file, cwd, local=local) if execution.error_file else f"{job_dir}/stderr.log"
+    metadata.update({"molq.job_dir": job_dir, "molq.stdout_path": stdout, "molq.stderr_path": stderr})
+    spec = JobSpec(
+        resources=resources,
+        scheduling=scheduling,
+        execution=attrs.evolve(execution, cwd=cwd),
+        metadata=metadata,
+        cwd=cwd,
+        max_duration=max_duration,
+        **work,  # type: ignore[arg-type]
+    )
+    return spec, job_dir

@@ -1,0 +1,446 @@
+"""Pure pieces of file sync: rsync argv, itemize parsing, owner markers, path naming.
+
+Rules of this module:
+  Rule 1: no I/O — nothing here runs rsync, reads files or looks at the environment.
+  Rule 2: every argv is returned as a tuple of strings, ready for ``subprocess``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Final, Literal, TypeAlias
+
+import attrs
+
+from ._errors import ConfigError, TransportError
+
+
+SshFailure: TypeAlias = Literal["connection", "auth", "host_key", "timeout", "link_dropped"]
+
+
+DEFAULT_RSYNC_OPTS: Final = ("-a", "--partial", "--inplace")
+OWNER_MARKER: Final = ".molq-owner.json"
+WORKSPACES_ROOT: Final = "~/molq-workspaces"
+DEFAULT_EXCLUDES: Final = (
+    ".git/",
+    "__pycache__/",
+    ".venv/",
+    ".molq/",
+    "*.pyc",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".DS_Store",
+)
+
+_ITEMIZE = re.compile(r"^(?P<code>[<>ch.*][fdLDS ][^ ]{9}|\*deleting) +(?P<path>.+)$")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@attrs.frozen
+class SyncResult:
+    """What one rsync run reported.
+
+    Attributes:
+        returncode: rsync's exit status (0 = success, 23/24 = partial transfer).
+        stdout: rsync's standard output (empty when streamed live).
+        stderr: rsync's standard error.
+        changes: the itemized change lines (``">f+++++++++ a.txt"``), when asked for.
+    """
+
+    returncode: int
+    stdout: str
+    stderr: str
+    changes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether rsync exited 0."""
+        return self.returncode == 0
+
+    @property
+    def changed_paths(self) -> tuple[str, ...]:
+        """The paths named by ``changes``, in rsync's order."""
+        return tuple(line.split(" ", 1)[1].lstrip() for line in self.changes)
+
+
+@attrs.frozen
+class OwnerMarker:
+    """Which machine, user and local checkout own a remote workspace."""
+
+    machine_id: str
+    user: str
+    path: str
+
+    def to_json(self) -> str:
+        """Encode as the marker file's text."""
+        return json.dumps(attrs.asdict(self), sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> OwnerMarker:
+        """Decode a marker file.
+
+        Raises:
+            ConfigError: the text is not a marker written by molq.
+        """
+        try:
+            data = json.loads(text)
+            return cls(str(data["machine_id"]), str(data["user"]), str(data["path"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            msg = f"unreadable {OWNER_MARKER}: {text[:80]!r}"
+            raise ConfigError(msg) from exc
+
+
+def sync_flags(
+    *,
+    delete: bool,
+    dry_run: bool,
+    itemize: bool,
+    verbose: bool,
+    excludes: Sequence[str],
+) -> tuple[str, ...]:
+    """The rsync flags for one push or pull, after the user's rsync options."""
+    flags: list[str] = []
+    if delete:
+        flags.append("--delete")
+    if dry_run:
+        flags.append("--dry-run")
+    if itemize:
+        flags.append("--itemize-changes")
+    if verbose:
+        flags.extend(("--verbose", "--progress"))
+    flags.extend(f"--exclude={pattern}" for pattern in excludes)
+    return tuple(flags)
+
+
+def merge_excludes(*groups: Sequence[str] | None) -> tuple[str, ...]:
+    """Concatenate exclude groups, dropping duplicates and keeping first order."""
+    seen: dict[str, None] = {}
+    for group in groups:
+        for pattern in group or ():
+            if "\0" in pattern or "\n" in pattern:
+                msg = f"exclude pattern contains NUL or newline: {pattern!r}"
+                raise ConfigError(msg)
+            seen.setdefault(pattern, None)
+    return tuple(seen)
+
+
+def rsync_argv(
+    rsync_opts: Sequence[str],
+    flags: Sequence[str],
+    sources: Sequence[str],
+    dest: str,
+    *,
+    rsh: str | None = None,
+) -> tuple[str, ...]:
+    """The full rsync command line; ``rsh`` is the ``-e`` remote shell, if any."""
+    shell = ("-e", rsh) if rsh is not None else ()
+    return ("rsync", *rsync_opts, *flags, *shell, "--", *sources, dest)
+
+
+def rsh_quote(arg: str) -> str:
+    """Quote one word of rsync's ``-e`` command, which rsync splits itself.
+
+    rsync splits on spaces and honours single and double quotes, but not backslashes.
+
+    Raises:
+        ConfigError: the word holds both quote kinds, or a control character.
+    """
+    if any(ord(ch) < 32 for ch in arg):
+        msg = f"cannot pass a control character to rsync -e: {arg!r}"
+        raise ConfigError(msg)
+    if arg and not re.search(r"[\s'\"]", arg):
+        return arg
+    if "'" not in arg:
+        return f"'{arg}'"
+    if '"' not in arg:
+        return f'"{arg}"'
+    msg = f"cannot quote {arg!r} for rsync -e: it holds both quote kinds"
+    raise ConfigError(msg)
+
+
+def rsh_command(argv: Sequence[str]) -> str:
+    """Join an ssh argv into one rsync ``-e`` string."""
+    return " ".join(rsh_quote(arg) for arg in argv)
+
+
+def parse_itemized(stdout: str) -> tuple[str, ...]:
+    """The itemized change lines of rsync's output (``--itemize-changes``).
+
+    Lines for items that did not change (``.`` type with only dots) are dropped.
+    """
+    changes: list[str] = []
+    for line in stdout.splitlines():
+        match = _ITEMIZE.match(line)
+        if match is None:
+            continue
+        code = match.group("code")
+        if code.startswith(".") and set(code[2:]) <= {"."}:
+            continue
+        changes.append(line)
+    return tuple(changes)
+
+
+def workspace_dir_name(name: str) -> str:
+    """A safe directory name derived from a project or repo name."""
+    cleaned = _UNSAFE_NAME.sub("_", name).strip("._")
+    return cleaned or "workspace"
+
+
+def default_remote_path(project_name: str) -> str:
+    """The default remote workspace path for a project, e.g. ``~/molq-workspaces/x``."""
+    return f"{WORKSPACES_ROOT}/{workspace_dir_name(project_name)}"
+
+
+# --- ssh command lines -------------------------------------------------------
+
+STARTED_MARKER: Final = "__molq_ssh_started__"
+NO_CWD_MARKER: Final = "__molq_ssh_no_cwd__"
+NOT_FOUND_MARKER: Final = "__molq_ssh_not_found__"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HOST = re.compile(r"^[A-Za-z0-9_.@%:\[\]+-]+$")
+_OPT_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]*)\s*(?:=|\s)\s*(.+)$", re.DOTALL)
+_VALUE_FLAGS: Final = {"-J": "ProxyJump", "-l": "User", "-c": "Ciphers", "-m": "MACs"}
+_BARE_FLAGS: Final = {
+    "-4": "AddressFamily=inet",
+    "-6": "AddressFamily=inet6",
+    "-A": "ForwardAgent=yes",
+    "-C": "Compression=yes",
+    "-q": "LogLevel=QUIET",
+}
+_FALSE = frozenset({"no", "off", "false"})
+_CONTROL_KEYS = frozenset({"controlmaster", "controlpath", "controlpersist"})
+_DEFAULTS: Final = {
+    "connecttimeout": "ConnectTimeout=20",
+    "serveraliveinterval": "ServerAliveInterval=15",
+    "serveralivecountmax": "ServerAliveCountMax=3",
+}
+_LINK_DROPPED = re.compile(
+    r"closed by remote host|client_loop:|Broken pipe|not responding|"
+    r"mux_client_read|lost connection|Connection reset",
+    re.IGNORECASE,
+)
+_HOST_KEY = re.compile(
+    r"Host key verification failed|IDENTIFICATION HAS CHANGED|host key .*not known",
+    re.IGNORECASE,
+)
+_AUTH = re.compile(
+    r"Permission denied|Too many authentication failures|no more authentication",
+    re.IGNORECASE,
+)
+_TIMEOUT = re.compile(r"timed out", re.IGNORECASE)
+_RSYNC_MISSING = re.compile(
+    r"\brsync: (?:command )?not found|rsync: No such file or directory|"
+    r"command not found: \S*rsync"
+)
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        msg = f"{what} must be a non-empty string, got {value!r}"
+        raise ConfigError(msg)
+    if value.startswith("-") or any(ord(ch) < 32 for ch in value):
+        msg = f"{what} must not start with '-' or hold control characters: {value!r}"
+        raise ConfigError(msg)
+    return value
+
+
+def _check_option(key: str, value: str) -> None:
+    low, val = key.lower(), value.strip().strip('"').lower()
+    if low == "stricthostkeychecking" and val in _FALSE:
+        msg = "StrictHostKeyChecking=no is refused: molq never disables host keys"
+        raise ConfigError(msg)
+    if low.endswith("knownhostsfile") and ("/dev/null" in val or val == "none"):
+        msg = f"{key}={value} is refused: it disables host-key checking"
+        raise ConfigError(msg)
+    if low == "batchmode" and val in _FALSE:
+        msg = "BatchMode=no is refused: molq cannot answer prompts"
+        raise ConfigError(msg)
+
+
+def _parse_o(raw: str) -> tuple[str, str]:
+    match = _OPT_KEY.match(raw)
+    if match is None or any(ord(ch) < 32 for ch in raw):
+        msg = f"ssh -o option must look like Key=Value, got {raw!r}"
+        raise ConfigError(msg)
+    key, value = match.group(1), match.group(2)
+    _check_option(key, value)
+    return "-o", f"{key}={value}"
+
+
+def normalize_ssh_opts(opts: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Validate ``ssh_opts`` and rewrite them as ``-o``/``-F``/``-i`` pairs.
+
+    Raises:
+        ConfigError: an unknown flag, a value starting with ``-``, or an option
+            that would disable host-key checking or batch mode.
+    """
+    pairs: list[tuple[str, str]] = []
+    items = iter(opts)
+    for token in items:
+        if not isinstance(token, str):
+            msg = f"ssh option must be a string, got {token!r}"
+            raise ConfigError(msg)
+        if token in _BARE_FLAGS:
+            pairs.append(("-o", _BARE_FLAGS[token]))
+        elif token.startswith("-o") and len(token) > 2:
+            pairs.append(_parse_o(token[2:]))
+        elif token in {"-o", "-F", "-i", *_VALUE_FLAGS}:
+            value = _text(next(items, None), f"value of ssh option {token}")
+            if token == "-o":
+                pairs.append(_parse_o(value))
+            elif token in _VALUE_FLAGS:
+                pairs.append(("-o", f"{_VALUE_FLAGS[token]}={value}"))
+            else:
+                pairs.append((token, value))
+        else:
+            msg = f"unsupported ssh option {token!r}: use -o Key=Value, -F, -i, -J, -l"
+            raise ConfigError(msg)
+    return tuple(pairs)
+
+
+
+
+def validate_ssh_options(
+    host: object,
+    port: object,
+    identity_file: object,
+    ssh_opts: Sequence[str],
+    rsync_opts: Sequence[str],
+) -> None:
+    """Check every field of SshTransportOptions.
+
+    Raises:
+        ConfigError: a malformed value, a host or path starting with ``-``, or an
+            option that would weaken host-key checking or batch mode.
+    """
+    if not _HOST.match(_text(host, "ssh host")):
+        msg = f"ssh host {host!r} holds characters ssh does not accept"
+        raise ConfigError(msg)
+    if port is not None and (
+        isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
+    ):
+        msg = f"ssh port must be an integer in 1..65535, got {port!r}"
+        raise ConfigError(msg)
+    if identity_file is not None:
+        _text(identity_file, "identity_file")
+    normalize_ssh_opts(ssh_opts)
+    _check_rsync_opts(rsync_opts)
+
+
+def _check_rsync_opts(opts: Sequence[str]) -> None:
+    for opt in opts:
+        if not isinstance(opt, str) or "\0" in opt or "\n" in opt:
+            msg = f"invalid rsync option {opt!r}"
+            raise ConfigError(msg)
+        if opt in {"-e", "--rsh"} or opt.startswith(("--rsh=", "-e")):
+            msg = f"rsync option {opt!r} is refused: molq sets the remote shell itself"
+            raise ConfigError(msg)
+
+
+def ssh_option_args(
+    ssh_opts: Sequence[str],
+    *,
+    port: int | None,
+    identity_file: str | None,
+    control_path: str | None,
+) -> tuple[str, ...]:
+    """The options molq passes to ssh and scp, before the destination.
+
+    BatchMode comes first (ssh keeps the first value it sees). Connection reuse and
+    keep-alive defaults are added only where ``ssh_opts`` does not set them.
+    """
+    pairs = normalize_ssh_opts(ssh_opts)
+    keys = {value.split("=", 1)[0].lower() for flag, value in pairs if flag == "-o"}
+    args: list[str] = ["-o", "BatchMode=yes"]
+    if port is not None:
+        args += ["-o", f"Port={port}"]
+    if identity_file is not None:
+        args += ["-i", identity_file]
+    for flag, value in pairs:
+        args += [flag, value]
+    if control_path is not None and not keys & _CONTROL_KEYS:
+        args += ["-o", "ControlMaster=auto", "-o", f"ControlPath={control_path}"]
+        args += ["-o", "ControlPersist=60"]
+    for key, option in _DEFAULTS.items():
+        if key not in keys:
+            args += ["-o", option]
+    return tuple(args)
+
+
+def build_remote_command(
+    argv: Sequence[str],
+    *,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """The POSIX sh command line that runs ``argv`` byte-exact on the remote side.
+
+    Raises:
+        TransportError: an empty argv, a non-string, or a NUL byte anywhere.
+        ConfigError: an environment variable name that is not a shell name.
+    """
+    words = tuple(argv)
+    if not words:
+        msg = "cannot run an empty command"
+        raise TransportError(msg)
+    env = dict(env or {})
+    for value in (*words, *env.values(), *env.keys(), cwd or ""):
+        if not isinstance(value, str) or "\0" in value:
+            msg = f"command argument must be a string without NUL bytes: {value!r}"
+            raise TransportError(msg)
+    parts = [f"printf '%s\\n' {STARTED_MARKER} >&2"]
+    if cwd is not None:
+        parts.append(f"cd -- {shlex.quote(cwd)} || {{ {_fail(NO_CWD_MARKER, 126)} }}")
+    for name, value in env.items():
+        if not _ENV_NAME.match(name):
+            msg = f"invalid environment variable name {name!r}"
+            raise ConfigError(msg)
+        parts.append(f"export {name}={shlex.quote(value)}")
+    head = shlex.quote(words[0])
+    parts.append(f"command -v {head} >/dev/null 2>&1 || {{ {_fail(NOT_FOUND_MARKER, 127)} }}")
+    parts.append("exec " + " ".join(shlex.quote(word) for word in words))
+    return "\n".join(parts)
+
+
+def _fail(marker: str, code: int) -> str:
+    return f"printf '%s\\n' {marker} >&2; exit {code};"
+
+
+def split_started(stderr: str) -> tuple[bool, str]:
+    """Whether the remote command started, and stderr without the start marker."""
+    head, sep, tail = stderr.partition(STARTED_MARKER + "\n")
+    return bool(sep), head + tail
+
+
+def rsync_missing(stderr: str) -> bool:
+    """Whether rsync failed because the remote side has no rsync program."""
+    return _RSYNC_MISSING.search(stderr) is not None
+
+
+def classify_ssh_failure(stderr: str, *, started: bool) -> SshFailure | None:
+    """What an ssh exit status 255 means, or None if the remote command chose it.
+
+    Args:
+        stderr: ssh's standard error (ssh's own messages come last).
+        started: whether the remote command had started (its marker was seen).
+    """
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    if started:
+        return "link_dropped" if _LINK_DROPPED.search(last) else None
+    checks: tuple[tuple[re.Pattern[str], SshFailure], ...] = (
+        (_HOST_KEY, "host_key"),
+        (_AUTH, "auth"),
+        (_TIMEOUT, "timeout"),
+    )
+    for pattern, error in checks:
+        if pattern.search(stderr):
+            return error
+    if _LINK_DROPPED.search(last) and "Connection to" in last:
+        return "link_dropped"
+    return "connection"
+
+

@@ -1,0 +1,71 @@
+"""JobMonitor: blocking waits on top of reconciliation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from molq.core import JobNotFoundError, JobRecord, MolqTimeoutError
+from molq.core._polling import AdaptiveStrategy, PollingStrategy
+
+from ._bus import EventBus, EventPayload, EventType
+from ._reconcile import JobReconciler
+from ._store import JobStore
+
+
+class JobMonitor:
+    """Waits until jobs (following their retry families) reach a final state."""
+
+    def __init__(
+        self,
+        reconciler: JobReconciler,
+        store: JobStore,
+        *,
+        strategy: PollingStrategy | None = None,
+        event_bus: EventBus | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.reconciler = reconciler
+        self.store = store
+        self.strategy = strategy or AdaptiveStrategy()
+        self.event_bus = event_bus
+        self.clock = clock
+        self.sleep = sleep
+
+    def final_record(self, job_id: str) -> tuple[JobRecord, bool]:
+        """The family's latest attempt and whether the family is finished."""
+        record = self.store.get_record(job_id)
+        if record is None:
+            msg = f"no job {job_id!r}"
+            raise JobNotFoundError(msg)
+        latest = self.store.latest_attempt(record.root_job_id) or record
+        pending_retry = latest.next_attempt_job_id is not None and latest.cancel_requested_at is None
+        return latest, latest.state.is_terminal and not pending_retry
+
+    def wait(self, job_ids: Sequence[str], timeout: float | None = None) -> list[JobRecord]:
+        """Reconcile until every job's family is finished; records in ``job_ids`` order.
+
+        Raises:
+            MolqTimeoutError: ``timeout`` seconds passed first.
+        """
+        start = self.clock()
+        polls = 0
+        while True:
+            self.reconciler.reconcile()
+            results = [self.final_record(job_id) for job_id in job_ids]
+            if all(done for _, done in results):
+                records = [record for record, _ in results]
+                if self.event_bus is not None and records:
+                    self.event_bus.emit(EventType.ALL_COMPLETED, EventPayload(EventType.ALL_COMPLETED, data=records))
+                return records
+            elapsed = self.clock() - start
+            if timeout is not None and elapsed >= timeout:
+                pending = [r.job_id for r, done in results if not done]
+                msg = f"timed out after {timeout:g}s waiting for {len(pending)} job(s): {', '.join(pending[:5])}"
+                raise MolqTimeoutError(msg)
+            interval = self.strategy.next_interval(elapsed=elapsed, polls=polls)
+            if timeout is not None:
+                interval = min(interval, max(0.0, timeout - elapsed))
+            self.sleep(interval)
+            polls += 1

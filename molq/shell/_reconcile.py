@@ -1,0 +1,246 @@
+"""JobReconciler: brings the log up to date with what the scheduler reports.
+
+One pass: load the cluster's active jobs, ask the scheduler about all of them in
+one batched call, let the core decide what changed, append the events (with any
+retry they cause, atomically), then create the retries that are due. A failed
+scheduler command changes no job's state.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+import attrs
+import msgspec
+
+from molq.core import (
+    ConcurrencyConflict,
+    JobEvent,
+    JobRecord,
+    MarkLost,
+    MolqError,
+    Observation,
+    Observe,
+    RecordSubmission,
+    Scheduler,
+    ScheduleRetry,
+    StatusTransition,
+    Transport,
+    decide,
+    decide_retry,
+    evolve,
+)
+from molq.core import Command
+from molq.core._events import JobCreated
+
+from ._bus import EventBus
+from ._store import JobStore
+from ._submission import create_and_submit
+
+
+log = logging.getLogger("molq.reconcile")
+
+
+@attrs.define
+class ReconcileReport:
+    """What one reconciliation pass did."""
+
+    transitions: list[StatusTransition] = attrs.Factory(list)
+    retries_created: list[str] = attrs.Factory(list)
+    errors: list[str] = attrs.Factory(list)
+    polled: int = 0
+
+
+class JobReconciler:
+    """Syncs persisted job state with the scheduler for one cluster."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        scheduler: Scheduler,
+        cluster_name: str,
+        *,
+        transport: Transport,
+        event_bus: EventBus | None = None,
+        clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        jitter: Callable[[float], float] | None = None,
+        created_grace: float = 30.0,
+        absences_before_lost: int = 3,
+        seconds_before_lost: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.cluster_name = cluster_name
+        self.transport = transport
+        self.event_bus = event_bus
+        self.clock = clock
+        self.new_id = new_id
+        self.jitter = jitter or (lambda upper: random.uniform(0.0, upper))  # noqa: S311 - jitter, not crypto
+        self.created_grace = created_grace
+        self.absences_before_lost = absences_before_lost
+        self.seconds_before_lost = seconds_before_lost
+
+    def reconcile(self, job_ids: Sequence[str] | None = None) -> ReconcileReport:
+        """Run one pass over the cluster's active jobs (or just ``job_ids``)."""
+        report = ReconcileReport()
+        active = self.store.list_records(self.cluster_name, include_terminal=False)
+        if job_ids is not None:
+            wanted = set(job_ids)
+            active = [r for r in active if r.job_id in wanted]
+        submitted = [r for r in active if r.scheduler_job_id is not None]
+        created = [r for r in active if r.scheduler_job_id is None]
+        report.polled = len(submitted)
+        self._poll(submitted, report)
+        self._repair_created(created, report)
+        self._create_due_retries(report)
+        return report
+
+    # -- polling -------------------------------------------------------------------
+    def _poll(self, records: list[JobRecord], report: ReconcileReport) -> None:
+        if not records:
+            return
+        by_sid = {r.scheduler_job_id: r for r in records if r.scheduler_job_id}
+        job_dirs = {sid: r.metadata.get("molq.job_dir", "") for sid, r in by_sid.items()}
+        try:
+            observed = self.scheduler.observe_many(list(by_sid), job_dirs=job_dirs)
+        except MolqError as exc:
+            report.errors.append(f"{self.scheduler.name} status query failed: {exc}")
+            log.warning("status query failed for cluster %s: %s", self.cluster_name, exc)
+            return
+        for sid, record in by_sid.items():
+            obs = observed.get(sid, Observation(state=None, reason="missing from the status reply"))
+            command = Observe(
+                obs,
+                absences_before_lost=self.absences_before_lost,
+                seconds_before_lost=self.seconds_before_lost,
+            )
+            self._apply(record, command, report)
+
+    def _repair_created(self, records: list[JobRecord], report: ReconcileReport) -> None:
+        """Intent without a recorded submission: adopt what the scheduler has, else mark it."""
+        now = self.clock()
+        for record in records:
+            if record.created_at is not None and now - record.created_at < self.created_grace:
+                continue
+            adopt = getattr(self.scheduler, "adopt", None)
+            sid = None
+            if adopt is not None:
+                try:
+                    sid = adopt(record.metadata.get("molq.job_dir", ""), record)
+                except MolqError as exc:
+                    report.errors.append(f"adoption check for {record.job_id} failed: {exc}")
+                    continue
+            command: Command
+            if sid:
+                command = RecordSubmission(sid, command="(adopted after an interrupted submission)", adopted=True)
+            else:
+                command = MarkLost("submission interrupted: molq stopped before the scheduler confirmed the job")
+            self._apply(record, command, report)
+
+    # -- appending ---------------------------------------------------------------------
+    def _apply(self, record: JobRecord, command: Command, report: ReconcileReport) -> None:
+        for attempt in range(3):
+            now = self.clock()
+            events = self._events_for(record, command, now)
+            if not events:
+                return
+            try:
+                self.store.append(record.job_id, events, expected_version=record.version, now=now)
+            except ConcurrencyConflict:
+                fresh = self.store.get_record(record.job_id)
+                if fresh is None or attempt == 2:
+                    raise
+                record = fresh
+                continue
+            self._announce(record, events, report)
+            return
+
+    def _events_for(self, record: JobRecord, command: Command, now: float) -> tuple[JobEvent, ...]:
+        events = decide(record, command, now=now)
+        after = record
+        for event in events:
+            after = evolve(after, event)
+        if after.state.is_terminal and not record.state.is_terminal and after.cancel_requested_at is None:
+            events += self._retry_events(after, now)
+        return events
+
+    def _retry_events(self, record: JobRecord, now: float) -> tuple[JobEvent, ...]:
+        policy = self.store.created_event(record.job_id).retry
+        if policy.max_attempts <= record.attempt:
+            return ()
+        decision = decide_retry(policy, record, jitter=0.0)
+        if not decision.retry:
+            return ()
+        jitter = self.jitter(min(1.0, decision.delay * 0.1)) if decision.delay > 0 else 0.0
+        delay = min(policy.backoff.maximum_seconds, decision.delay + jitter)
+        return decide(record, ScheduleRetry(self.new_id(), delay), now=now)
+
+    def _announce(self, before: JobRecord, events: Sequence[JobEvent], report: ReconcileReport) -> None:
+        record = before
+        for event in events:
+            after = evolve(record, event)
+            if after.state != record.state:
+                transition = StatusTransition(
+                    record.job_id, record.state, after.state, event.at, getattr(event, "reason", None)
+                )
+                report.transitions.append(transition)
+                if self.event_bus is not None:
+                    self.event_bus.emit_transition(transition, after)
+            record = after
+
+    # -- retries ------------------------------------------------------------------------
+    def _create_due_retries(self, report: ReconcileReport) -> None:
+        now = self.clock()
+        for record in self.store.pending_retries(self.cluster_name):
+            if record.retry_due_at is None or record.retry_due_at > now or record.next_attempt_job_id is None:
+                continue
+            created = next_attempt(self.store.created_event(record.job_id), record, now)
+            try:
+                new = create_and_submit(self.store, self.scheduler, self.transport, created, clock=self.clock)
+            except ConcurrencyConflict:
+                continue  # another process created this attempt first
+            except MolqError as exc:
+                report.errors.append(f"retry {created.job_id} of {record.root_job_id} failed to submit: {exc}")
+                new = self.store.get_record(created.job_id)
+            report.retries_created.append(created.job_id)
+            if new is not None:
+                self._announce_created(new, report)
+
+    def _announce_created(self, record: JobRecord, report: ReconcileReport) -> None:
+        for transition in self.store.transitions(record.job_id):
+            report.transitions.append(transition)
+            if self.event_bus is not None:
+                self.event_bus.emit_transition(transition, record)
+
+
+def next_attempt(previous: JobCreated, record: JobRecord, now: float) -> JobCreated:
+    """The ``job.created`` event of the attempt after ``record``."""
+    assert record.next_attempt_job_id is not None  # noqa: S101 - checked by the caller
+    new_id = record.next_attempt_job_id
+    attempt = record.attempt + 1
+    job_dir = previous.job_dir
+    metadata = dict(previous.spec.metadata)
+    if job_dir is not None:
+        parent = job_dir.rsplit("/", 1)[0]
+        base = job_dir.rsplit("/", 1)[-1].split(".attempt", 1)[0]
+        job_dir = f"{parent}/{base}.attempt{attempt}" if base != record.job_id else f"{parent}/{new_id}"
+        for key, name in (("molq.stdout_path", "stdout.log"), ("molq.stderr_path", "stderr.log")):
+            if metadata.get(key) == f"{previous.job_dir}/{name}":
+                metadata[key] = f"{job_dir}/{name}"
+        metadata["molq.job_dir"] = job_dir
+    spec = attrs.evolve(previous.spec, metadata=metadata)
+    return msgspec.structs.replace(
+        previous,
+        job_id=new_id,
+        at=now,
+        attempt=attempt,
+        previous_attempt_job_id=record.job_id,
+        retry_group_id=record.root_job_id,
+        spec=spec,
+        job_dir=job_dir,
+    )

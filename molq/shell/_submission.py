@@ -1,0 +1,78 @@
+"""Submitting one attempt: intent event, job directory, scheduler call, outcome event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from molq.core import (
+    CompiledEdge,
+    ConfigError,
+    JobRecord,
+    SchedulerError,
+    Transport,
+    TransportError,
+    decide,
+)
+from molq.core import RecordSubmission, RecordSubmitFailure, Scheduler
+from molq.core._events import JobCreated, JobDependencyRecorded
+
+from ._store import JobStore
+
+
+def create_and_submit(
+    store: JobStore,
+    scheduler: Scheduler,
+    transport: Transport,
+    created: JobCreated,
+    edges: Sequence[CompiledEdge] = (),
+    *,
+    clock: Callable[[], float],
+) -> JobRecord:
+    """Record the intent, then ask the scheduler; the outcome is recorded either way.
+
+    Raises:
+        SchedulerError / TransportError: the scheduler refused or could not be
+            reached; a ``job.submit_failed`` event says why.
+    """
+    job_id = created.job_id
+    intent = [
+        created,
+        *(
+            JobDependencyRecorded(
+                job_id=job_id,
+                at=created.at,
+                dependency_job_id=edge.dependency_job_id,
+                dependency_type=edge.dependency_type,
+                scheduler_dependency=edge.native,
+            )
+            for edge in edges
+        ),
+    ]
+    store.append(job_id, intent, expected_version=0, now=clock())
+    record = store.get_record(job_id)
+    assert record is not None  # noqa: S101 - just appended
+    job_dir = created.job_dir
+    try:
+        if job_dir is not None:
+            transport.mkdir(job_dir)
+        submission = scheduler.prepare(created.spec, job_dir or "")
+        scheduler_job_id = scheduler.submit(created.spec, job_dir or "")
+    except (SchedulerError, TransportError, ConfigError) as exc:
+        now = clock()
+        events = decide(record, RecordSubmitFailure(reason=_reason(exc)), now=now)
+        store.append(job_id, events, expected_version=record.version, now=now)
+        raise
+    now = clock()
+    events = decide(record, RecordSubmission(scheduler_job_id, command=submission.display), now=now)
+    store.append(job_id, events, expected_version=record.version, now=now)
+    final = store.get_record(job_id)
+    assert final is not None  # noqa: S101
+    return final
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    stderr = getattr(exc, "stderr", "")
+    if stderr and stderr.strip() not in text:
+        text += f": {stderr.strip()}"
+    return f"submission failed: {text}"
