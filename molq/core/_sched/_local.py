@@ -64,6 +64,7 @@ date +%s.%N > "$D/started_at"
 setsid /bin/sh "$D/{JOB_FILE}" </dev/null >>{quote(stdout_path)} 2>>{quote(stderr_path)} &
 child=$!
 printf '%s\\n' "$child" > "$D/pid"
+if [ -e "$D/cancel_requested" ]; then kill -TERM "-$child" 2>/dev/null; fi
 {watchdog}wait "$child"
 rc=$?
 if [ -n "$watchdog" ]; then kill -TERM "-$watchdog" 2>/dev/null; fi
@@ -89,13 +90,16 @@ done
 """
 
 CANCEL_SCRIPT: Final = r"""
-D=$1; grace=$2
+D=$1; grace=$2; ticks=$((grace * 20))
+[ -f "$D/status" ] && exit 0
 : > "$D/cancel_requested"
+n=0
+while [ ! -f "$D/pid" ] && [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
 [ -f "$D/status" ] && exit 0
 pid=$(cat "$D/pid" 2>/dev/null) || exit 0
-kill -TERM "-$pid" 2>/dev/null || exit 0
+kill -TERM "-$pid" 2>/dev/null
 n=0
-while [ ! -f "$D/status" ] && [ "$n" -lt $((grace * 20)) ]; do sleep 0.05; n=$((n+1)); done
+while [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
 [ -f "$D/status" ] || kill -KILL "-$pid" 2>/dev/null
 n=0
 while [ ! -f "$D/status" ] && [ "$n" -lt 40 ]; do sleep 0.05; n=$((n+1)); done
@@ -163,12 +167,13 @@ def _observe(
 def _finished(
     rc: int | None, finished_at: float | None, started_at: float | None, *, timed_out: bool, cancelled: bool
 ) -> Observation:
-    if timed_out:
+    # Exit 0 means the work completed, even if a cancel or the watchdog came too late.
+    if rc == 0:
+        state, raw, reason = JobState.SUCCEEDED, "exited 0", None
+    elif timed_out:
         state, raw, reason = JobState.TIMED_OUT, "timed_out", "time limit reached"
     elif cancelled:
         state, raw, reason = JobState.CANCELLED, "cancelled", "cancelled"
-    elif rc == 0:
-        state, raw, reason = JobState.SUCCEEDED, "exited 0", None
     elif rc is None:
         state, raw, reason = JobState.LOST, "unreadable status", "exit status file is unreadable"
     else:
