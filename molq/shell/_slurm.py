@@ -127,14 +127,21 @@ class SlurmScheduler:
                 str(exc), argv=done.argv, returncode=done.returncode, stderr=done.stderr
             ) from exc
 
-    def poll_many(self, scheduler_job_ids: Sequence[str]) -> dict[str, JobState]:
+    def poll_many(
+        self,
+        scheduler_job_ids: Sequence[str],
+        *,
+        job_dirs: Mapping[str, str] | None = None,
+    ) -> dict[str, JobState]:
         """States of the given jobs; ids SLURM does not know are omitted.
 
         Raises:
             SchedulerError: squeue failed.
         """
-        observed = self.observe_many(scheduler_job_ids)
-        return {key: obs.state for key, obs in observed.items() if obs.state is not None}
+        observed = self.observe_many(scheduler_job_ids, job_dirs=job_dirs)
+        return {
+            key: obs.state for key, obs in observed.items() if obs.state is not None
+        }
 
     def observe_many(
         self,
@@ -200,9 +207,7 @@ class SlurmScheduler:
     def _run(
         self, argv: Sequence[str], *, env: Mapping[str, str] | None = None
     ) -> Completed:
-        return self._transport.run(
-            argv, env=env, timeout=self._options.command_timeout
-        )
+        return self._transport.run(argv, env=env, timeout=self._options.command_timeout)
 
     def _chunks(self, ids: Sequence[str]) -> tuple[tuple[str, ...], ...]:
         return chunk_ids(ids, self._options.squeue_chunk_size)
@@ -242,7 +247,7 @@ class SlurmScheduler:
             obs = corroborate(seen, (accounting or {}).get(key))
             if needs_accounting(obs) and (accounting is None or seen is not None):
                 obs = corroborate(obs, self._scontrol(key))
-            if needs_accounting(obs) and key in job_dirs:
+            if needs_accounting(obs) and job_dirs.get(key):
                 obs = corroborate(obs, self._exit_file(job_dirs[key]))
             if obs is not None:
                 settled[key] = obs

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from .._errors import ConfigError, SchedulerOutputError
+from .._records import Observation, TerminalStatus
 from .._spec import JobSpec
 from .._state import JobState
 
@@ -119,3 +120,31 @@ def split_ids(ids: Iterable[str], size: int) -> list[list[str]]:
     """Chunk ids for commands that take many ids, keeping the order."""
     items = list(ids)
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def exit_file_observation(text: str) -> Observation:
+    """What the job's ``exit_code`` file says, for jobs the scheduler forgot.
+
+    An unreadable file gives ``state=None`` with the problem as the reason.
+    """
+    try:
+        code = parse_exit_code_file(text)
+    except SchedulerOutputError as exc:
+        return Observation(None, "exit_code file", reason=str(exc))
+    reason = "from the job's exit_code file"
+    return Observation(
+        state_from_exit_code(code), "exit_code file", code, reason=reason
+    )
+
+
+def terminal_status(obs: Observation) -> TerminalStatus | None:
+    """The TerminalStatus an observation implies, or None if it is not terminal."""
+    if obs.state is None or not obs.state.is_terminal:
+        return None
+    return TerminalStatus(
+        state=obs.state,
+        exit_code=obs.exit_code,
+        reason=obs.reason,
+        finished_at=obs.finished_at,
+        raw_state=obs.raw_state,
+    )

@@ -383,7 +383,7 @@ def observation(
 
 def _rows(stdout: str, width: int) -> Iterable[list[str]]:
     for line in stdout.splitlines():
-        fields = line.strip().split("|", width - 1)
+        fields = line.lstrip().split("|", width - 1)
         if len(fields) == width and _ID.fullmatch(fields[0]):
             yield fields
 
