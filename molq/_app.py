@@ -231,10 +231,7 @@ class Submitor:
         event_bus: EventBus | None = None,
         polling_strategy: PollingStrategy | None = None,
     ) -> None:
-        if not isinstance(target, Cluster):
-            msg = f"Submitor needs a Cluster as target, got {type(target).__name__}"
-            raise ConfigError(msg)
-        self._target = target
+        self._target = _require_cluster(target)
         self._defaults = defaults or SubmitorDefaults()
         self._store = store if store is not None else JobStore()
         self._jobs_dir = None if jobs_dir is None else str(jobs_dir)
@@ -514,6 +511,13 @@ class Submitor:
             retention_policy=profile.retention,
             profile_name=profile.name,
         )
+
+
+def _require_cluster(target: object) -> Cluster:
+    if not isinstance(target, Cluster):
+        msg = f"Submitor needs a Cluster as target, got {type(target).__name__}"
+        raise ConfigError(msg)
+    return target
 
 
 def _default_strategy(cluster: Cluster) -> PollingStrategy:

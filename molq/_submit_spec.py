@@ -133,7 +133,7 @@ def build_spec(
     _typed("execution", request.execution, JobExecution)
     metadata = _metadata(request.metadata)
     dir_name = check_job_dir_name(request.job_dir_name) or job_id
-    max_duration = None if request.max_duration is None else Duration.parse(request.max_duration)  # type: ignore[arg-type]
+    max_duration = None if request.max_duration is None else Duration.parse(request.max_duration)
     resources = merge_resources(defaults.resources, request.resources)  # type: ignore[arg-type]
     scheduling = merge_scheduling(defaults.scheduling, request.scheduling)  # type: ignore[arg-type]
     execution = merge_execution(defaults.execution, request.execution)  # type: ignore[arg-type]

@@ -32,12 +32,14 @@ class Observe:
 
     An observation with state None means the scheduler did not know the job; it
     becomes LOST only after ``absences_before_lost`` such polls spanning at least
-    ``seconds_before_lost`` seconds.
+    ``seconds_before_lost`` seconds. Absences within ``submission_grace`` seconds
+    of the submission are not evidence (the job may not be visible yet).
     """
 
     observation: Observation
     absences_before_lost: int = 3
     seconds_before_lost: float = 60.0
+    submission_grace: float = 10.0
 
 
 @attrs.frozen

@@ -25,7 +25,7 @@ class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     at: float
 
 
-class JobCreated(_Event, kw_only=True, tag="job.created"):
+class JobCreated(_Event, frozen=True, kw_only=True, tag="job.created"):
     """Intent: molq is about to ask the scheduler to run this attempt."""
 
     cluster_name: str
@@ -40,7 +40,7 @@ class JobCreated(_Event, kw_only=True, tag="job.created"):
     job_dir: str | None = None
 
 
-class JobSubmitted(_Event, kw_only=True, tag="job.submitted"):
+class JobSubmitted(_Event, frozen=True, kw_only=True, tag="job.submitted"):
     """The scheduler accepted the job (or a crashed submission was adopted)."""
 
     scheduler_job_id: str
@@ -48,13 +48,13 @@ class JobSubmitted(_Event, kw_only=True, tag="job.submitted"):
     adopted: bool = False
 
 
-class JobSubmitFailed(_Event, kw_only=True, tag="job.submit_failed"):
+class JobSubmitFailed(_Event, frozen=True, kw_only=True, tag="job.submit_failed"):
     """The scheduler refused the job or could not be asked."""
 
     reason: str
 
 
-class JobDependencyRecorded(_Event, kw_only=True, tag="job.dependency_recorded"):
+class JobDependencyRecorded(_Event, frozen=True, kw_only=True, tag="job.dependency_recorded"):
     """An edge from this job to an upstream job, with its compiled native string."""
 
     dependency_job_id: str
@@ -62,20 +62,20 @@ class JobDependencyRecorded(_Event, kw_only=True, tag="job.dependency_recorded")
     scheduler_dependency: str
 
 
-class JobQueued(_Event, kw_only=True, tag="job.queued"):
+class JobQueued(_Event, frozen=True, kw_only=True, tag="job.queued"):
     """The scheduler reports the job waiting in its queue."""
 
     raw_state: str = ""
 
 
-class JobStarted(_Event, kw_only=True, tag="job.started"):
+class JobStarted(_Event, frozen=True, kw_only=True, tag="job.started"):
     """The job began executing."""
 
     started_at: float | None = None
     raw_state: str = ""
 
 
-class _Finished(_Event, kw_only=True):
+class _Finished(_Event, frozen=True, kw_only=True):
     exit_code: int | None = None
     finished_at: float | None = None
     reason: str | None = None
@@ -83,45 +83,45 @@ class _Finished(_Event, kw_only=True):
     started_at: float | None = None
 
 
-class JobSucceeded(_Finished, kw_only=True, tag="job.succeeded"):
+class JobSucceeded(_Finished, frozen=True, kw_only=True, tag="job.succeeded"):
     """The job finished with exit code 0."""
 
 
-class JobFailed(_Finished, kw_only=True, tag="job.failed"):
+class JobFailed(_Finished, frozen=True, kw_only=True, tag="job.failed"):
     """The job finished unsuccessfully."""
 
 
-class JobCancelled(_Finished, kw_only=True, tag="job.cancelled"):
+class JobCancelled(_Finished, frozen=True, kw_only=True, tag="job.cancelled"):
     """The job was cancelled (by molq, a user or the scheduler)."""
 
 
-class JobTimedOut(_Finished, kw_only=True, tag="job.timed_out"):
+class JobTimedOut(_Finished, frozen=True, kw_only=True, tag="job.timed_out"):
     """The job ran past its time limit and was stopped."""
 
 
-class JobLost(_Event, kw_only=True, tag="job.lost"):
+class JobLost(_Event, frozen=True, kw_only=True, tag="job.lost"):
     """molq can no longer know how the job ended; ``reason`` says why."""
 
     reason: str
 
 
-class JobCancelRequested(_Event, kw_only=True, tag="job.cancel_requested"):
+class JobCancelRequested(_Event, frozen=True, kw_only=True, tag="job.cancel_requested"):
     """A user asked for the job to be cancelled."""
 
     reason: str | None = None
 
 
-class JobUnseen(_Event, kw_only=True, tag="job.unseen"):
+class JobUnseen(_Event, frozen=True, kw_only=True, tag="job.unseen"):
     """The scheduler did not report the job at one poll (neither queue nor accounting)."""
 
     detail: str = ""
 
 
-class JobSeenAgain(_Event, kw_only=True, tag="job.seen_again"):
+class JobSeenAgain(_Event, frozen=True, kw_only=True, tag="job.seen_again"):
     """The scheduler reports the job again after one or more unseen polls."""
 
 
-class JobRetryScheduled(_Event, kw_only=True, tag="job.retry_scheduled"):
+class JobRetryScheduled(_Event, frozen=True, kw_only=True, tag="job.retry_scheduled"):
     """A new attempt will be created at ``due_at`` with id ``next_job_id``."""
 
     due_at: float
@@ -129,13 +129,13 @@ class JobRetryScheduled(_Event, kw_only=True, tag="job.retry_scheduled"):
     delay: float = 0.0
 
 
-class JobCleaned(_Event, kw_only=True, tag="job.cleaned"):
+class JobCleaned(_Event, frozen=True, kw_only=True, tag="job.cleaned"):
     """The job's directory and artifacts were removed."""
 
     removed: tuple[str, ...] = ()
 
 
-class JobArchived(_Event, kw_only=True, tag="job.archived"):
+class JobArchived(_Event, frozen=True, kw_only=True, tag="job.archived"):
     """Retention hid the record from listings; its events stay in the log."""
 
     reason: str = "retention"
@@ -180,7 +180,7 @@ def event_tag(event: JobEvent) -> str:
 
 
 _ENCODER: Final = msgspec.json.Encoder()
-_DECODER: Final = msgspec.json.Decoder(JobEvent)
+_DECODER: Final[msgspec.json.Decoder[JobEvent]] = msgspec.json.Decoder(JobEvent)
 
 
 def encode_event(event: JobEvent) -> bytes:

@@ -277,6 +277,9 @@ def _decide_observation(record: JobRecord, command: Observe, now: float) -> tupl
 
 
 def _decide_absence(record: JobRecord, command: Observe, now: float) -> tuple[JobEvent, ...]:
+    submitted = record.submitted_at if record.submitted_at is not None else now
+    if now - submitted < command.submission_grace:
+        return ()
     detail = command.observation.reason or "not in the queue or accounting"
     unseen = JobUnseen(job_id=record.job_id, at=now, detail=detail)
     count = record.unseen_count + 1
@@ -304,12 +307,7 @@ def _decide_state(record: JobRecord, obs: Observation, now: float) -> tuple[JobE
         return ()
     if target == S.LOST:
         return (JobLost(job_id=job_id, at=now, reason=obs.reason or "scheduler reports the job lost"),)
-    finished_type = {
-        S.SUCCEEDED: JobSucceeded,
-        S.FAILED: JobFailed,
-        S.CANCELLED: JobCancelled,
-        S.TIMED_OUT: JobTimedOut,
-    }[target]
+    finished_type = _FINISHED_EVENTS[target]
     return (
         finished_type(
             job_id=job_id,
@@ -321,6 +319,14 @@ def _decide_state(record: JobRecord, obs: Observation, now: float) -> tuple[JobE
             started_at=obs.started_at,
         ),
     )
+
+
+_FINISHED_EVENTS: Final[Mapping[JobState, type[JobSucceeded | JobFailed | JobCancelled | JobTimedOut]]] = {
+    S.SUCCEEDED: JobSucceeded,
+    S.FAILED: JobFailed,
+    S.CANCELLED: JobCancelled,
+    S.TIMED_OUT: JobTimedOut,
+}
 
 
 def fold_job(events: tuple[JobEvent, ...] | list[JobEvent]) -> JobRecord | None:

@@ -7,6 +7,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Literal, TypeAlias, get_args
 
@@ -103,8 +104,8 @@ class DependencyRef:
     condition: DependencyCondition = attrs.field(default="after_success", validator=_check_condition)
 
 
-def _dep_tuple(value: object) -> tuple[DependencyRef, ...]:
-    return tuple(value) if value else ()  # type: ignore[call-overload]
+def _dep_tuple(value: Iterable[DependencyRef] | None) -> tuple[DependencyRef, ...]:
+    return tuple(value) if value else ()
 
 
 @attrs.frozen
@@ -233,7 +234,7 @@ def _merge(base: object, override: object) -> object:
     if override is None:
         return base
     changes: dict[str, object] = {}
-    for field in attrs.fields(type(override)):
+    for field in attrs.fields(type(override)):  # type: ignore[arg-type]
         value = getattr(override, field.name)
         if value != field.default and value is not None and value != ():
             changes[field.name] = value

@@ -8,6 +8,8 @@ Rules of this module:
 from __future__ import annotations
 
 import re
+from fractions import Fraction
+
 import attrs
 
 from ._errors import ConfigError
@@ -64,7 +66,7 @@ class Memory:
         return cls(_whole(n * _KIB**4, "memory"))
 
     @classmethod
-    def parse(cls, text: str | int | Memory) -> Memory:
+    def parse(cls, text: object) -> Memory:
         """Parse ``"32G"``, ``"512MB"``, ``"1.5GiB"`` or a byte count.
 
         Raises:
@@ -76,7 +78,7 @@ class Memory:
             msg = f"invalid memory {text!r}: expected a size such as '4G' or '512M'"
             raise ConfigError(msg)
         if isinstance(text, int):
-            return cls(text)
+            return cls(_non_negative(text, "memory"))
         match = _MEM_RE.match(text) if isinstance(text, str) else None
         unit = match.group(2).upper() if match else ""
         if match is None or unit not in _MEM_UNITS:
@@ -85,7 +87,7 @@ class Memory:
                 "B, K, M, G or T (e.g. '4G', '512M', '1.5GB')"
             )
             raise ConfigError(msg)
-        return cls(_whole(float(match.group(1)) * _MEM_UNITS[unit], "memory"))
+        return cls(_whole(Fraction(match.group(1)) * _MEM_UNITS[unit], "memory"))
 
     def to_slurm(self) -> str:
         """Render for ``sbatch --mem`` in whole mebibytes (rounded up), e.g. ``4096M``."""
@@ -107,11 +109,19 @@ class Memory:
         return f"{self.n_bytes}B"
 
 
-def _whole(value: float, what: str) -> int:
+def _whole(value: float | Fraction, what: str) -> int:
+    # Fractions keep parsed text exact: float(text) loses whole units above 2**53.
     if value < 0 or value != value:  # NaN compares unequal to itself
         msg = f"{what} must be non-negative, got {value!r}"
         raise ConfigError(msg)
     return round(value)
+
+
+def _non_negative(value: int, what: str) -> int:
+    if value < 0:
+        msg = f"invalid {what} {value!r}: must be non-negative"
+        raise ConfigError(msg)
+    return value
 
 
 _DUR_UNITS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -137,7 +147,7 @@ class Duration:
         return cls(_whole(n * 3600, "duration"))
 
     @classmethod
-    def parse(cls, text: str | int | Duration) -> Duration:
+    def parse(cls, text: object) -> Duration:
         """Parse ``"2h30m"``, ``"90s"``, ``"7d"``, ``"04:00:00"``, ``"1-12:00:00"`` or seconds.
 
         Clock forms follow SLURM: ``MM``, ``MM:SS``, ``HH:MM:SS``, ``D-HH[:MM[:SS]]``.
@@ -151,14 +161,14 @@ class Duration:
             msg = f"invalid duration {text!r}: expected e.g. '2h30m' or '04:00:00'"
             raise ConfigError(msg)
         if isinstance(text, int):
-            return cls(text)
+            return cls(_non_negative(text, "duration"))
         if not isinstance(text, str):
             msg = f"invalid duration {text!r}: expected e.g. '2h30m' or '04:00:00'"
             raise ConfigError(msg)
         stripped = text.strip().lower()
         if _DUR_FULL.match(stripped):
             total = sum(
-                float(num) * _DUR_UNITS[unit] for num, unit in _DUR_PART.findall(stripped)
+                Fraction(num) * _DUR_UNITS[unit] for num, unit in _DUR_PART.findall(stripped)
             )
             return cls(_whole(total, "duration"))
         clock = _CLOCK.match(stripped)

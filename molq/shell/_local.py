@@ -157,7 +157,7 @@ def _copy(src: str, dst: str, *, recursive: bool) -> None:
         raise TransportError(msg) from exc
 
 
-def _check_argv(argv: tuple[str, ...]) -> None:
+def _check_argv(argv: tuple[object, ...]) -> None:
     if not argv:
         msg = "cannot run an empty command"
         raise TransportError(msg)

@@ -200,6 +200,7 @@ class JobReconciler:
             if record.retry_due_at is None or record.retry_due_at > now or record.next_attempt_job_id is None:
                 continue
             created = next_attempt(self.store.created_event(record.job_id), record, now)
+            new: JobRecord | None
             try:
                 new = create_and_submit(self.store, self.scheduler, self.transport, created, clock=self.clock)
             except ConcurrencyConflict:

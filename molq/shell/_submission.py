@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from molq.core import (
     CompiledEdge,
+    JobEvent,
     ConfigError,
     JobRecord,
     SchedulerError,
@@ -35,7 +36,7 @@ def create_and_submit(
             reached; a ``job.submit_failed`` event says why.
     """
     job_id = created.job_id
-    intent = [
+    intent: list[JobEvent] = [
         created,
         *(
             JobDependencyRecorded(

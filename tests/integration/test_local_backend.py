@@ -371,7 +371,7 @@ def test_watch_jobs_timeout(local_submitor):
 
 def test_handle_status_refresh_and_list(local_submitor):
     """status() and refresh() reflect the latest attempt; list_jobs hides final jobs by default."""
-    handle = local_submitor.submit_job(argv=["sleep", "0.5"])
+    handle = local_submitor.submit_job(argv=["sleep", "3"])
     assert handle.status() in (JobState.SUBMITTED, JobState.RUNNING)
     assert handle.refresh().scheduler_job_id == handle.scheduler_job_id
     assert [r.job_id for r in local_submitor.list_jobs()] == [handle.job_id]
