@@ -146,7 +146,7 @@ def structure_config(raw: dict[str, Any], *, source: str = "<config>") -> MolqCo
         try:
             profiles[name] = converter.structure({"name": name, **body}, MolqProfile)
         except cattrs.BaseValidationError as exc:
-            errors.extend(f"profiles.{name}.{line}" for line in _messages(exc))
+            errors.extend(_messages(exc, prefix=f"profiles.{name}"))
         except (ConfigError, ValueError, TypeError) as exc:
             errors.append(f"profiles.{name}: {exc}")
     if errors:
@@ -155,13 +155,29 @@ def structure_config(raw: dict[str, Any], *, source: str = "<config>") -> MolqCo
     return MolqConfig(profiles=profiles)
 
 
-def _messages(exc: Exception) -> list[str]:
+def _messages(exc: Exception, *, prefix: str = "") -> list[str]:
+    """One ``key.path: problem`` line per validation error."""
     import cattrs
 
     lines = []
-    for line in cattrs.transform_error(exc, path="$"):
-        lines.append(line.replace(" @ $.", " @ ").replace("$.", ""))
+    for line in cattrs.transform_error(exc, path="$", format_exception=_describe):
+        problem, _, path = line.rpartition(" @ ")
+        key = ".".join(part for part in (prefix, path.removeprefix("$").lstrip(".")) if part)
+        lines.append(f"{key}: {problem}")
     return lines
+
+
+def _describe(exc: BaseException, type_: type | None) -> str:
+    import cattrs
+
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown key(s) {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, ValueError | TypeError) and str(exc):
+        return str(exc)
+    name = getattr(type_, "__name__", str(type_))
+    return f"invalid value for {name}: {exc}"
 
 
 def _converter() -> cattrs.Converter:
@@ -211,7 +227,7 @@ def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> object | Non
     try:
         return _converter().structure(raw, option_types[kind])
     except cattrs.BaseValidationError as exc:
-        msg = "invalid scheduler_options: " + "; ".join(_messages(exc))
+        msg = "invalid scheduler_options: " + "; ".join(_messages(exc, prefix="scheduler_options"))
         raise ConfigError(msg) from exc
 
 
