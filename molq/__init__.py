@@ -81,7 +81,7 @@ _LOCATIONS: dict[str, str] = {
     "JobStore": "molq.shell._store",
 }
 
-__all__ = sorted([*_LOCATIONS, "__version__"])
+__all__ = sorted([*_LOCATIONS, "__version__"])  # noqa: PLE0605 - derived from the table above
 
 
 def __getattr__(name: str) -> Any:

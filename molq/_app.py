@@ -36,7 +36,6 @@ from molq.core import (
 )
 from molq.core._deps import CompiledEdge
 from molq.core._events import JobCreated
-from molq.core._spec import merge_execution, merge_resources, merge_scheduling
 from molq.shell._bus import EventBus, EventType
 from molq.shell._local import LocalTransport
 from molq.shell._monitor import JobMonitor
@@ -395,7 +394,7 @@ class Submitor:
         record = self.get_job(job_id)
         return self._store.latest_attempt(record.root_job_id) or record
 
-    def list_jobs(self, include_terminal: bool = False) -> list[JobRecord]:  # noqa: FBT001, FBT002 - reference signature
+    def list_jobs(self, include_terminal: bool = False) -> list[JobRecord]:
         """Jobs of this cluster, newest first (active only unless ``include_terminal``)."""
         return self._store.list_records(self.cluster_name, include_terminal=include_terminal)
 
@@ -445,7 +444,7 @@ class Submitor:
 
     def cleanup_jobs(
         self,
-        dry_run: bool = False,  # noqa: FBT001, FBT002 - reference signature
+        dry_run: bool = False,
         retention_policy: RetentionPolicy | None = None,
     ) -> dict[str, list[str]]:
         """Remove old job directories and hide old terminal records (events are kept)."""
@@ -455,9 +454,9 @@ class Submitor:
 
     def run_daemon(
         self,
-        once: bool = False,  # noqa: FBT001, FBT002 - reference signature
+        once: bool = False,
         interval: float = 5.0,
-        run_cleanup: bool = True,  # noqa: FBT001, FBT002
+        run_cleanup: bool = True,
     ) -> None:
         """Reconcile in a loop (one pass with ``once``); cleanup at most hourly."""
         last_cleanup = 0.0

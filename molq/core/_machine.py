@@ -142,7 +142,7 @@ def evolve(record: JobRecord | None, event: JobEvent) -> JobRecord:
     return attrs.evolve(updated, state=new_state, version=record.version + 1)
 
 
-def _apply(record: JobRecord, event: JobEvent) -> JobRecord:  # noqa: PLR0911
+def _apply(record: JobRecord, event: JobEvent) -> JobRecord:  # noqa: PLR0912 - one case per event type
     match event:
         case JobSubmitted():
             return attrs.evolve(record, scheduler_job_id=event.scheduler_job_id, submitted_at=event.at)
@@ -187,7 +187,7 @@ def _apply(record: JobRecord, event: JobEvent) -> JobRecord:  # noqa: PLR0911
             raise CorruptLogError(msg)
 
 
-def decide(record: JobRecord | None, command: Command, *, now: float) -> tuple[JobEvent, ...]:
+def decide(record: JobRecord | None, command: Command, *, now: float) -> tuple[JobEvent, ...]:  # noqa: PLR0912 - one case per command
     """Judge a command against the current record and return the events it causes.
 
     Observations that are stale or repeat what is known return ``()``; user

@@ -7,6 +7,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 
@@ -111,7 +112,7 @@ class Memory:
 
 def _whole(value: float | Fraction, what: str) -> int:
     # Fractions keep parsed text exact: float(text) loses whole units above 2**53.
-    if value < 0 or value != value:  # NaN compares unequal to itself
+    if value < 0 or math.isnan(value):
         msg = f"{what} must be non-negative, got {value!r}"
         raise ConfigError(msg)
     return round(value)

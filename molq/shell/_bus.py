@@ -72,7 +72,7 @@ class EventBus:
         for handler in list(self._handlers.get(kind, [])):
             try:
                 handler(payload)
-            except Exception as exc:  # noqa: BLE001 - re-raised below once every handler ran
+            except Exception as exc:
                 errors.append(exc)
         if errors:
             raise errors[0]
@@ -84,7 +84,7 @@ class EventBus:
         for kind in kinds:
             try:
                 self.emit(kind, EventPayload(kind, transition.job_id, transition, record))
-            except Exception as exc:  # noqa: BLE001 - re-raised below once every event went out
+            except Exception as exc:
                 errors.append(exc)
         if errors:
             raise errors[0]

@@ -18,6 +18,7 @@ import attrs
 import msgspec
 
 from molq.core import (
+    Command,
     ConcurrencyConflict,
     JobEvent,
     JobRecord,
@@ -34,7 +35,6 @@ from molq.core import (
     decide_retry,
     evolve,
 )
-from molq.core import Command
 from molq.core._events import JobCreated
 
 from ._bus import EventBus

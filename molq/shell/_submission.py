@@ -6,15 +6,17 @@ from collections.abc import Callable, Sequence
 
 from molq.core import (
     CompiledEdge,
-    JobEvent,
     ConfigError,
+    JobEvent,
     JobRecord,
+    RecordSubmission,
+    RecordSubmitFailure,
+    Scheduler,
     SchedulerError,
     Transport,
     TransportError,
     decide,
 )
-from molq.core import RecordSubmission, RecordSubmitFailure, Scheduler
 from molq.core._events import JobCreated, JobDependencyRecorded
 
 from ._store import JobStore

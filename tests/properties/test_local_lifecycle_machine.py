@@ -68,8 +68,9 @@ class LocalLifecycle(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
-            for root, (state, attempts, code) in self.expected.items():
-                if state is JobState.RUNNING:
+            for root, (planned, attempts, code) in self.expected.items():
+                state = planned
+                if planned is JobState.RUNNING:
                     self.sub.cancel_job(root)
                     state = JobState.CANCELLED
                 record = self.sub.watch_jobs([root], timeout=30)[0]

@@ -115,10 +115,16 @@ def test_truncated_database_is_refused_and_left_untouched(tmp_path):
     path.write_bytes(data[: len(data) // 3])
     before = digest(path)
     with pytest.raises(StoreError):
-        store = JobStore(path)
-        store.verify_projections()
-        store.close()
+        _open_and_verify(path)
     assert digest(path) == before
+
+
+def _open_and_verify(path: Path) -> None:
+    store = JobStore(path)
+    try:
+        store.verify_projections()
+    finally:
+        store.close()
 
 
 def test_newer_schema_is_refused(tmp_path):
