@@ -131,7 +131,8 @@ class JobReconciler:
             sid = None
             if adopt is not None:
                 try:
-                    sid = adopt(record.metadata.get("molq.job_dir", ""), record)
+                    spec = self.store.created_event(record.job_id).spec
+                    sid = adopt(record.metadata.get("molq.job_dir", ""), spec)
                 except MolqError as exc:
                     report.errors.append(f"adoption check for {record.job_id} failed: {exc}")
                     continue

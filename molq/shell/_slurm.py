@@ -27,6 +27,7 @@ from molq.core._sched._body import EXIT_CODE_FILE, INLINE_SCRIPT_FILE, inline_sc
 from molq.core._sched._slurm import (
     QUERY_ENV,
     SLURM_CAPABILITIES,
+    adopt_argv,
     chunk_ids,
     corroborate,
     exit_file_observation,
@@ -34,6 +35,7 @@ from molq.core._sched._slurm import (
     is_unknown_job_error,
     list_queue_argv,
     needs_accounting,
+    parse_adopt,
     parse_queue,
     parse_sacct,
     parse_sbatch_output,
@@ -43,6 +45,7 @@ from molq.core._sched._slurm import (
     sacct_argv,
     scancel_argv,
     scontrol_argv,
+    slurm_job_name,
     slurm_submit_argv,
     squeue_argv,
 )
@@ -191,6 +194,17 @@ class SlurmScheduler:
             finished_at=obs.finished_at,
             raw_state=obs.raw_state,
         )
+
+    def adopt(self, job_dir: str, spec: JobSpec | None = None) -> str | None:
+        """The id of a job an interrupted submission handed to sbatch, found by its script path.
+
+        Raises:
+            SchedulerError: squeue failed.
+        """
+        script_path = f"{job_dir}/{SCRIPT_FILE}"
+        done = self._run(adopt_argv(slurm_job_name(spec, job_dir)))
+        _check(done, "squeue failed")
+        return parse_adopt(done.stdout, script_path)
 
     def list_queue(self, *, user: str | None = None) -> list[QueueEntry]:
         """The current queue (``squeue --me`` or ``-u user``), molq's jobs or not.

@@ -117,3 +117,38 @@ def test_local_only_fields_rejected_on_slurm_are_none(hpc):
     """SLURM accepts every resource field molq knows; bad values are still ConfigErrors."""
     with pytest.raises(ConfigError):
         hpc.submit_job(argv=["true"], resources=JobResources(memory="0"))
+
+
+def test_interrupted_submission_is_adopted(hpc, monkeypatch):
+    """sbatch accepted the job but molq died before recording it: the reconciler adopts it."""
+    scheduler = hpc.target.scheduler_impl
+    real_submit = scheduler.submit
+
+    def submit_then_crash(spec, job_dir):
+        real_submit(spec, job_dir)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scheduler, "submit", submit_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        hpc.submit_job(argv=["echo", "adopted"])
+    monkeypatch.undo()
+    [record] = hpc.list_jobs()
+    assert record.state is JobState.CREATED
+    hpc.reconciler.created_grace = 0.0
+    final = hpc.watch_jobs([record.job_id], timeout=120)[0]
+    assert final.state is JobState.SUCCEEDED
+    assert final.scheduler_job_id.isdigit()
+    assert Path(final.metadata["molq.stdout_path"]).read_text() == "adopted\n"
+
+
+def test_nothing_submitted_is_marked_lost(hpc, monkeypatch):
+    """An intent that never reached sbatch is LOST with a reason after the grace period."""
+    monkeypatch.setattr(hpc.target.scheduler_impl, "submit", lambda spec, job_dir: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        hpc.submit_job(argv=["true"])
+    monkeypatch.undo()
+    hpc.reconciler.created_grace = 0.0
+    hpc.refresh_jobs()
+    [record] = hpc.list_jobs(include_terminal=True)
+    assert record.state is JobState.LOST
+    assert "submission interrupted" in record.failure_reason

@@ -119,7 +119,7 @@ def slurm_directives(spec: JobSpec, job_dir: str) -> list[str]:
     is_array = spec.scheduling.array_spec is not None
     stdout = _log_path(spec, "stdout", job_dir, is_array=is_array)
     stderr = _log_path(spec, "stderr", job_dir, is_array=is_array)
-    name = spec.execution.job_name or f"molq-{job_dir.rstrip('/').rsplit('/', 1)[-1]}"
+    name = slurm_job_name(spec, job_dir)
     return [
         _opt("job-name", name),
         _opt("output", stdout),
@@ -222,6 +222,27 @@ def _value(name: str, value: str) -> str:
 
 
 # -- commands ----------------------------------------------------------------------
+
+
+def slurm_job_name(spec: JobSpec | None, job_dir: str) -> str:
+    """The job name molq gives a job: the user's, or ``molq-<job dir name>``."""
+    if spec is not None and spec.execution.job_name:
+        return spec.execution.job_name
+    return f"molq-{job_dir.rstrip('/').rsplit('/', 1)[-1]}"
+
+
+def adopt_argv(name: str) -> tuple[str, ...]:
+    """``squeue`` listing every job of that name (finished ones too) with its script path."""
+    return ("squeue", "-h", "-t", "all", "-n", name, "-o", "%i|%o")
+
+
+def parse_adopt(stdout: str, script_path: str) -> str | None:
+    """The id of the job whose batch script is ``script_path``, if squeue lists one."""
+    for line in stdout.splitlines():
+        job_id, sep, command = line.strip().partition("|")
+        if sep and command == script_path and is_slurm_job_id(job_id):
+            return job_id
+    return None
 
 
 def slurm_submit_argv(
