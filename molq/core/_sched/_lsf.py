@@ -107,7 +107,9 @@ def render_lsf_script(spec: JobSpec, job_dir: str) -> str:
     options: list[str] = []
     name = lsf_job_name(spec.execution.job_name, spec.scheduling.array_spec)
     if name is not None:
-        options.append(f"-J {directive_value('job name', name)}")
+        value = directive_value("job name", name)
+        quoted = value if value.startswith('"') or "[" not in value else f'"{value}"'
+        options.append(f"-J {quoted}")
     options += [
         f"-oo {directive_value('stdout path', out)}",
         f"-eo {directive_value('stderr path', err)}",
