@@ -7,17 +7,17 @@ Rules of this module:
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Sequence
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal, TypeAlias
-
-import attrs
 
 from ._errors import ConfigError, TransportError
 
 
-SshFailure: TypeAlias = Literal["connection", "auth", "host_key", "timeout", "link_dropped"]
+SshFailure: TypeAlias = Literal[
+    "connection", "auth", "host_key", "timeout", "link_dropped"
+]
 
 
 DEFAULT_RSYNC_OPTS: Final = ("-a", "--partial", "--inplace")
@@ -37,60 +37,6 @@ DEFAULT_EXCLUDES: Final = (
 
 _ITEMIZE = re.compile(r"^(?P<code>[<>ch.*][fdLDS ][^ ]{9}|\*deleting) +(?P<path>.+)$")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@attrs.frozen
-class SyncResult:
-    """What one rsync run reported.
-
-    Attributes:
-        returncode: rsync's exit status (0 = success, 23/24 = partial transfer).
-        stdout: rsync's standard output (empty when streamed live).
-        stderr: rsync's standard error.
-        changes: the itemized change lines (``">f+++++++++ a.txt"``), when asked for.
-    """
-
-    returncode: int
-    stdout: str
-    stderr: str
-    changes: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        """Whether rsync exited 0."""
-        return self.returncode == 0
-
-    @property
-    def changed_paths(self) -> tuple[str, ...]:
-        """The paths named by ``changes``, in rsync's order."""
-        return tuple(line.split(" ", 1)[1].lstrip() for line in self.changes)
-
-
-@attrs.frozen
-class OwnerMarker:
-    """Which machine, user and local checkout own a remote workspace."""
-
-    machine_id: str
-    user: str
-    path: str
-
-    def to_json(self) -> str:
-        """Encode as the marker file's text."""
-        return json.dumps(attrs.asdict(self), sort_keys=True) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> OwnerMarker:
-        """Decode a marker file.
-
-        Raises:
-            ConfigError: the text is not a marker written by molq.
-        """
-        try:
-            data = json.loads(text)
-            return cls(str(data["machine_id"]), str(data["user"]), str(data["path"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            msg = f"unreadable {OWNER_MARKER}: {text[:80]!r}"
-            raise ConfigError(msg) from exc
 
 
 def sync_flags(
@@ -189,6 +135,20 @@ def workspace_dir_name(name: str) -> str:
     return cleaned or "workspace"
 
 
+def home_relative(path: str) -> str:
+    """``~/x`` as ``x`` (remote commands start in $HOME); other paths unchanged.
+
+    Raises:
+        TransportError: an empty path or one holding NUL.
+    """
+    if not isinstance(path, str) or not path or "\0" in path:
+        msg = f"invalid remote path {path!r}"
+        raise TransportError(msg)
+    if path == "~":
+        return "."
+    return (path[2:] or ".") if path.startswith("~/") else path
+
+
 def default_remote_path(project_name: str) -> str:
     """The default remote workspace path for a project, e.g. ``~/molq-workspaces/x``."""
     return f"{WORKSPACES_ROOT}/{workspace_dir_name(project_name)}"
@@ -199,6 +159,8 @@ def default_remote_path(project_name: str) -> str:
 STARTED_MARKER: Final = "__molq_ssh_started__"
 NO_CWD_MARKER: Final = "__molq_ssh_no_cwd__"
 NOT_FOUND_MARKER: Final = "__molq_ssh_not_found__"
+EXIT_MARKER: Final = "__molq_ssh_exit__"
+_EXIT_LINE = re.compile(rf"(?:^|\n){EXIT_MARKER} (\d+)\n\Z")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOST = re.compile(r"^[A-Za-z0-9_.@%:\[\]+-]+$")
 _OPT_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]*)\s*(?:=|\s)\s*(.+)$", re.DOTALL)
@@ -270,7 +232,7 @@ def _parse_o(raw: str) -> tuple[str, str]:
     return "-o", f"{key}={value}"
 
 
-def normalize_ssh_opts(opts: Sequence[str]) -> tuple[tuple[str, str], ...]:
+def normalize_ssh_opts(opts: Iterable[object]) -> tuple[tuple[str, str], ...]:
     """Validate ``ssh_opts`` and rewrite them as ``-o``/``-F``/``-i`` pairs.
 
     Raises:
@@ -289,7 +251,7 @@ def normalize_ssh_opts(opts: Sequence[str]) -> tuple[tuple[str, str], ...]:
             pairs.append(_parse_o(token[2:]))
         elif token in {"-o", "-F", "-i", *_VALUE_FLAGS}:
             value = _text(next(items, None), f"value of ssh option {token}")
-            if token == "-o":
+            if token == "-o":  # noqa: S105 - an option flag, not a password
                 pairs.append(_parse_o(value))
             elif token in _VALUE_FLAGS:
                 pairs.append(("-o", f"{_VALUE_FLAGS[token]}={value}"))
@@ -299,8 +261,6 @@ def normalize_ssh_opts(opts: Sequence[str]) -> tuple[tuple[str, str], ...]:
             msg = f"unsupported ssh option {token!r}: use -o Key=Value, -F, -i, -J, -l"
             raise ConfigError(msg)
     return tuple(pairs)
-
-
 
 
 def validate_ssh_options(
@@ -400,8 +360,11 @@ def build_remote_command(
             raise ConfigError(msg)
         parts.append(f"export {name}={shlex.quote(value)}")
     head = shlex.quote(words[0])
-    parts.append(f"command -v {head} >/dev/null 2>&1 || {{ {_fail(NOT_FOUND_MARKER, 127)} }}")
-    parts.append("exec " + " ".join(shlex.quote(word) for word in words))
+    parts.append(
+        f"command -v {head} >/dev/null 2>&1 || {{ {_fail(NOT_FOUND_MARKER, 127)} }}"
+    )
+    parts.append(" ".join(shlex.quote(word) for word in words))
+    parts.append(f's=$?; printf \'%s %s\\n\' {EXIT_MARKER} "$s" >&2; exit "$s"')
     return "\n".join(parts)
 
 
@@ -409,10 +372,18 @@ def _fail(marker: str, code: int) -> str:
     return f"printf '%s\\n' {marker} >&2; exit {code};"
 
 
-def split_started(stderr: str) -> tuple[bool, str]:
-    """Whether the remote command started, and stderr without the start marker."""
+def split_markers(stderr: str) -> tuple[bool, int | None, str]:
+    """Read molq's markers out of a remote command's stderr.
+
+    Returns:
+        Whether the command started, the exit status it reported on finishing
+        (None if it never finished), and stderr without the markers.
+    """
     head, sep, tail = stderr.partition(STARTED_MARKER + "\n")
-    return bool(sep), head + tail
+    match = _EXIT_LINE.search(tail)
+    if match is None:
+        return bool(sep), None, head + tail
+    return bool(sep), int(match.group(1)), head + tail[: match.start() + 1]
 
 
 def rsync_missing(stderr: str) -> bool:
@@ -420,17 +391,22 @@ def rsync_missing(stderr: str) -> bool:
     return _RSYNC_MISSING.search(stderr) is not None
 
 
-def classify_ssh_failure(stderr: str, *, started: bool) -> SshFailure | None:
+def classify_ssh_failure(
+    stderr: str, *, started: bool = False, exit_status: int | None = None
+) -> SshFailure | None:
     """What an ssh exit status 255 means, or None if the remote command chose it.
 
     Args:
         stderr: ssh's standard error (ssh's own messages come last).
         started: whether the remote command had started (its marker was seen).
+        exit_status: the status the command reported on finishing, if it did.
     """
+    if exit_status == 255:
+        return None
+    if started:
+        return "link_dropped"
     lines = [line for line in stderr.splitlines() if line.strip()]
     last = lines[-1] if lines else ""
-    if started:
-        return "link_dropped" if _LINK_DROPPED.search(last) else None
     checks: tuple[tuple[re.Pattern[str], SshFailure], ...] = (
         (_HOST_KEY, "host_key"),
         (_AUTH, "auth"),
@@ -442,5 +418,3 @@ def classify_ssh_failure(stderr: str, *, started: bool) -> SshFailure | None:
     if _LINK_DROPPED.search(last) and "Connection to" in last:
         return "link_dropped"
     return "connection"
-
-
