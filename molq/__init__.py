@@ -58,7 +58,24 @@ if TYPE_CHECKING:
     from molq.shell._local import LocalTransport as LocalTransport
     from molq.shell._monitor import JobMonitor as JobMonitor
     from molq.shell._reconcile import JobReconciler as JobReconciler
-    from molq.shell._ssh import SshTransport as SshTransport, SshTransportOptions as SshTransportOptions
+    from molq._workspace import check_script_path as check_script_path
+    from molq.shell._ssh import (
+        RemoteFileNotFound as RemoteFileNotFound,
+        SshAuthError as SshAuthError,
+        SshConnectionError as SshConnectionError,
+        SshError as SshError,
+        SshHostKeyError as SshHostKeyError,
+        SshLinkDropped as SshLinkDropped,
+        SshTimeoutError as SshTimeoutError,
+        SshTransport as SshTransport,
+        SshTransportOptions as SshTransportOptions,
+    )
+    from molq.shell._sync import (
+        SyncClient as SyncClient,
+        SyncResult as SyncResult,
+        WorkspaceOwnershipError as WorkspaceOwnershipError,
+        default_remote_path as default_remote_path,
+    )
     from molq.shell._store import JobStore as JobStore
 
 _CORE = (
@@ -72,12 +89,28 @@ _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_CORE, "molq.core"),
     **dict.fromkeys(["Cluster", "JobDryRun", "JobHandle", "Submitor"], "molq._app"),
     **dict.fromkeys(["MolqConfig", "MolqProfile", "load_config", "load_profile"], "molq._config"),
-    **dict.fromkeys(["Project", "Workspace"], "molq._workspace"),
+    **dict.fromkeys(["Project", "Workspace", "check_script_path"], "molq._workspace"),
     **dict.fromkeys(["EventBus", "EventPayload", "EventType"], "molq.shell._bus"),
     "LocalTransport": "molq.shell._local",
     "JobMonitor": "molq.shell._monitor",
     "JobReconciler": "molq.shell._reconcile",
-    **dict.fromkeys(["SshTransport", "SshTransportOptions"], "molq.shell._ssh"),
+    **dict.fromkeys(
+        [
+            "RemoteFileNotFound",
+            "SshAuthError",
+            "SshConnectionError",
+            "SshError",
+            "SshHostKeyError",
+            "SshLinkDropped",
+            "SshTimeoutError",
+            "SshTransport",
+            "SshTransportOptions",
+        ],
+        "molq.shell._ssh",
+    ),
+    **dict.fromkeys(
+        ["SyncClient", "SyncResult", "WorkspaceOwnershipError", "default_remote_path"], "molq.shell._sync"
+    ),
     "JobStore": "molq.shell._store",
 }
 
