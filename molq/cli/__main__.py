@@ -1,0 +1,6 @@
+"""``python -m molq.cli``."""
+
+from molq.cli import main
+
+
+main()

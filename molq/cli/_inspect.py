@@ -1,0 +1,49 @@
+"""``molq inspect``: a job's record, retry family, dependency edges and timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from molq.cli._common import job_options, resolve_job, with_store
+from molq.cli._jobs import print_pairs
+from molq.dashboard._format import out
+from molq.dashboard._model import downstream_edges, upstream_edges
+from molq.dashboard._panels import edges_table, family_table, record_lines, timeline_table
+
+
+if TYPE_CHECKING:
+    from molq.shell._store import JobStore
+
+
+@click.command("inspect")
+@job_options
+@with_store
+def inspect(
+    store: JobStore, job_id: str, scheduler: str | None, cluster: str | None, config: Path | None
+) -> None:
+    """Everything the store knows about JOB_ID (reads the store only)."""
+    del config  # accepted for symmetry with the other job commands
+    record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
+    console = out()
+    print_pairs(record_lines(store, record))
+    family = store.family(record.root_job_id)
+    console.print()
+    console.print(family_table(family, record.job_id))
+    up, down = upstream_edges(store, record.job_id), downstream_edges(store, record.job_id)
+    console.print()
+    if up:
+        console.print(edges_table("Depends on (upstream)", up, "UPSTREAM"))
+    else:
+        console.print("Depends on (upstream): none")
+    if down:
+        console.print(edges_table("Needed by (downstream)", down, "DOWNSTREAM"))
+    else:
+        console.print("Needed by (downstream): none")
+    console.print()
+    console.print(timeline_table(store, family))
+
+
+COMMANDS = [inspect]

@@ -1,0 +1,135 @@
+"""``molq list``, ``status``, ``history`` and ``cancel``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from molq.cli._common import (
+    clusters_in_store,
+    db_option,
+    job_options,
+    resolve_job,
+    submitor_for,
+    submitor_for_record,
+    with_store,
+)
+from molq.core import MolqError
+from molq.dashboard._format import jobs_table, out
+from molq.dashboard._panels import status_lines
+
+
+if TYPE_CHECKING:
+    from molq.shell._store import JobStore
+
+no_refresh_option = click.option(
+    "--no-refresh", is_flag=True, help="Show what the store knows; do not ask the scheduler."
+)
+config_option = click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles."
+)
+
+
+def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) -> None:
+    """Reconcile the active jobs of every cluster (or one); warn about unreachable ones."""
+    for name, scheduler in clusters_in_store(store, include_terminal=False).items():
+        if cluster is not None and name != cluster:
+            continue
+        try:
+            submitor_for(name, scheduler, store, config).refresh_jobs()
+        except MolqError as exc:
+            click.echo(
+                f"molq: warning: cannot refresh cluster {name}: {exc}; showing stored states", err=True
+            )
+
+
+@click.command("list")
+@click.option("--all", "include_all", is_flag=True, help="Include finished jobs.")
+@click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many rows."
+)
+@no_refresh_option
+@config_option
+@db_option
+@with_store
+def list_command(
+    store: JobStore, include_all: bool, cluster: str | None, limit: int, no_refresh: bool, config: Path | None
+) -> None:
+    """List active jobs (all jobs with --all), newest first."""
+    if not no_refresh:
+        refresh_clusters(store, cluster, config)
+    records = store.list_records(cluster, include_terminal=include_all, limit=limit)
+    if not records:
+        what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
+        click.echo(f"No {what}.")
+        return
+    out().print(jobs_table(store, records, time.time()))
+
+
+@click.command("history")
+@click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many jobs."
+)
+@db_option
+@with_store
+def history(store: JobStore, cluster: str | None, limit: int) -> None:
+    """Recent jobs of every state, archived ones included, newest first (store only)."""
+    records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=limit)
+    if not records:
+        click.echo("No jobs recorded yet.")
+        return
+    out().print(jobs_table(store, records, time.time(), title=f"Last {len(records)} job(s)"))
+
+
+def print_pairs(rows: list[tuple[str, str]]) -> None:
+    """Aligned ``label: value`` lines."""
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"{label + ':':<{width + 1}} {value}")
+
+
+@click.command("status")
+@job_options
+@no_refresh_option
+@with_store
+def status(
+    store: JobStore,
+    job_id: str,
+    scheduler: str | None,
+    cluster: str | None,
+    config: Path | None,
+    no_refresh: bool,
+) -> None:
+    """Show the state of JOB_ID (its latest attempt), asking the scheduler first."""
+    record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
+    latest = store.latest_attempt(record.root_job_id) or record
+    if not no_refresh and not latest.state.is_terminal:
+        submitor_for_record(record, store, config).reconciler.reconcile([latest.job_id])
+        latest = store.latest_attempt(record.root_job_id) or latest
+    print_pairs(status_lines(store, latest))
+
+
+@click.command("cancel")
+@job_options
+@with_store
+def cancel(
+    store: JobStore, job_id: str, scheduler: str | None, cluster: str | None, config: Path | None
+) -> None:
+    """Cancel JOB_ID's latest active attempt (and any pending retry)."""
+    record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
+    latest = store.latest_attempt(record.root_job_id) or record
+    pending_retry = latest.next_attempt_job_id is not None and latest.cancel_requested_at is None
+    if latest.state.is_terminal and not pending_retry:
+        click.echo(f"Job {latest.job_id} already finished ({latest.state}); nothing to cancel.")
+        return
+    submitor_for_record(record, store, config).cancel_job(record.job_id)
+    after = store.latest_attempt(record.root_job_id) or latest
+    click.echo(f"Cancel requested for job {after.job_id}; it is now {after.state}.")
+
+
+COMMANDS = [list_command, status, history, cancel]
