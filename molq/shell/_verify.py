@@ -10,11 +10,19 @@ import msgspec
 from molq.core import CorruptLogError, JobRecord, StoreError, decode_event, evolve
 from molq.core._events import JobCreated, JobDependencyRecorded
 
+from ._sweep_projection import SWEEP_EVENT_TYPES, rebuild_sweeps, verify_sweeps
+
 
 def verify_store(conn: sqlite3.Connection) -> list[str]:
     """Return one line per difference between stored and rebuilt projections."""
     rebuilt, transitions, edges, problems = _rebuild(conn)
-    stored = {row[0]: row[1] for row in conn.execute("SELECT job_id, record FROM jobs")}
+    sweeps, sweep_problems = rebuild_sweeps(_sweep_rows(conn))
+    problems += sweep_problems + verify_sweeps(conn, sweeps)
+    rows = conn.execute(
+        "SELECT job_id, record, cluster_name, root_job_id, attempt, state, scheduler_job_id, "
+        "created_at, archived, retry_pending FROM jobs"
+    )
+    stored = {row[0]: row for row in rows}
     decoder = msgspec.json.Decoder(JobRecord)
     for job_id in sorted(set(stored) | set(rebuilt)):
         if job_id not in stored:
@@ -22,7 +30,8 @@ def verify_store(conn: sqlite3.Connection) -> list[str]:
         elif job_id not in rebuilt:
             problems.append(f"job {job_id}: in the jobs projection but has no events")
         else:
-            problems.extend(_diff_record(job_id, decoder.decode(stored[job_id]), rebuilt[job_id]))
+            problems.extend(_diff_record(job_id, decoder.decode(stored[job_id][1]), rebuilt[job_id]))
+            problems.extend(_diff_columns(job_id, stored[job_id][2:], rebuilt[job_id], rebuilt))
     stored_transitions = [tuple(r) for r in conn.execute(
         "SELECT seq, job_id, old_state, new_state, timestamp, reason FROM transitions ORDER BY seq")]
     if stored_transitions != transitions:
@@ -45,6 +54,8 @@ def _rebuild(
     for seq, stream, data in conn.execute("SELECT seq, stream, data FROM events ORDER BY seq"):
         try:
             event = decode_event(data)
+            if isinstance(event, SWEEP_EVENT_TYPES):
+                continue
             if event.job_id != stream:
                 problems.append(f"event {seq}: belongs to job {event.job_id} but is stored in stream {stream}")
             if stream in broken:
@@ -66,6 +77,42 @@ def _rebuild(
             edges.append((seq, stream, event.dependency_job_id, event.dependency_type, event.scheduler_dependency))
         records[stream] = after
     return records, transitions, edges, problems
+
+
+def _sweep_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    rows = []
+    for seq, stream, data in conn.execute("SELECT seq, stream, data FROM events WHERE type LIKE 'sweep.%' ORDER BY seq"):
+        rows.append((seq, stream, decode_event(data)))
+    return rows
+
+
+_COLUMNS = ("cluster_name", "root_job_id", "attempt", "state", "scheduler_job_id", "created_at", "archived", "retry_pending")
+
+
+def _diff_columns(
+    job_id: str, stored: tuple[Any, ...], record: JobRecord, records: dict[str, JobRecord]
+) -> list[str]:
+    """The indexed columns must agree with the record the log folds to."""
+    pending = (
+        record.next_attempt_job_id is not None
+        and record.cancel_requested_at is None
+        and record.next_attempt_job_id not in records
+    )
+    expected = (
+        record.cluster_name,
+        record.root_job_id,
+        record.attempt,
+        record.state.value,
+        record.scheduler_job_id,
+        record.created_at,
+        int(record.archived_at is not None),
+        int(pending),
+    )
+    return [
+        f"job {job_id}: column {name} is {a!r} in the projection but {b!r} in the log"
+        for name, a, b in zip(_COLUMNS, stored, expected, strict=True)
+        if a != b
+    ]
 
 
 def _diff_record(job_id: str, stored: JobRecord, rebuilt: JobRecord) -> list[str]:

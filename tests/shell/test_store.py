@@ -191,3 +191,22 @@ def test_list_and_family_and_prefix(store):
     assert store.find_job_ids("abc") == ["abc1"]
     assert store.find_job_ids("a_") == []
     assert [r.job_id for r in store.family("abc1")] == ["abc1"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "column"),
+    [
+        ("UPDATE jobs SET state = 'succeeded' WHERE job_id = 'j1'", "state"),
+        ("UPDATE jobs SET archived = 1 WHERE job_id = 'j1'", "archived"),
+        ("UPDATE jobs SET retry_pending = 1 WHERE job_id = 'j1'", "retry_pending"),
+        ("UPDATE jobs SET cluster_name = 'other' WHERE job_id = 'j1'", "cluster_name"),
+    ],
+)
+def test_verify_checks_the_indexed_columns(store, sql, column):
+    """Tampering with a listing column (not just the record blob) is named by verify."""
+    submit(store, "j1")
+    conn = sqlite3.connect(store.path)
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+    assert any(f"column {column}" in p for p in store.verify_projections())
