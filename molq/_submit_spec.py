@@ -109,6 +109,9 @@ def check_job_dir_name(name: object) -> str | None:
 
 
 def _resolve(path: str, base: str, *, local: bool) -> str:
+    if "\0" in path:
+        msg = f"path {path!r} contains a NUL byte: it cannot be a file name"
+        raise ConfigError(msg)
     if local:
         return str((Path(base) / Path(path).expanduser()).resolve())
     return posixpath.normpath(posixpath.join(base, path))
@@ -153,4 +156,29 @@ def build_spec(
         max_duration=max_duration,
         **work,  # type: ignore[arg-type]
     )
+    _ensure_utf8(spec, "job")
     return spec, job_dir
+
+
+def _ensure_utf8(value: object, where: str) -> None:
+    """Refuse text that cannot be stored or passed on as UTF-8 (lone surrogates).
+
+    Raises:
+        ConfigError: naming the field that holds such text.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            msg = f"{where} contains text that is not valid UTF-8 ({exc.reason} at {exc.start}): {value!r}"
+            raise ConfigError(msg) from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _ensure_utf8(key, f"{where} key")
+            _ensure_utf8(item, f"{where}[{key!r}]")
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            _ensure_utf8(item, f"{where}[{index}]")
+    elif attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            _ensure_utf8(getattr(value, field.name), f"{where}.{field.name}" if where != "job" else field.name)

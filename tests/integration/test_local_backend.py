@@ -221,6 +221,8 @@ def test_dependencies_are_rejected_on_local(local_submitor):
         ({"argv": ["x\0y"]}, "NUL"),
         ({"argv": ["x"], "resources": {"cpu_count": 1}}, "resources must be a JobResources"),
         ({"argv": ["x"], "max_duration": "soon"}, "invalid duration"),
+        ({"argv": ["ok", "bad\udcff"]}, r"argv\[1\] contains text that is not valid UTF-8"),
+        ({"argv": ["x"], "execution": JobExecution(env={"A": "\ud800"})}, r"execution.env\['A'\]"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_nothing_is_stored(local_submitor, kwargs, message):
