@@ -17,6 +17,8 @@ class LocalTransport:
 
     name = "local"
 
+    _sweep_at = 64
+
     def __repr__(self) -> str:
         return "LocalTransport()"
 
@@ -62,6 +64,57 @@ class LocalTransport:
             stdout=proc.stdout.decode("utf-8", "replace"),
             stderr=proc.stderr.decode("utf-8", "replace"),
         )
+
+    def spawn_detached(self, argv: Sequence[str]) -> int:
+        """Start ``argv`` in a new session with stdio on /dev/null; return its pid at once.
+
+        This process stays the parent, so :meth:`pid_alive` reaps the child when it
+        ends; a finished wrapper never lingers as a zombie that looks alive.
+
+        Raises:
+            TransportError: the program cannot be started.
+        """
+        argv = tuple(argv)
+        _check_argv(argv)
+        self._reap()
+        devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+        try:
+            pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=devnull, setsid=True)
+        except OSError as exc:
+            msg = f"cannot start {argv[0]!r}: {exc}"
+            raise TransportError(msg) from exc
+        self._spawned().add(pid)
+        return pid
+
+    def pid_alive(self, pid: int) -> bool:
+        """Whether process ``pid`` exists on this machine (a zombie counts as gone)."""
+        children = self._spawned()
+        if pid in children:
+            if not _reaped(pid):
+                return True
+            children.discard(pid)
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        except OSError:
+            return False
+        return not _is_zombie(pid)
+
+    def _spawned(self) -> set[int]:
+        # Created on first use, so subclasses that skip __init__ still work.
+        return self.__dict__.setdefault("_children", set())
+
+    def _reap(self) -> None:
+        # Amortised: sweep finished children once the set has doubled since the last sweep.
+        children = self._spawned()
+        if len(children) < self._sweep_at:
+            return
+        children.difference_update([pid for pid in children if _reaped(pid)])
+        self._sweep_at = max(64, 2 * len(children))
 
     def read_text(self, path: str) -> str:
         """Return a file's text (UTF-8)."""
@@ -155,6 +208,24 @@ def _copy(src: str, dst: str, *, recursive: bool) -> None:
             raise
         msg = f"cannot copy {src} to {dst}: {exc.strerror or exc}"
         raise TransportError(msg) from exc
+
+
+def _reaped(pid: int) -> bool:
+    """Collect our child ``pid`` if it has ended; whether it is gone."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True  # reaped elsewhere (or not ours after all)
+    return done == pid
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return False  # no procfs (or the process just went): kill -0 is all we know
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"Z"
 
 
 def _check_argv(argv: tuple[object, ...]) -> None:

@@ -67,5 +67,14 @@ class JobMonitor:
             interval = self.strategy.next_interval(elapsed=elapsed, polls=polls)
             if timeout is not None:
                 interval = min(interval, max(0.0, timeout - elapsed))
-            self.sleep(interval)
+            self._pause([record for record, done in results if not done], interval)
             polls += 1
+
+    def _pause(self, pending: list[JobRecord], interval: float) -> None:
+        """Sleep ``interval``, or less when the scheduler can tell a job just ended."""
+        wait_for_any = getattr(self.reconciler.scheduler, "wait_for_any", None)
+        dirs = {r.job_id: r.metadata.get("molq.job_dir", "") for r in pending if r.scheduler_job_id}
+        if wait_for_any is None or self.sleep is not time.sleep or not dirs or len(dirs) < len(pending):
+            self.sleep(interval)
+            return
+        wait_for_any(dirs, timeout=interval)

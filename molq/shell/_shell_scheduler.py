@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
 
 from molq.core import (
     JobSpec,
@@ -15,7 +17,7 @@ from molq.core import (
     TerminalStatus,
     Transport,
 )
-from molq.core._sched._body import inline_script, INLINE_SCRIPT_FILE
+from molq.core._sched._body import INLINE_SCRIPT_FILE, inline_script
 from molq.core._sched._local import (
     CANCEL_SCRIPT,
     JOB_FILE,
@@ -24,6 +26,7 @@ from molq.core._sched._local import (
     LOCAL_CAPABILITIES,
     PROBE_SCRIPT,
     WRAPPER_FILE,
+    observe_facts,
     parse_probe,
     render_job_script,
     render_wrapper,
@@ -75,6 +78,9 @@ class ShellScheduler:
             self._transport.chmod(f"{job_dir}/{INLINE_SCRIPT_FILE}", 0o700)
         self._transport.write_text(submission.script_path, submission.script)
         self._transport.write_text(details["wrapper_path"], details["wrapper"])
+        spawn = getattr(self._transport, "spawn_detached", None)
+        if spawn is not None:  # this machine: start the wrapper directly, no sh -c hop
+            return str(spawn(("/bin/sh", details["wrapper_path"])))
         done = self._transport.run(submission.argv, timeout=60)
         pid = done.stdout.strip()
         if not done.ok or not pid.isdigit():
@@ -91,6 +97,10 @@ class ShellScheduler:
             sid: Observation(state=None, reason="no job directory known") for sid in scheduler_job_ids if sid not in dirs
         }
         known = [sid for sid in scheduler_job_ids if sid in dirs]
+        pid_alive = getattr(self._transport, "pid_alive", None)
+        if pid_alive is not None:  # this machine: read the facts in-process, no probe script
+            result.update({sid: probe_dir(dirs[sid], pid_alive) for sid in known})
+            return result
         for start in range(0, len(known), PROBE_CHUNK):
             chunk = known[start : start + PROBE_CHUNK]
             paths = [dirs[sid] for sid in chunk]
@@ -102,6 +112,26 @@ class ShellScheduler:
             observed = parse_probe(done.stdout, paths)
             result.update({sid: observed[dirs[sid]] for sid in chunk})
         return result
+
+    def wait_for_any(self, job_dirs: Mapping[str, str], *, timeout: float) -> None:
+        """Sleep up to ``timeout`` s, returning early once any job dir gets its ``status``.
+
+        Only on this machine (the files are read directly); elsewhere this just sleeps.
+        """
+        deadline = time.monotonic() + max(0.0, timeout)
+        if getattr(self._transport, "pid_alive", None) is None:
+            time.sleep(max(0.0, timeout))
+            return
+        paths = [f"{d}/status" for d in job_dirs.values() if d]
+        pause, longest = 0.0005, (0.002 if len(paths) <= 16 else 0.02)  # stat cost grows with the set
+        while True:
+            if any(os.path.exists(path) for path in paths):
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(pause, left))
+            pause = min(pause * 1.5, longest)
 
     def poll_many(self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None) -> dict[str, JobState]:
         """States of the jobs whose state is known."""
@@ -139,6 +169,33 @@ class ShellScheduler:
     def list_queue(self, *, user: str | None = None) -> list[QueueEntry]:
         """The local backend has no queue."""
         return []
+
+
+def probe_dir(job_dir: str, pid_alive: Callable[[int], bool]) -> Observation:
+    """What PROBE_SCRIPT reports for one job dir, read in-process (same order, same rules)."""
+    wrapper_pid = _read(f"{job_dir}/wrapper.pid")
+    pid = wrapper_pid.strip()
+    alive = "1" if pid.isdigit() and pid_alive(int(pid)) else "0"  # before status: no race
+    return observe_facts(
+        _read(f"{job_dir}/status"),
+        _read(f"{job_dir}/exit_code"),
+        wrapper_pid,
+        alive,
+        _read(f"{job_dir}/started_at"),
+        "1" if os.path.exists(f"{job_dir}/timed_out") else "0",
+        "1" if os.path.exists(f"{job_dir}/cancel_requested") else "0",
+    )
+
+
+def _read(path: str) -> str:
+    """A fact file's text without its final newline, as ``$(cat file)``; "-" when missing."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read().rstrip("\n")
+    except FileNotFoundError:
+        return "-"
+    except OSError:
+        return ""
 
 
 def _log_paths(spec: JobSpec, job_dir: str) -> tuple[str, str]:

@@ -60,11 +60,12 @@ finish() {{ printf '%s %s\\n' "$1" "$(date +%s.%N)" > "$D/status.tmp" && mv -f "
 printf '%s\\n' "$$" > "$D/wrapper.pid"
 if [ -e "$D/cancel_requested" ]; then finish 143; exit 0; fi
 watchdog=
-date +%s.%N > "$D/started_at"
 setsid /bin/sh "$D/{JOB_FILE}" </dev/null >>{quote(stdout_path)} 2>>{quote(stderr_path)} &
 child=$!
+n=0; while [ "$n" -lt 100000 ] && ! kill -0 "-$child" 2>/dev/null; do n=$((n+1)); done  # its group exists
 printf '%s\\n' "$child" > "$D/pid"
 if [ -e "$D/cancel_requested" ]; then kill -TERM "-$child" 2>/dev/null; fi
+date +%s.%N > "$D/started_at"
 {watchdog}wait "$child"
 rc=$?
 if [ -n "$watchdog" ]; then kill -TERM "-$watchdog" 2>/dev/null; fi
@@ -78,10 +79,10 @@ PROBE_SCRIPT: Final = r"""
 i=0
 for d in "$@"; do
   i=$((i+1))
-  st=-; [ -f "$d/status" ] && st=$(cat "$d/status")
-  ec=-; [ -f "$d/exit_code" ] && ec=$(cat "$d/exit_code")
   wp=-; [ -f "$d/wrapper.pid" ] && wp=$(cat "$d/wrapper.pid")
   alive=0; [ "$wp" != - ] && kill -0 "$wp" 2>/dev/null && alive=1
+  st=-; [ -f "$d/status" ] && st=$(cat "$d/status")
+  ec=-; [ -f "$d/exit_code" ] && ec=$(cat "$d/exit_code")
   sa=-; [ -f "$d/started_at" ] && sa=$(cat "$d/started_at")
   to=0; [ -e "$d/timed_out" ] && to=1
   cr=0; [ -e "$d/cancel_requested" ] && cr=1
@@ -94,7 +95,7 @@ D=$1; grace=$2; ticks=$((grace * 20))
 [ -f "$D/status" ] && exit 0
 : > "$D/cancel_requested"
 n=0
-while [ ! -f "$D/pid" ] && [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
+while [ ! -s "$D/pid" ] && [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
 [ -f "$D/status" ] && exit 0
 pid=$(cat "$D/pid" 2>/dev/null) || exit 0
 kill -TERM "-$pid" 2>/dev/null
@@ -136,13 +137,14 @@ def parse_probe(stdout: str, job_dirs: list[str]) -> dict[str, Observation]:
         index = _int(fields[1])
         if index is None or not 1 <= index <= len(job_dirs):
             continue
-        seen[job_dirs[index - 1]] = _observe(*fields[2:])
+        seen[job_dirs[index - 1]] = observe_facts(*fields[2:])
     return {d: seen.get(d, Observation(state=None, reason="no probe output")) for d in job_dirs}
 
 
-def _observe(
+def observe_facts(
     status: str, exit_file: str, wrapper_pid: str, alive: str, started: str, timed_out: str, cancelled: str
 ) -> Observation:
+    """Interpret one job dir's facts as the probe prints them ("-" for a missing file)."""
     started_at = _float(started)
     if status != "-":
         parts = status.split()
@@ -151,7 +153,7 @@ def _observe(
         return _finished(rc, finished, started_at, timed_out=timed_out == "1", cancelled=cancelled == "1")
     if alive == "1":
         return Observation(state=JobState.RUNNING, raw_state="running", started_at=started_at)
-    if wrapper_pid == "-":
+    if not wrapper_pid.strip().isdigit():  # "-" or a pid file caught mid-write
         return Observation(state=None, raw_state="not started", reason="the wrapper has not started")
     rc = _int(exit_file) if exit_file != "-" else None
     if rc is not None:
