@@ -176,15 +176,26 @@ def probe_dir(job_dir: str, pid_alive: Callable[[int], bool]) -> Observation:
     wrapper_pid = _read(f"{job_dir}/wrapper.pid")
     pid = wrapper_pid.strip()
     alive = "1" if pid.isdigit() and pid_alive(int(pid)) else "0"  # before status: no race
+    status = _read(f"{job_dir}/status")
+    if status not in ("-", "") and len(status.split()) == 1:
+        status = f"{status} {_mtime(f'{job_dir}/status')}"
     return observe_facts(
-        _read(f"{job_dir}/status"),
+        status,
         _read(f"{job_dir}/exit_code"),
         wrapper_pid,
         alive,
-        _read(f"{job_dir}/started_at"),
+        _mtime(f"{job_dir}/pid"),
         "1" if os.path.exists(f"{job_dir}/timed_out") else "0",
         "1" if os.path.exists(f"{job_dir}/cancel_requested") else "0",
     )
+
+
+def _mtime(path: str) -> str:
+    """A fact file's modification time (the wrapper writes them at the moment they record)."""
+    try:
+        return repr(os.stat(path).st_mtime)
+    except OSError:
+        return "-"
 
 
 def _read(path: str) -> str:

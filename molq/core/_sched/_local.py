@@ -56,7 +56,7 @@ def render_wrapper(spec: JobSpec, job_dir: str, stdout_path: str, stderr_path: s
 # molq local job wrapper (generated): runs job.sh in its own session and records
 # its pid, start time and exit status in this directory.
 D={d}
-finish() {{ printf '%s %s\\n' "$1" "$(date +%s.%N)" > "$D/status.tmp" && mv -f "$D/status.tmp" "$D/status"; }}
+finish() {{ printf '%s\\n' "$1" > "$D/status"; }}  # builtins only; the file's mtime is the finish time
 printf '%s\\n' "$$" > "$D/wrapper.pid"
 if [ -e "$D/cancel_requested" ]; then finish 143; exit 0; fi
 watchdog=
@@ -65,7 +65,6 @@ child=$!
 n=0; while [ "$n" -lt 100000 ] && ! kill -0 "-$child" 2>/dev/null; do n=$((n+1)); done  # its group exists
 printf '%s\\n' "$child" > "$D/pid"
 if [ -e "$D/cancel_requested" ]; then kill -TERM "-$child" 2>/dev/null; fi
-date +%s.%N > "$D/started_at"
 {watchdog}wait "$child"
 rc=$?
 if [ -n "$watchdog" ]; then kill -TERM "-$watchdog" 2>/dev/null; fi
@@ -81,9 +80,9 @@ for d in "$@"; do
   i=$((i+1))
   wp=-; [ -f "$d/wrapper.pid" ] && wp=$(cat "$d/wrapper.pid")
   alive=0; [ "$wp" != - ] && kill -0 "$wp" 2>/dev/null && alive=1
-  st=-; [ -f "$d/status" ] && st=$(cat "$d/status")
+  st=-; [ -f "$d/status" ] && st=$(cat "$d/status") && [ -n "$st" ] && st="$st $(date -r "$d/status" +%s.%N 2>/dev/null)"
   ec=-; [ -f "$d/exit_code" ] && ec=$(cat "$d/exit_code")
-  sa=-; [ -f "$d/started_at" ] && sa=$(cat "$d/started_at")
+  sa=-; [ -f "$d/pid" ] && sa=$(date -r "$d/pid" +%s.%N 2>/dev/null)
   to=0; [ -e "$d/timed_out" ] && to=1
   cr=0; [ -e "$d/cancel_requested" ] && cr=1
   printf 'molq-probe\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$st" "$ec" "$wp" "$alive" "$sa" "$to" "$cr"
@@ -146,7 +145,7 @@ def observe_facts(
 ) -> Observation:
     """Interpret one job dir's facts as the probe prints them ("-" for a missing file)."""
     started_at = _float(started)
-    if status != "-":
+    if status not in ("-", ""):  # "" is a status file caught mid-write: still running
         parts = status.split()
         rc = _int(parts[0]) if parts else None
         finished = _float(parts[1]) if len(parts) > 1 else None
