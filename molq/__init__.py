@@ -10,81 +10,194 @@ from typing import TYPE_CHECKING, Any
 
 
 if TYPE_CHECKING:
-    from molq._app import Cluster as Cluster, JobDryRun as JobDryRun, JobHandle as JobHandle, Submitor as Submitor
+    from molq._app import Cluster as Cluster
+    from molq._app import JobDryRun as JobDryRun
+    from molq._app import JobHandle as JobHandle
+    from molq._app import Submitor as Submitor
     from molq._config import (
         MolqConfig as MolqConfig,
+    )
+    from molq._config import (
         MolqProfile as MolqProfile,
+    )
+    from molq._config import (
         load_config as load_config,
+    )
+    from molq._config import (
         load_profile as load_profile,
     )
-    from molq._workspace import Project as Project, Workspace as Workspace
+    from molq._job_context import JobContext as JobContext
+    from molq._job_context import context as context
+    from molq._sweep_api import SweepHandle as SweepHandle
+    from molq._workspace import Project as Project
+    from molq._workspace import Workspace as Workspace
+    from molq._workspace import check_script_path as check_script_path
     from molq.core import (
         ConcurrencyConflict as ConcurrencyConflict,
+    )
+    from molq.core import (
         ConfigError as ConfigError,
+    )
+    from molq.core import (
         CorruptLogError as CorruptLogError,
+    )
+    from molq.core import (
         DependencyCondition as DependencyCondition,
+    )
+    from molq.core import (
         DependencyCycle as DependencyCycle,
+    )
+    from molq.core import (
         DependencyError as DependencyError,
+    )
+    from molq.core import (
         DependencyRef as DependencyRef,
+    )
+    from molq.core import (
         Duration as Duration,
+    )
+    from molq.core import (
         InvalidTransition as InvalidTransition,
+    )
+    from molq.core import (
         JobDependency as JobDependency,
+    )
+    from molq.core import (
         JobExecution as JobExecution,
+    )
+    from molq.core import (
         JobNotFoundError as JobNotFoundError,
+    )
+    from molq.core import (
         JobRecord as JobRecord,
+    )
+    from molq.core import (
         JobResources as JobResources,
+    )
+    from molq.core import (
         JobScheduling as JobScheduling,
+    )
+    from molq.core import (
         JobState as JobState,
+    )
+    from molq.core import (
         Memory as Memory,
+    )
+    from molq.core import (
         MolqError as MolqError,
+    )
+    from molq.core import (
         MolqTimeoutError as MolqTimeoutError,
+    )
+    from molq.core import (
         QueueEntry as QueueEntry,
+    )
+    from molq.core import (
         RetentionPolicy as RetentionPolicy,
+    )
+    from molq.core import (
         RetryBackoff as RetryBackoff,
+    )
+    from molq.core import (
         RetryPolicy as RetryPolicy,
+    )
+    from molq.core import (
         SchedulerCapabilities as SchedulerCapabilities,
+    )
+    from molq.core import (
         SchedulerError as SchedulerError,
+    )
+    from molq.core import (
         SchemaVersionError as SchemaVersionError,
+    )
+    from molq.core import (
         Script as Script,
+    )
+    from molq.core import (
         SpecError as SpecError,
+    )
+    from molq.core import (
         StatusTransition as StatusTransition,
+    )
+    from molq.core import (
         StoreError as StoreError,
+    )
+    from molq.core import (
         SubmitorDefaults as SubmitorDefaults,
+    )
+    from molq.core import (
         TerminalStatus as TerminalStatus,
+    )
+    from molq.core import (
         Transport as Transport,
+    )
+    from molq.core import (
         TransportError as TransportError,
     )
-    from molq.shell._bus import EventBus as EventBus, EventPayload as EventPayload, EventType as EventType
+    from molq.core._sweep import (
+        SweepSpec as SweepSpec,
+    )
+    from molq.core._sweep import (
+        expand_matrix as expand_matrix,
+    )
+    from molq.core._sweep import (
+        merge_sweep_specs as merge_sweep_specs,
+    )
+    from molq.core._sweep import (
+        parse_arg_flags as parse_arg_flags,
+    )
+    from molq.core._sweep import (
+        parse_sweep_flags as parse_sweep_flags,
+    )
+    from molq.core._sweep_state import SweepStatus as SweepStatus
+    from molq.shell._bus import EventBus as EventBus
+    from molq.shell._bus import EventPayload as EventPayload
+    from molq.shell._bus import EventType as EventType
     from molq.shell._local import LocalTransport as LocalTransport
     from molq.shell._monitor import JobMonitor as JobMonitor
     from molq.shell._reconcile import JobReconciler as JobReconciler
-    from molq._workspace import check_script_path as check_script_path
     from molq.shell._ssh import (
         RemoteFileNotFound as RemoteFileNotFound,
+    )
+    from molq.shell._ssh import (
         SshAuthError as SshAuthError,
+    )
+    from molq.shell._ssh import (
         SshConnectionError as SshConnectionError,
+    )
+    from molq.shell._ssh import (
         SshError as SshError,
+    )
+    from molq.shell._ssh import (
         SshHostKeyError as SshHostKeyError,
+    )
+    from molq.shell._ssh import (
         SshLinkDropped as SshLinkDropped,
+    )
+    from molq.shell._ssh import (
         SshTimeoutError as SshTimeoutError,
+    )
+    from molq.shell._ssh import (
         SshTransport as SshTransport,
+    )
+    from molq.shell._ssh import (
         SshTransportOptions as SshTransportOptions,
     )
+    from molq.shell._store import JobStore as JobStore
     from molq.shell._sync import (
         SyncClient as SyncClient,
+    )
+    from molq.shell._sync import (
         SyncResult as SyncResult,
+    )
+    from molq.shell._sync import (
         WorkspaceOwnershipError as WorkspaceOwnershipError,
+    )
+    from molq.shell._sync import (
         default_remote_path as default_remote_path,
     )
-    from molq.shell._store import JobStore as JobStore
 
-_CORE = (
-    "ConcurrencyConflict ConfigError CorruptLogError DependencyCondition DependencyCycle DependencyError "
-    "DependencyRef Duration InvalidTransition JobDependency JobExecution JobNotFoundError JobRecord "
-    "JobResources JobScheduling JobState Memory MolqError MolqTimeoutError QueueEntry RetentionPolicy "
-    "RetryBackoff RetryPolicy SchedulerCapabilities SchedulerError SchemaVersionError Script SpecError "
-    "StatusTransition StoreError SubmitorDefaults TerminalStatus Transport TransportError"
-).split()
+_CORE = ["ConcurrencyConflict", "ConfigError", "CorruptLogError", "DependencyCondition", "DependencyCycle", "DependencyError", "DependencyRef", "Duration", "InvalidTransition", "JobDependency", "JobExecution", "JobNotFoundError", "JobRecord", "JobResources", "JobScheduling", "JobState", "Memory", "MolqError", "MolqTimeoutError", "QueueEntry", "RetentionPolicy", "RetryBackoff", "RetryPolicy", "SchedulerCapabilities", "SchedulerError", "SchemaVersionError", "Script", "SpecError", "StatusTransition", "StoreError", "SubmitorDefaults", "TerminalStatus", "Transport", "TransportError"]
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_CORE, "molq.core"),
     **dict.fromkeys(["Cluster", "JobDryRun", "JobHandle", "Submitor"], "molq._app"),
@@ -112,6 +225,12 @@ _LOCATIONS: dict[str, str] = {
         ["SyncClient", "SyncResult", "WorkspaceOwnershipError", "default_remote_path"], "molq.shell._sync"
     ),
     "JobStore": "molq.shell._store",
+    **dict.fromkeys(["JobContext", "context"], "molq._job_context"),
+    "SweepHandle": "molq._sweep_api",
+    **dict.fromkeys(
+        ["SweepSpec", "expand_matrix", "merge_sweep_specs", "parse_arg_flags", "parse_sweep_flags"], "molq.core._sweep"
+    ),
+    "SweepStatus": "molq.core._sweep_state",
 }
 
 __all__ = sorted([*_LOCATIONS, "__version__"])  # noqa: PLE0605 - derived from the table above

@@ -45,8 +45,13 @@ from molq.shell._submission import create_and_submit
 
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Collection, Iterator, Mapping
+
+    from molq._sweep_api import SweepHandle
     from molq._workspace import Project, Workspace
+    from molq.core import Recorded
     from molq.core._polling import PollingStrategy
+    from molq.core._sweep_state import SweepStatus
 
 SCHEDULER_KINDS = ("local", "slurm", "pbs", "lsf")
 _DIALECTS = {"slurm": "slurm", "pbs": "pbs", "lsf": "lsf"}
@@ -477,6 +482,97 @@ class Submitor:
     def off_event(self, event: EventType | str, handler: Callable[..., object]) -> None:
         """Stop calling ``handler`` for ``event``."""
         self._bus.off(event, handler)
+
+    # -- sweeps and live subscriptions (molq/_sweep_api.py, molq/_live.py) ----------------------
+    def submit_sweep(
+        self,
+        *,
+        matrix: Mapping[str, Sequence[Any]],
+        args: Mapping[str, Any] | None = None,
+        max_parallel: int = 1,
+        fail_fast: bool = False,
+        argv: list[str] | None = None,
+        command: str | None = None,
+        script: Script | None = None,
+        retry: RetryPolicy | None = None,
+        **options: Any,
+    ) -> SweepHandle:
+        """Run a ``{name}`` template once per matrix cell, at most ``max_parallel`` at a time.
+
+        ``options`` are ``resources``, ``scheduling``, ``execution``, ``metadata`` and
+        ``max_duration``, as for ``submit_job``; every cell is an ordinary job.
+
+        Raises:
+            ConfigError / SpecError: invalid template, matrix or options (nothing is written).
+        """
+        from molq._sweep_api import build_sweep, submit_sweep
+
+        created = build_sweep(
+            self, matrix=matrix, args=args, max_parallel=max_parallel, fail_fast=fail_fast,
+            argv=argv, command=command, script=script, retry=retry, options=options,
+        )
+        return submit_sweep(self, created)
+
+    def get_sweep(self, sweep_id: str) -> SweepStatus:
+        """A sweep aggregated over its cells (counts by state, overall state)."""
+        from molq._sweep_api import get_sweep_status
+
+        return get_sweep_status(self, sweep_id)
+
+    def list_sweeps(self, *, include_final: bool = True) -> list[SweepStatus]:
+        """Sweeps of this cluster, newest first."""
+        from molq._sweep_api import list_sweep_statuses
+
+        return list_sweep_statuses(self, include_final=include_final)
+
+    def cancel_sweep(self, sweep_id: str) -> SweepStatus:
+        """Launch no further cell and cancel the active ones."""
+        from molq._sweep_api import cancel_sweep
+
+        return cancel_sweep(self, sweep_id)
+
+    def subscribe_events(
+        self,
+        job_ids: Sequence[str] | None = None,
+        *,
+        from_seq: int | None = None,
+        tags: Collection[str] | None = None,
+        poll_interval: float = 0.25,
+        timeout: float | None = None,
+    ) -> Iterator[Recorded]:
+        """Yield this cluster's events as any process appends them.
+
+        ``job_ids`` limits them to those jobs or sweeps, following retries and sweep
+        cells; ``tags`` to those event tags. Starts at the log's end unless
+        ``from_seq`` is given; runs until ``timeout`` or until the caller stops.
+        """
+        from molq._live import open_cursor, subscribe_events
+
+        cursor = open_cursor(self._store.path, self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
+        return subscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
+
+    def asubscribe_events(
+        self,
+        job_ids: Sequence[str] | None = None,
+        *,
+        from_seq: int | None = None,
+        tags: Collection[str] | None = None,
+        poll_interval: float = 0.25,
+        timeout: float | None = None,
+    ) -> AsyncIterator[Recorded]:
+        """The async form of ``subscribe_events`` (``async for recorded in ...``)."""
+        from molq._live import asubscribe_events, open_cursor
+
+        cursor = open_cursor(self._store.path, self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
+        return asubscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
+
+    def subscribe_logs(
+        self, job_id: str, stream: str = "stdout", *, poll_interval: float = 0.5, timeout: float | None = None
+    ) -> Iterator[str]:
+        """Yield new lines of the job's stdout/stderr (following retries) until the job is final."""
+        from molq._live import subscribe_logs
+
+        return subscribe_logs(self, job_id, stream, poll_interval=poll_interval, timeout=timeout)
 
     def close(self) -> None:
         """Close the store connection."""

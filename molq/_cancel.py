@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from molq.core import RequestCancel, decide
+from molq.shell._job_context import cancel_with_marker
 
 
 if TYPE_CHECKING:
@@ -26,5 +27,5 @@ def cancel_latest(submitor: Submitor, job_id: str) -> None:
     store.append(latest.job_id, events, expected_version=latest.version, now=now)
     if latest.state.is_terminal or before_submission or latest.scheduler_job_id is None:
         return
-    submitor.target.scheduler_impl.cancel(latest.scheduler_job_id, job_dir=latest.metadata.get("molq.job_dir"))
+    cancel_with_marker(submitor.target.scheduler_impl, submitor.target.transport, latest, now)
     submitor.reconciler.reconcile([latest.job_id])

@@ -12,21 +12,54 @@ import click
 from molq.core import MolqError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return _load(cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(package_name="molq", prog_name="molq", message="%(prog)s %(version)s")
 def cli() -> None:
     """Submit, track and audit batch jobs on local, SLURM, PBS and LSF clusters."""
 
 
-def _register() -> None:
-    from molq.cli import _clusters, _inspect, _jobs, _maint, _monitor, _replay, _submit, _watch, _workspace
+# Each command's module is imported only when that command runs (or help lists it),
+# so `molq list` does not pay for the dashboard, Rich tables of other commands, etc.
+_COMMAND_MODULES: dict[str, str] = {
+    "submit": "_submit",
+    "list": "_jobs",
+    "status": "_jobs",
+    "history": "_jobs",
+    "cancel": "_jobs",
+    "inspect": "_inspect",
+    "logs": "_watch",
+    "watch": "_watch",
+    "cleanup": "_maint",
+    "daemon": "_maint",
+    "clusters": "_clusters",
+    "workspace": "_workspace",
+    "monitor": "_monitor",
+    "replay": "_replay",
+    "sweep": "_sweep",
+    "sweeps": "_sweep",
+}
 
-    for module in (_submit, _jobs, _inspect, _watch, _maint, _clusters, _workspace, _monitor, _replay):
-        for command in module.COMMANDS:
-            cli.add_command(command)
 
+def _load(name: str) -> click.Command | None:
+    module_name = _COMMAND_MODULES.get(name)
+    if module_name is None:
+        return None
+    import importlib
 
-_register()
+    module = importlib.import_module(f"molq.cli.{module_name}")
+    return next((c for c in module.COMMANDS if c.name == name), None)
 
 
 def fail(message: str, code: int = 1) -> int:

@@ -91,6 +91,13 @@ class ArchiveJob:
     reason: str = "retention"
 
 
+@attrs.frozen
+class ExpireDuration:
+    """The job ran past its ``max_duration``: end it TIMED_OUT with ``reason``."""
+
+    reason: str = "duration limit reached"
+
+
 Command: TypeAlias = (
     RecordSubmission
     | RecordSubmitFailure
@@ -101,4 +108,5 @@ Command: TypeAlias = (
     | RecordDependency
     | MarkCleaned
     | ArchiveJob
+    | ExpireDuration
 )

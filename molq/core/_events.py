@@ -15,6 +15,7 @@ import msgspec
 
 from ._records import Observation  # noqa: F401 - re-exported for event consumers
 from ._spec import DependencyCondition, JobSpec, RetryPolicy
+from ._sweep_events import SweepEvent
 
 
 EVENT_SCHEMA_VERSION: Final = 1
@@ -141,6 +142,31 @@ class JobArchived(_Event, frozen=True, kw_only=True, tag="job.archived"):
     reason: str = "retention"
 
 
+class JobLogged(_Event, frozen=True, kw_only=True, tag="job.log"):
+    """The running job logged a line through ``molq.context().log``."""
+
+    message: str
+    level: str = "INFO"
+    logged_at: float | None = None
+    line: int = 0
+
+
+class JobCheckpointSaved(_Event, frozen=True, kw_only=True, tag="job.checkpoint_saved"):
+    """The job saved checkpoint number ``seq``; ``data`` is its JSON text."""
+
+    seq: int
+    data: str
+    saved_at: float | None = None
+
+
+class JobResultSaved(_Event, frozen=True, kw_only=True, tag="job.result_saved"):
+    """The job saved result number ``seq``; ``data`` is its JSON text."""
+
+    seq: int
+    data: str
+    saved_at: float | None = None
+
+
 JobEvent: TypeAlias = (
     JobCreated
     | JobSubmitted
@@ -159,7 +185,13 @@ JobEvent: TypeAlias = (
     | JobRetryScheduled
     | JobCleaned
     | JobArchived
+    | JobLogged
+    | JobCheckpointSaved
+    | JobResultSaved
 )
+
+LogEvent: TypeAlias = JobEvent | SweepEvent
+"""Everything the log stores: job events (stream = job id) and sweep events (stream = sweep id)."""
 
 FinishedEvent: TypeAlias = JobSucceeded | JobFailed | JobCancelled | JobTimedOut
 
@@ -171,24 +203,24 @@ class Recorded(msgspec.Struct, frozen=True, kw_only=True):
     stream: str
     version: int
     recorded_at: float
-    event: JobEvent
+    event: LogEvent
 
 
-def event_tag(event: JobEvent) -> str:
+def event_tag(event: LogEvent) -> str:
     """Return the stable tag an event is stored under."""
     return type(event).__struct_config__.tag  # type: ignore[return-value]
 
 
 _ENCODER: Final = msgspec.json.Encoder()
-_DECODER: Final[msgspec.json.Decoder[JobEvent]] = msgspec.json.Decoder(JobEvent)
+_DECODER: Final[msgspec.json.Decoder[LogEvent]] = msgspec.json.Decoder(LogEvent)
 
 
-def encode_event(event: JobEvent) -> bytes:
+def encode_event(event: LogEvent) -> bytes:
     """Encode an event as JSON bytes (readable with plain sqlite3)."""
     return _ENCODER.encode(event)
 
 
-def decode_event(data: bytes | str) -> JobEvent:
+def decode_event(data: bytes | str) -> LogEvent:
     """Decode stored JSON into an event.
 
     Raises:

@@ -10,7 +10,7 @@ Rules of this module:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import attrs
@@ -18,6 +18,7 @@ import attrs
 from ._commands import (
     ArchiveJob,
     Command,
+    ExpireDuration,
     MarkCleaned,
     MarkLost,
     Observe,
@@ -32,13 +33,16 @@ from ._events import (
     JobArchived,
     JobCancelled,
     JobCancelRequested,
+    JobCheckpointSaved,
     JobCleaned,
     JobCreated,
     JobDependencyRecorded,
     JobEvent,
     JobFailed,
+    JobLogged,
     JobLost,
     JobQueued,
+    JobResultSaved,
     JobRetryScheduled,
     JobSeenAgain,
     JobStarted,
@@ -47,6 +51,7 @@ from ._events import (
     JobSucceeded,
     JobTimedOut,
     JobUnseen,
+    LogEvent,
     event_tag,
 )
 from ._records import JobRecord, Observation
@@ -89,6 +94,9 @@ ANNOTATIONS: Final[Mapping[str, frozenset[JobState]]] = {
     "job.retry_scheduled": frozenset({S.FAILED, S.TIMED_OUT, S.CANCELLED, S.LOST, S.SUCCEEDED}),
     "job.cleaned": frozenset(JobState),
     "job.archived": frozenset(JobState),
+    "job.log": frozenset(JobState),
+    "job.checkpoint_saved": frozenset(JobState),
+    "job.result_saved": frozenset(JobState),
 }
 
 
@@ -117,6 +125,8 @@ def initial_record(event: JobCreated) -> JobRecord:
         metadata=spec.metadata,
         created_at=event.at,
         version=1,
+        job_name=spec.execution.job_name,
+        max_duration_seconds=spec.max_duration.seconds if spec.max_duration is not None else None,
     )
 
 
@@ -136,52 +146,58 @@ def evolve(record: JobRecord | None, event: JobEvent) -> JobRecord:
     if new_state is None and record.state not in ANNOTATIONS.get(tag, frozenset()):
         msg = f"job {record.job_id}: {tag} cannot follow state {record.state.value}"
         raise CorruptLogError(msg)
-    updated = _apply(record, event)
-    if new_state is None:
-        return attrs.evolve(updated, version=record.version + 1)
-    return attrs.evolve(updated, state=new_state, version=record.version + 1)
+    changes = _changes(record, event)
+    changes["version"] = record.version + 1
+    if new_state is not None:
+        changes["state"] = new_state
+    return attrs.evolve(record, **changes)  # type: ignore[arg-type]  # fields are checked per event above
 
 
-def _apply(record: JobRecord, event: JobEvent) -> JobRecord:  # noqa: PLR0912 - one case per event type
+def _changes(record: JobRecord, event: JobEvent) -> dict[str, object]:  # noqa: PLR0912 - one case per event type
+    """The fields an event sets on a record (one attrs.evolve per event keeps folds fast)."""
     match event:
         case JobSubmitted():
-            return attrs.evolve(record, scheduler_job_id=event.scheduler_job_id, submitted_at=event.at)
+            return {"scheduler_job_id": event.scheduler_job_id, "submitted_at": event.at}
         case JobSubmitFailed():
-            return attrs.evolve(record, failure_reason=event.reason, finished_at=event.at)
+            return {"failure_reason": event.reason, "finished_at": event.at}
         case JobQueued():
-            return attrs.evolve(record, raw_state=event.raw_state or record.raw_state)
+            return {"raw_state": event.raw_state or record.raw_state}
         case JobStarted():
             started = event.started_at if event.started_at is not None else event.at
-            return attrs.evolve(record, started_at=started, raw_state=event.raw_state or record.raw_state)
+            return {"started_at": started, "raw_state": event.raw_state or record.raw_state}
         case JobSucceeded() | JobFailed() | JobCancelled() | JobTimedOut():
-            return attrs.evolve(
-                record,
-                exit_code=event.exit_code,
-                finished_at=event.finished_at if event.finished_at is not None else event.at,
-                failure_reason=event.reason,
-                raw_state=event.raw_state or record.raw_state,
-                started_at=record.started_at if record.started_at is not None else event.started_at,
-            )
+            return {
+                "exit_code": event.exit_code,
+                "finished_at": event.finished_at if event.finished_at is not None else event.at,
+                "failure_reason": event.reason,
+                "raw_state": event.raw_state or record.raw_state,
+                "started_at": record.started_at if record.started_at is not None else event.started_at,
+            }
         case JobLost():
-            return attrs.evolve(record, failure_reason=event.reason, finished_at=event.at)
+            return {"failure_reason": event.reason, "finished_at": event.at}
         case JobCancelRequested():
-            return attrs.evolve(record, cancel_requested_at=record.cancel_requested_at or event.at)
+            return {"cancel_requested_at": record.cancel_requested_at if record.cancel_requested_at is not None else event.at}
         case JobRetryScheduled():
-            return attrs.evolve(record, retry_due_at=event.due_at, next_attempt_job_id=event.next_job_id)
+            return {"retry_due_at": event.due_at, "next_attempt_job_id": event.next_job_id}
         case JobCleaned():
-            return attrs.evolve(record, cleaned_at=event.at)
+            return {"cleaned_at": event.at}
         case JobArchived():
-            return attrs.evolve(record, archived_at=event.at)
+            return {"archived_at": event.at}
         case JobUnseen():
-            return attrs.evolve(
-                record,
-                unseen_count=record.unseen_count + 1,
-                first_unseen_at=record.first_unseen_at if record.first_unseen_at is not None else event.at,
-            )
+            return {
+                "unseen_count": record.unseen_count + 1,
+                "first_unseen_at": record.first_unseen_at if record.first_unseen_at is not None else event.at,
+            }
         case JobSeenAgain():
-            return attrs.evolve(record, unseen_count=0, first_unseen_at=None)
+            return {"unseen_count": 0, "first_unseen_at": None}
         case JobDependencyRecorded():
-            return record
+            return {}
+        case JobLogged():
+            return {"log_lines": max(record.log_lines, event.line)}
+        case JobCheckpointSaved():
+            return {"checkpoint_seq": max(record.checkpoint_seq, event.seq)}
+        case JobResultSaved():
+            return {"result_seq": max(record.result_seq, event.seq)}
         case JobCreated():
             msg = f"job {record.job_id}: created twice"
             raise CorruptLogError(msg)
@@ -255,6 +271,10 @@ def decide(record: JobRecord | None, command: Command, *, now: float) -> tuple[J
             if record.archived_at is not None:
                 return ()
             return (JobArchived(job_id=job_id, at=now, reason=command.reason),)
+        case ExpireDuration():
+            if "job.timed_out" not in TRANSITIONS[record.state] or record.state == S.CREATED:
+                return ()
+            return (JobTimedOut(job_id=job_id, at=now, finished_at=now, reason=command.reason),)
 
 
 def _require(record: JobRecord, tag: str, command: Command) -> None:
@@ -329,11 +349,21 @@ _FINISHED_EVENTS: Final[Mapping[JobState, type[JobSucceeded | JobFailed | JobCan
 }
 
 
-def fold_job(events: tuple[JobEvent, ...] | list[JobEvent]) -> JobRecord | None:
-    """Fold a job's events, oldest first, into its record (None for no events)."""
+def fold_job(events: Sequence[LogEvent]) -> JobRecord | None:
+    """Fold a job's events, oldest first, into its record (None for no events).
+
+    Raises:
+        CorruptLogError: the history is impossible, or holds a sweep event.
+    """
     record: JobRecord | None = None
     for event in events:
+        if not isinstance(event, _JOB_EVENT_TYPES):
+            msg = f"{event_tag(event)} is a sweep event, not part of a job's history"
+            raise CorruptLogError(msg)
         record = evolve(record, event)
     return record
+
+
+_JOB_EVENT_TYPES: Final = JobEvent.__args__
 
 

@@ -46,6 +46,11 @@ class JobRecord:
     unseen_count: int = 0
     first_unseen_at: float | None = None
     version: int = 0
+    job_name: str | None = None
+    max_duration_seconds: int | None = None
+    log_lines: int = 0
+    checkpoint_seq: int = 0
+    result_seq: int = 0
 
 
 @attrs.frozen

@@ -38,11 +38,14 @@ from molq.core import (
 from molq.core._events import JobCreated
 
 from ._bus import EventBus
+from ._job_context import enforce_durations, harvest_context, seed_resume_checkpoint
 from ._store import JobStore
 from ._submission import create_and_submit
+from ._sweeps import advance_sweeps
 
 
 log = logging.getLogger("molq.reconcile")
+APPEND_CHUNK = 500  # jobs per write transaction in a pass: bounds how long the write lock is held
 
 
 @attrs.define
@@ -96,8 +99,13 @@ class JobReconciler:
         created = [r for r in active if r.scheduler_job_id is None]
         report.polled = len(submitted)
         self._poll(submitted, report)
+        harvest_context(self, [r.job_id for r in submitted], report)
+        if job_ids is None:
+            enforce_durations(self, report)
         self._repair_created(created, report)
         self._create_due_retries(report)
+        if job_ids is None:
+            advance_sweeps(self, report)
         return report
 
     # -- polling -------------------------------------------------------------------
@@ -112,6 +120,7 @@ class JobReconciler:
             report.errors.append(f"{self.scheduler.name} status query failed: {exc}")
             log.warning("status query failed for cluster %s: %s", self.cluster_name, exc)
             return
+        pairs: list[tuple[JobRecord, Command]] = []
         for sid, record in by_sid.items():
             obs = observed.get(sid, Observation(state=None, reason="missing from the status reply"))
             command = Observe(
@@ -119,7 +128,9 @@ class JobReconciler:
                 absences_before_lost=self.absences_before_lost,
                 seconds_before_lost=self.seconds_before_lost,
             )
-            self._apply(record, command, report)
+            pairs.append((record, command))
+        for start in range(0, len(pairs), APPEND_CHUNK):
+            self._apply_many(pairs[start : start + APPEND_CHUNK], report)
 
     def _repair_created(self, records: list[JobRecord], report: ReconcileReport) -> None:
         """Intent without a recorded submission: adopt what the scheduler has, else mark it."""
@@ -144,6 +155,28 @@ class JobReconciler:
             self._apply(record, command, report)
 
     # -- appending ---------------------------------------------------------------------
+    def apply(self, record: JobRecord, command: Command, report: ReconcileReport) -> None:
+        """Decide ``command`` for ``record`` and append the events (with any retry they cause)."""
+        self._apply(record, command, report)
+
+    def _apply_many(self, pairs: list[tuple[JobRecord, Command]], report: ReconcileReport) -> None:
+        """Append every job's events in one transaction; after a conflict, job by job."""
+        now = self.clock()
+        planned = [(record, command, self._events_for(record, command, now)) for record, command in pairs]
+        batch = [(record.job_id, events, record.version) for record, _, events in planned if events]
+        if not batch:
+            return
+        try:
+            self.store.append_batch(batch, now=now)
+        except ConcurrencyConflict:
+            for record, command, events in planned:
+                if events:
+                    self._apply(record, command, report)
+            return
+        for record, _, events in planned:
+            if events:
+                self._announce(record, events, report)
+
     def _apply(self, record: JobRecord, command: Command, report: ReconcileReport) -> None:
         for attempt in range(3):
             now = self.clock()
@@ -203,6 +236,7 @@ class JobReconciler:
             created = next_attempt(self.store.created_event(record.job_id), record, now)
             new: JobRecord | None
             try:
+                seed_resume_checkpoint(self.store, self.transport, record, created)
                 new = create_and_submit(self.store, self.scheduler, self.transport, created, clock=self.clock)
             except ConcurrencyConflict:
                 continue  # another process created this attempt first

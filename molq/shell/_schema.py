@@ -103,5 +103,23 @@ def m001_event_log(db: Database) -> None:
     )
 
 
-KNOWN_MIGRATIONS = frozenset({"m001_event_log"})
-PROJECTION_TABLES = ("jobs", "transitions", "dependencies", "projection_checkpoints")
+@migrations()
+def m002_sweeps(db: Database) -> None:
+    """The projection of sweeps (one row per sweep stream)."""
+    db.execute(
+        """
+        CREATE TABLE sweeps (
+            sweep_id TEXT PRIMARY KEY,
+            cluster_name TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            is_open INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL,
+            record BLOB NOT NULL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX sweeps_cluster_open ON sweeps (cluster_name, is_open)")
+
+
+KNOWN_MIGRATIONS = frozenset({"m001_event_log", "m002_sweeps"})
+PROJECTION_TABLES = ("jobs", "transitions", "dependencies", "sweeps", "projection_checkpoints")

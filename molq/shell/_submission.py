@@ -17,6 +17,7 @@ from molq.core import (
     TransportError,
     decide,
 )
+from molq.core._context import with_context_env
 from molq.core._events import JobCreated, JobDependencyRecorded
 
 from ._store import JobStore
@@ -37,6 +38,7 @@ def create_and_submit(
         SchedulerError / TransportError: the scheduler refused or could not be
             reached; a ``job.submit_failed`` event says why.
     """
+    created = with_context_env(created)
     job_id = created.job_id
     intent: list[JobEvent] = [
         created,
@@ -52,8 +54,25 @@ def create_and_submit(
         ),
     ]
     store.append(job_id, intent, expected_version=0, now=clock())
+    return submit_recorded(store, scheduler, transport, created, clock=clock)
+
+
+def submit_recorded(
+    store: JobStore,
+    scheduler: Scheduler,
+    transport: Transport,
+    created: JobCreated,
+    *,
+    clock: Callable[[], float],
+) -> JobRecord:
+    """Ask the scheduler to run a job whose intent is already in the log; record the outcome.
+
+    Raises:
+        SchedulerError / TransportError: as ``create_and_submit``.
+    """
+    job_id = created.job_id
     record = store.get_record(job_id)
-    assert record is not None  # noqa: S101 - just appended
+    assert record is not None  # noqa: S101 - the intent was appended by the caller
     job_dir = created.job_dir
     try:
         if job_dir is not None:

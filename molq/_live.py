@@ -1,0 +1,192 @@
+"""Live subscriptions: new log events (from any process writing the store) and job output.
+
+Events are found by polling ``events`` by ``seq`` (the primary key), so a
+subscription costs one indexed query per interval and sees every writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from molq.core import Recorded, Transport
+from molq.core._events import JobCreated
+from molq.core._sweep_events import SweepCreated
+from molq.shell._store import JobStore
+
+
+if TYPE_CHECKING:
+    from molq._app import Submitor
+
+
+@attrs.define
+class EventFilter:
+    """Which events a subscription yields: one cluster, optionally some jobs or sweeps (and their retries/cells)."""
+
+    store: JobStore
+    cluster_name: str
+    wanted: set[str] | None
+    tags: Collection[str] | None = None
+    _cluster_of: dict[str, bool] = attrs.Factory(dict)
+
+    def accepts(self, item: Recorded) -> bool:
+        """Whether ``item`` belongs to the subscription (following retries and sweep cells)."""
+        event = item.event
+        if isinstance(event, JobCreated | SweepCreated):
+            self._cluster_of[item.stream] = event.cluster_name == self.cluster_name
+            self._follow(event)
+        if not self._in_cluster(item.stream):
+            return False
+        if self.wanted is not None and item.stream not in self.wanted:
+            return False
+        return self.tags is None or _tag(item) in self.tags
+
+    def _follow(self, event: JobCreated | SweepCreated) -> None:
+        if self.wanted is None or not isinstance(event, JobCreated):
+            return
+        links = {event.root_job_id, event.previous_attempt_job_id, event.spec.metadata.get("molq.sweep_id")}
+        if links & self.wanted:
+            self.wanted.add(event.job_id)
+
+    def _in_cluster(self, stream: str) -> bool:
+        if stream not in self._cluster_of:
+            record = self.store.get_record(stream)
+            sweep = self.store.get_sweep(stream) if record is None else None
+            owner = record.cluster_name if record is not None else (sweep.cluster_name if sweep else None)
+            self._cluster_of[stream] = owner == self.cluster_name
+        return self._cluster_of[stream]
+
+
+def _tag(item: Recorded) -> str:
+    from molq.core import event_tag
+
+    return event_tag(item.event)
+
+
+@attrs.define
+class EventCursor:
+    """A position in the log plus a filter; ``poll`` returns what was appended since."""
+
+    store: JobStore
+    filter: EventFilter
+    after_seq: int
+
+    def poll(self, limit: int = 1000) -> list[Recorded]:
+        """Events appended after the cursor that pass the filter; advances the cursor."""
+        batch = list(self.store.read_all(after_seq=self.after_seq, limit=limit))
+        if batch:
+            self.after_seq = batch[-1].seq
+        return [item for item in batch if self.filter.accepts(item)]
+
+
+def open_cursor(
+    store_path: Path,
+    cluster_name: str,
+    job_ids: Collection[str] | None,
+    *,
+    from_seq: int | None,
+    tags: Collection[str] | None,
+) -> EventCursor:
+    """A cursor on its own store connection (safe to use from another thread)."""
+    store = JobStore(store_path)
+    wanted = None if job_ids is None else set(job_ids)
+    start = store.last_seq() if from_seq is None else from_seq
+    return EventCursor(store, EventFilter(store, cluster_name, wanted, tags), start)
+
+
+def subscribe_events(
+    cursor: EventCursor,
+    *,
+    poll_interval: float,
+    timeout: float | None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Recorded]:
+    """Yield events as they are appended until ``timeout`` (forever for None) or the consumer stops."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            yield from cursor.poll()
+            sleep(poll_interval)
+        yield from cursor.poll()
+    finally:
+        cursor.store.close()
+
+
+async def asubscribe_events(
+    cursor: EventCursor, *, poll_interval: float, timeout: float | None
+) -> AsyncIterator[Recorded]:
+    """The async form of ``subscribe_events`` (the store is queried in a worker thread)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while True:
+            for item in await asyncio.to_thread(cursor.poll):
+                yield item
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            await asyncio.sleep(poll_interval)
+    finally:
+        cursor.store.close()
+
+
+def read_new_lines(
+    transport: Transport, path: str, offset: int, *, final: bool = False
+) -> tuple[list[str], int]:
+    """Complete lines written to ``path`` after byte ``offset`` (and a last partial one when ``final``)."""
+    done = transport.run(["tail", "-c", f"+{offset + 1}", path], timeout=60)
+    if not done.ok or not done.stdout:
+        return [], offset
+    text = done.stdout
+    if not final:
+        cut = text.rfind("\n")
+        if cut < 0:
+            return [], offset
+        text = text[: cut + 1]
+    return text.splitlines(), offset + len(text.encode())
+
+
+def subscribe_logs(
+    submitor: Submitor,
+    job_id: str,
+    stream: str = "stdout",
+    *,
+    poll_interval: float = 0.5,
+    timeout: float | None = None,
+) -> Iterator[str]:
+    """Yield new lines of the job's (latest attempt's) stdout or stderr until its family is final.
+
+    Raises:
+        ConfigError: ``stream`` is neither ``stdout`` nor ``stderr``.
+        JobNotFoundError: no such job in this cluster.
+    """
+    key = _stream_key(stream)
+    submitor.get_job(job_id)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    path, offset = None, 0
+    while True:
+        latest, finished = submitor._monitor.final_record(job_id)
+        if latest.metadata.get(key) != path:
+            path, offset = latest.metadata.get(key), 0
+        if path:
+            lines, offset = read_new_lines(submitor.target.transport, path, offset, final=finished)
+            yield from lines
+        if finished or (deadline is not None and time.monotonic() >= deadline):
+            return
+        time.sleep(poll_interval)
+        submitor.reconciler.reconcile([latest.job_id])
+
+
+def _stream_key(stream: str) -> str:
+    from molq.core import ConfigError
+
+    if stream not in ("stdout", "stderr"):
+        msg = f"stream must be 'stdout' or 'stderr', got {stream!r}"
+        raise ConfigError(msg)
+    return f"molq.{stream}_path"
+
+
+__all__ = ["EventCursor", "asubscribe_events", "open_cursor", "subscribe_events", "subscribe_logs"]

@@ -1,0 +1,167 @@
+"""Reading what running jobs wrote through ``molq.context()``; duration limits; resume checkpoints.
+
+All file access goes through the Transport, so the same code serves every
+scheduler, locally and over SSH. One batched ``sh`` call reads every job's files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from molq.core import ConcurrencyConflict, JobRecord, JobState, MolqError, Scheduler, Transport
+from molq.core._commands import ExpireDuration
+from molq.core._context import (
+    CANCEL_MARKER,
+    CHECKPOINT_FILE,
+    LOG_FILE,
+    PROBE_BEGIN,
+    PROBE_END,
+    PROBE_FILE,
+    RESULT_FILE,
+    RESUME_CHECKPOINT_FILE,
+    context_events,
+    duration_exceeded,
+    parse_context_probe,
+)
+from molq.core._events import JobCheckpointSaved, JobCreated
+
+from ._store import JobStore
+
+
+if TYPE_CHECKING:
+    from ._reconcile import JobReconciler, ReconcileReport
+
+
+log = logging.getLogger("molq.context")
+
+_END = f"printf '\\n{PROBE_END}\\n'"
+PROBE_SCRIPT = f"""
+while [ "$#" -gt 1 ]; do
+  d=$1; n=$2; shift 2
+  printf '{PROBE_BEGIN}%s\\n' "$d"
+  if [ -f "$d/{LOG_FILE}" ]; then printf '{PROBE_FILE}{LOG_FILE}\\n'; tail -n "+$n" "$d/{LOG_FILE}"; {_END}; fi
+  for f in {CHECKPOINT_FILE} {RESULT_FILE}; do
+    if [ -f "$d/$f" ]; then printf '{PROBE_FILE}%s\\n' "$f"; cat "$d/$f"; {_END}; fi
+  done
+done
+"""
+
+
+def harvest_context(reconciler: JobReconciler, job_ids: Sequence[str], report: ReconcileReport) -> None:
+    """Record new log lines, checkpoints and results of ``job_ids`` (one transport call)."""
+    store = reconciler.store
+    records = [r for r in (store.get_record(j) for j in job_ids) if r is not None and _may_have_context(r)]
+    if getattr(reconciler.transport, "name", "") == "local":
+        # Checking files in-process is free here; spare the probe when no job used the context.
+        records = [r for r in records if _has_context_files(reconciler.transport, r)]
+    if not records:
+        return
+    argv = ["sh", "-c", PROBE_SCRIPT, "molq-context"]
+    for record in records:
+        argv += [record.metadata["molq.job_dir"], str(record.log_lines + 1)]
+    try:
+        done = reconciler.transport.run(argv, timeout=120)
+    except MolqError as exc:
+        report.errors.append(f"reading job context files failed: {exc}")
+        return
+    found = parse_context_probe(done.stdout)
+    for record in records:
+        files = found.get(record.metadata["molq.job_dir"])
+        if files:
+            _append_context(store, record, files, reconciler.clock)
+
+
+def _has_context_files(transport: Transport, record: JobRecord) -> bool:
+    job_dir = record.metadata["molq.job_dir"]
+    return any(transport.exists(f"{job_dir}/{name}") for name in (LOG_FILE, CHECKPOINT_FILE, RESULT_FILE))
+
+
+def _may_have_context(record: JobRecord) -> bool:
+    """Only jobs that ran (running now, or ended this pass) can have written context files."""
+    has_dir = bool(record.metadata.get("molq.job_dir"))
+    return has_dir and (record.state is JobState.RUNNING or record.state.is_terminal)
+
+
+def _append_context(
+    store: JobStore, record: JobRecord, files: dict[str, str], clock: Callable[[], float]
+) -> None:
+    now = clock()
+    events = context_events(record, files, now=now)
+    if not events:
+        return
+    try:
+        store.append(record.job_id, events, expected_version=record.version, now=now)
+    except ConcurrencyConflict:
+        log.debug("context of %s recorded by another process; re-read next pass", record.job_id)
+
+
+def enforce_durations(reconciler: JobReconciler, report: ReconcileReport) -> None:
+    """Cancel running jobs past their ``max_duration`` and record them TIMED_OUT."""
+    now = reconciler.clock()
+    for record in reconciler.store.list_records(reconciler.cluster_name, include_terminal=False):
+        if not duration_exceeded(record, now=now) or record.scheduler_job_id is None:
+            continue
+        job_dir = record.metadata.get("molq.job_dir")
+        try:
+            write_cancel_marker(reconciler.transport, job_dir, now)
+            reconciler.scheduler.cancel(record.scheduler_job_id, job_dir=job_dir)
+        except MolqError as exc:
+            report.errors.append(f"duration limit of {record.job_id}: cancel failed: {exc}")
+            continue
+        reconciler.apply(record, ExpireDuration(), report)
+
+
+def write_cancel_marker(transport: Transport, job_dir: str | None, now: float) -> None:
+    """Write ``cancel_requested`` into the job dir so ``JobContext.is_cancelled`` turns true."""
+    if job_dir:
+        transport.write_text(f"{job_dir}/{CANCEL_MARKER}", f"{now:.3f}\n")
+
+
+def cancel_with_marker(scheduler: Scheduler, transport: Transport, record: JobRecord, now: float) -> None:
+    """Mark the job dir, then ask the scheduler to cancel (batch schedulers; local marks itself)."""
+    job_dir = record.metadata.get("molq.job_dir")
+    assert record.scheduler_job_id is not None  # noqa: S101 - checked by the caller
+    if scheduler.name != "local":
+        try:
+            write_cancel_marker(transport, job_dir, now)
+        except MolqError as exc:
+            log.warning("could not write the cancel marker of %s: %s", record.job_id, exc)
+    scheduler.cancel(record.scheduler_job_id, job_dir=job_dir)
+
+
+def seed_resume_checkpoint(
+    store: JobStore, transport: Transport, record: JobRecord, created: JobCreated
+) -> None:
+    """Give a new attempt the family's last checkpoint as ``resume_checkpoint.json``."""
+    if not created.job_dir:
+        return
+    data = last_checkpoint(store, transport, record)
+    if data is None:
+        return
+    try:
+        transport.mkdir(created.job_dir)
+        transport.write_text(f"{created.job_dir}/{RESUME_CHECKPOINT_FILE}", data)
+    except MolqError as exc:
+        log.warning("attempt %s starts without its checkpoint: %s", created.job_id, exc)
+
+
+def last_checkpoint(store: JobStore, transport: Transport, record: JobRecord) -> str | None:
+    """JSON text ``{"seq", "data"}`` of the family's newest checkpoint (log first, then the file)."""
+    ids = [r.job_id for r in store.family(record.root_job_id)]
+    saved = [r.event for r in store.events_of_type(ids, "job.checkpoint_saved")]
+    if saved and isinstance(saved[-1], JobCheckpointSaved):
+        return json.dumps({"seq": saved[-1].seq, "data": json.loads(saved[-1].data)})
+    job_dir = record.metadata.get("molq.job_dir")
+    if not job_dir:
+        return None
+    try:
+        return (
+            transport.read_text(f"{job_dir}/{CHECKPOINT_FILE}")
+            if transport.exists(f"{job_dir}/{CHECKPOINT_FILE}")
+            else None
+        )
+    except MolqError:
+        return None

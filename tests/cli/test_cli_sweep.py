@@ -1,0 +1,50 @@
+"""``molq sweep`` / ``molq sweeps`` (invoked directly until registered in molq.cli)."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from molq.cli._sweep import sweep, sweeps
+
+
+def test_sweep_runs_cells_and_lists_them(tmp_path):
+    """--sweep axes and --arg values fill the template; --block waits; sweeps shows counts."""
+    out = tmp_path / "o"
+    out.mkdir()
+    runner = CliRunner()
+    result = runner.invoke(
+        sweep,
+        [
+            "local",
+            "--sweep",
+            "x=a,b",
+            "--arg",
+            "y=k=v",
+            "--max-parallel",
+            "2",
+            "--block",
+            "--timeout",
+            "60",
+            "--",
+            "sh",
+            "-c",
+            f"echo {{y}} > {out}/{{x}}",
+        ],
+        standalone_mode=False,
+    )
+    assert result.exception is None, result.output
+    assert result.return_value == 0
+    sweep_id = result.output.splitlines()[0]
+    assert "succeeded" in result.output
+    assert (out / "a").read_text() == "k=v\n"
+    listed = runner.invoke(sweeps, [sweep_id[:8]], standalone_mode=False)
+    assert listed.output.startswith(sweep_id)
+    assert "succeeded=2" in listed.output
+
+
+def test_arg_colliding_with_sweep_is_refused():
+    """--arg KEY and --sweep KEY together are a clear error (R3.6), nothing submitted."""
+    result = CliRunner().invoke(
+        sweep, ["local", "--sweep", "x=1", "--arg", "x=2", "--", "true"], standalone_mode=False
+    )
+    assert "R3.6" in str(result.exception)
