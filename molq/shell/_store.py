@@ -8,6 +8,8 @@ as they were before the append.
 from __future__ import annotations
 
 import fcntl
+import functools
+import inspect
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -33,13 +35,16 @@ from molq.core import (
     event_tag,
     evolve,
 )
-from molq.core._events import JobCreated, JobDependencyRecorded
+from molq.core._events import JobCreated, JobDependencyRecorded, LogEvent
 
-from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, migrations
+from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, PROJECTION_TABLES, migrations
+from ._sweep_projection import list_sweeps, load_sweep, project_sweeps, split_events
 
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+    from molq.core._sweep_state import SweepRecord
 
 
 DEFAULT_STORE_PATH = "~/.molq/jobs.db"
@@ -103,7 +108,7 @@ class JobStore:
         with _file_lock(self._path):
             try:
                 applied = {m.name for m in migrations.applied(self.db)}
-            except sqlite3.DatabaseError as exc:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 self._conn.close()
                 msg = f"{self._path} is not a readable molq database ({exc}); the file was left untouched"
                 raise StoreError(msg) from exc
@@ -126,7 +131,7 @@ class JobStore:
     def append(
         self,
         stream: str,
-        events: Sequence[JobEvent],
+        events: Sequence[LogEvent],
         *,
         expected_version: int,
         now: float,
@@ -140,7 +145,7 @@ class JobStore:
 
     def append_batch(
         self,
-        batch: Sequence[tuple[str, Sequence[JobEvent], int]],
+        batch: Sequence[tuple[str, Sequence[LogEvent], int]],
         *,
         now: float,
     ) -> list[Recorded]:
@@ -159,7 +164,7 @@ class JobStore:
         self,
         conn: sqlite3.Connection,
         stream: str,
-        events: Sequence[JobEvent],
+        events: Sequence[LogEvent],
         expected: int,
         now: float,
     ) -> list[Recorded]:
@@ -328,24 +333,43 @@ class JobStore:
         )
         return [JobDependency(r[0], r[1], r[2], r[3]) for r in rows]
 
+    # -- sweeps and job context (projections in _sweep_projection) -------------------------------
+    def get_sweep(self, sweep_id: str) -> SweepRecord | None:
+        """The current record of one sweep, or None."""
+        return load_sweep(self._conn, sweep_id)
+
+    def list_sweeps(self, cluster_name: str | None, *, open_only: bool = False) -> list[SweepRecord]:
+        """Sweeps of a cluster (all clusters for None), newest first."""
+        return list_sweeps(self._conn, cluster_name, open_only=open_only)
+
+    def events_of_type(self, streams: Sequence[str], tag: str) -> list[Recorded]:
+        """Events tagged ``tag`` in ``streams``, oldest first (uses the stream index)."""
+        marks = ",".join("?" * len(streams))
+        rows = self._conn.execute(
+            "SELECT seq, stream, version, recorded_at, data FROM events "  # noqa: S608
+            f"WHERE stream IN ({marks}) AND type = ? ORDER BY seq",
+            (*streams, tag),
+        )
+        return [_recorded(row) for row in rows]
+
     # -- maintenance ------------------------------------------------------------------------
     def rebuild_projections(self) -> int:
         """Drop every projection row and replay the whole log; returns events replayed."""
         with self._write() as conn:
-            for table in ("jobs", "transitions", "dependencies", "projection_checkpoints"):
+            for table in PROJECTION_TABLES:
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608
             count = 0
-            batch: list[Recorded] = []
-            for row in conn.execute(
-                "SELECT seq, stream, version, recorded_at, data FROM events ORDER BY seq"
+            # Read in pages by seq so memory stays flat however long the log is.
+            last = 0
+            while rows := conn.execute(
+                "SELECT seq, stream, version, recorded_at, data FROM events WHERE seq > ? ORDER BY seq LIMIT 5000",
+                (last,),
             ).fetchall():
-                batch.append(_recorded(row))
-                if len(batch) >= 5000:
-                    _project(conn, batch)
-                    count += len(batch)
-                    batch = []
-            _project(conn, batch)
-            return count + len(batch)
+                batch = [_recorded(row) for row in rows]
+                _project(conn, batch)
+                count += len(batch)
+                last = batch[-1].seq
+            return count
 
     def verify_projections(self) -> list[str]:
         """Rebuild in memory and compare with the stored projections; returns differences."""
@@ -361,6 +385,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     if path.exists() and path.is_dir():
         msg = f"{path} is a directory, not a molq database"
         raise StoreError(msg)
+    _check_header(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():
@@ -371,7 +396,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-    except (OSError, sqlite3.DatabaseError) as exc:
+    except (OSError, sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
         raise StoreError(msg) from exc
     if not mode or str(mode[0]).lower() != "wal":
@@ -379,6 +404,24 @@ def _connect(path: Path) -> sqlite3.Connection:
         msg = f"cannot switch {path} to WAL mode"
         raise StoreError(msg)
     return conn
+
+
+_SQLITE_HEADER = b"SQLite format 3\0"
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a non-empty file without a whole SQLite header: SQLite would overwrite it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(100)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
+        raise StoreError(msg) from exc
+    if head and (len(head) < 100 or not head.startswith(_SQLITE_HEADER)):
+        msg = f"{path} is not a molq database (no SQLite header); the file was left untouched"
+        raise StoreError(msg)
 
 
 @contextmanager
@@ -402,7 +445,7 @@ def _recorded(row: tuple[Any, ...]) -> Recorded:
     seq, stream, version, recorded_at, data = row
     try:
         event = decode_event(data)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, TypeError) as exc:  # TypeError: a damaged cell read as NULL
         msg = f"event {seq} of stream {stream} cannot be decoded: {exc}"
         raise CorruptLogError(msg) from exc
     return Recorded(seq=seq, stream=stream, version=version, recorded_at=recorded_at, event=event)
@@ -412,9 +455,12 @@ def _project(conn: sqlite3.Connection, recorded: Sequence[Recorded]) -> None:
     """Fold new events into the projection tables (same transaction as the append)."""
     if not recorded:
         return
+    job_items, sweep_items = split_events(recorded)
+    project_sweeps(conn, sweep_items)
+    if not job_items:
+        return
     records: dict[str, tuple[JobRecord | None, int]] = {}
-    for item in recorded:
-        event = item.event
+    for item, event in job_items:
         job_id = event.job_id
         if job_id not in records:
             records[job_id] = (_load_record(conn, job_id), item.seq)
@@ -438,7 +484,7 @@ def _project(conn: sqlite3.Connection, recorded: Sequence[Recorded]) -> None:
     conn.execute(
         "INSERT INTO projection_checkpoints (name, last_seq) VALUES ('jobs', ?) "
         "ON CONFLICT(name) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
-        (recorded[-1].seq,),
+        (job_items[-1][0].seq,),
     )
 
 
@@ -485,6 +531,47 @@ def _save_record(conn: sqlite3.Connection, record: JobRecord, seq: int) -> None:
 def encode_record(record: JobRecord) -> bytes:
     """Encode a record the way the jobs projection stores it."""
     return _RECORD_ENCODER.encode(record)
+
+
+_UNDECODABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
+
+
+def _as_store_error(method: Any) -> Any:
+    """Re-raise SQLite's errors (a damaged page, an I/O error) as StoreError naming the file."""
+
+    def fail(self: JobStore, exc: Exception) -> StoreError:
+        if isinstance(exc, sqlite3.DatabaseError):
+            return StoreError(f"{self.path} cannot be read ({exc}); the file was left untouched")
+        return CorruptLogError(f"{self.path} holds a record that cannot be decoded ({exc})")
+
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def generator(self: JobStore, *args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.IntegrityError:
+                raise
+            except (sqlite3.DatabaseError, *_UNDECODABLE) as exc:
+                raise fail(self, exc) from exc
+
+        return generator
+
+    @functools.wraps(method)
+    def wrapper(self: JobStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.IntegrityError:
+            raise
+        except (sqlite3.DatabaseError, *_UNDECODABLE) as exc:
+            raise fail(self, exc) from exc
+
+    return wrapper
+
+
+for _name, _method in list(vars(JobStore).items()):
+    if callable(_method) and not _name.startswith("_") and _name not in ("close", "db"):
+        setattr(JobStore, _name, _as_store_error(_method))
 
 
 __all__ = ["DEFAULT_STORE_PATH", "MIGRATION_SET", "JobStore", "default_store_path", "encode_record"]
