@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 from pathlib import Path
+from typing import cast
 
 import attrs
 
@@ -180,5 +181,5 @@ def _ensure_utf8(value: object, where: str) -> None:
         for index, item in enumerate(value):
             _ensure_utf8(item, f"{where}[{index}]")
     elif attrs.has(type(value)):
-        for field in attrs.fields(type(value)):
+        for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(value))):
             _ensure_utf8(getattr(value, field.name), f"{where}.{field.name}" if where != "job" else field.name)

@@ -106,7 +106,8 @@ class LocalTransport:
 
     def _spawned(self) -> set[int]:
         # Created on first use, so subclasses that skip __init__ still work.
-        return self.__dict__.setdefault("_children", set())
+        children: set[int] = self.__dict__.setdefault("_children", set())
+        return children
 
     def _reap(self) -> None:
         # Amortised: sweep finished children once the set has doubled since the last sweep.
