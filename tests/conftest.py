@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -21,9 +23,56 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+# Every store the suite leaves behind is audited at the end (issue 5: `molq replay
+# --verify` passes over the databases the whole suite produced), except stores that a
+# test damages on purpose; those tests are recognised by what their source does.
+_TAMPERING = re.compile(r"UPDATE jobs|DELETE FROM|write_bytes|truncat|corrupt|damage|_sqlite_migrations|tamper", re.I)
+_TEST_DIRS: list[tuple[Path, bool]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Verify every store left in the test directories; fail the run on any difference."""
+    if exitstatus != 0 or not _TEST_DIRS:
+        return
+    checked, problems = 0, []
+    for root, tampered in _TEST_DIRS:
+        if tampered or not root.exists():
+            continue
+        for db in root.rglob("*.db"):
+            checked += 1
+            problems += [f"{db}: {p}" for p in _verify(db)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")
+        reporter.write_line(f"molq replay --verify over {checked} store(s) left by the suite: {len(problems)} problem(s)")
+        for line in problems[:20]:
+            reporter.write_line(f"  {line}")
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _verify(db: Path) -> list[str]:
+    """What ``molq replay --verify --db DB`` checks: the projections against the log."""
+    from molq import JobStore, MolqError
+
+    try:
+        store = JobStore(db)
+        try:
+            return store.verify_projections()
+        finally:
+            store.close()
+    except MolqError as exc:
+        return [str(exc)]
+
+
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
     """Point HOME, the default store and config at a temporary directory; chdir there."""
+    try:
+        source = inspect.getsource(request.function)
+    except (OSError, TypeError):
+        source = ""
+    _TEST_DIRS.append((tmp_path, bool(_TAMPERING.search(source))))
     home = tmp_path / "home"
     home.mkdir()
     work = tmp_path / "work"
