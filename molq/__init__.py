@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 
 if TYPE_CHECKING:
-    from molq._app import Cluster as Cluster
     from molq._app import JobDryRun as JobDryRun
     from molq._app import JobHandle as JobHandle
     from molq._app import Submitor as Submitor
+    from molq._cluster import Cluster as Cluster
     from molq._config import (
         MolqConfig as MolqConfig,
     )
@@ -200,7 +200,8 @@ if TYPE_CHECKING:
 _CORE = ["ConcurrencyConflict", "ConfigError", "CorruptLogError", "DependencyCondition", "DependencyCycle", "DependencyError", "DependencyRef", "Duration", "InvalidTransition", "JobDependency", "JobExecution", "JobNotFoundError", "JobRecord", "JobResources", "JobScheduling", "JobState", "Memory", "MolqError", "MolqTimeoutError", "QueueEntry", "RetentionPolicy", "RetryBackoff", "RetryPolicy", "SchedulerCapabilities", "SchedulerError", "SchemaVersionError", "Script", "SpecError", "StatusTransition", "StoreError", "SubmitorDefaults", "TerminalStatus", "Transport", "TransportError"]
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_CORE, "molq.core"),
-    **dict.fromkeys(["Cluster", "JobDryRun", "JobHandle", "Submitor"], "molq._app"),
+    "Cluster": "molq._cluster",
+    **dict.fromkeys(["JobDryRun", "JobHandle", "Submitor"], "molq._app"),
     **dict.fromkeys(["MolqConfig", "MolqProfile", "load_config", "load_profile"], "molq._config"),
     **dict.fromkeys(["Project", "Workspace", "check_script_path"], "molq._workspace"),
     **dict.fromkeys(["EventBus", "EventPayload", "EventType"], "molq.shell._bus"),

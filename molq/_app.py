@@ -1,4 +1,4 @@
-"""The composition root: Cluster, Submitor and JobHandle wire core and shell together."""
+"""The composition root: Submitor and JobHandle wire core and shell together (Cluster: _cluster)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from molq._cluster import Cluster, build_scheduler
 from molq.core import (
     ConfigError,
     DependencyError,
@@ -22,14 +23,11 @@ from molq.core import (
     JobScheduling,
     JobSpec,
     JobState,
-    QueueEntry,
     RetentionPolicy,
     RetryPolicy,
-    Scheduler,
     Script,
     StatusTransition,
     SubmitorDefaults,
-    Transport,
     check_capabilities,
     compile_dependencies,
     merge_dependency_refs,
@@ -37,7 +35,6 @@ from molq.core import (
 from molq.core._deps import CompiledEdge
 from molq.core._events import JobCreated
 from molq.shell._bus import EventBus, EventType
-from molq.shell._local import LocalTransport
 from molq.shell._monitor import JobMonitor
 from molq.shell._reconcile import JobReconciler
 from molq.shell._store import JobStore
@@ -48,134 +45,11 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 
     from molq._sweep_api import SweepHandle
-    from molq._workspace import Project, Workspace
     from molq.core import Recorded
     from molq.core._polling import PollingStrategy
     from molq.core._sweep_state import SweepStatus
 
-SCHEDULER_KINDS = ("local", "slurm", "pbs", "lsf")
 _DIALECTS = {"slurm": "slurm", "pbs": "pbs", "lsf": "lsf"}
-
-
-def build_scheduler(kind: str, transport: Transport, options: object | None) -> Scheduler:
-    """Construct the scheduler adapter for ``kind`` over ``transport``."""
-    if kind == "local":
-        from molq.shell._shell_scheduler import ShellScheduler
-
-        return ShellScheduler(transport, options)
-    if kind == "slurm":
-        from molq.shell._slurm import SlurmScheduler
-
-        return SlurmScheduler(transport, options)  # type: ignore[arg-type]
-    if kind == "pbs":
-        from molq.shell._pbs import PBSScheduler
-
-        return PBSScheduler(transport, options)  # type: ignore[arg-type]
-    if kind == "lsf":
-        from molq.shell._lsf import LSFScheduler
-
-        return LSFScheduler(transport, options)  # type: ignore[arg-type]
-    msg = f"unknown scheduler {kind!r}: expected one of {', '.join(SCHEDULER_KINDS)}"
-    raise ConfigError(msg)
-
-
-class Cluster:
-    """A submission destination: a scheduler kind bound to a transport.
-
-    Args:
-        name: namespace that scopes persisted records and CLI listings.
-        scheduler: ``"local"``, ``"slurm"``, ``"pbs"`` or ``"lsf"``.
-        host: SSH shortcut; builds ``SshTransport(SshTransportOptions(host=host))``.
-        transport: an explicit Transport; mutually exclusive with ``host``.
-        scheduler_options: scheduler-specific options.
-
-    Raises:
-        ConfigError: unknown scheduler, empty name, or both host and transport.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        scheduler: str = "local",
-        *,
-        host: str | None = None,
-        transport: Transport | None = None,
-        scheduler_options: object | None = None,
-    ) -> None:
-        if not isinstance(name, str) or not name.strip():
-            msg = f"cluster name must be a non-empty string, got {name!r}"
-            raise ConfigError(msg)
-        if scheduler not in SCHEDULER_KINDS:
-            msg = f"unknown scheduler {scheduler!r}: expected one of {', '.join(SCHEDULER_KINDS)}"
-            raise ConfigError(msg)
-        if host is not None and transport is not None:
-            msg = "Cluster takes either host= or transport=, not both"
-            raise ConfigError(msg)
-        if host is not None:
-            from molq.shell._ssh import SshTransport, SshTransportOptions
-
-            transport = SshTransport(SshTransportOptions(host=host))
-        self._name = name
-        self._scheduler = scheduler
-        self._transport: Transport = transport if transport is not None else LocalTransport()
-        self._scheduler_options = scheduler_options
-        self._scheduler_impl: Scheduler | None = None
-
-    @property
-    def name(self) -> str:
-        """The namespace of this cluster's records."""
-        return self._name
-
-    @property
-    def scheduler(self) -> str:
-        """The scheduler kind."""
-        return self._scheduler
-
-    @property
-    def transport(self) -> Transport:
-        """Where commands and files go."""
-        return self._transport
-
-    @property
-    def scheduler_options(self) -> object | None:
-        """Scheduler-specific options."""
-        return self._scheduler_options
-
-    @property
-    def scheduler_impl(self) -> Scheduler:
-        """The scheduler adapter (built on first use)."""
-        if self._scheduler_impl is None:
-            self._scheduler_impl = build_scheduler(self._scheduler, self._transport, self._scheduler_options)
-        return self._scheduler_impl
-
-    @property
-    def is_local_transport(self) -> bool:
-        """Whether commands run on this machine."""
-        return isinstance(self._transport, LocalTransport)
-
-    def __repr__(self) -> str:
-        return f"Cluster({self._name!r}, {self._scheduler!r}, transport={self._transport!r})"
-
-    def get_queue(self, *, user: str | None = None) -> list[QueueEntry]:
-        """The scheduler's queue (including jobs submitted outside molq); [] for local."""
-        return self.scheduler_impl.list_queue(user=user)
-
-    def get_workspace(self, name: str, *, path: str) -> Workspace:
-        """A handle to a directory on the cluster's filesystem."""
-        from molq._workspace import Workspace
-
-        return Workspace(self, name, path)
-
-    def get_project(self, name: str, *, workspace: Workspace) -> Project:
-        """A sub-namespace under ``workspace``."""
-        return workspace.get_project(name)
-
-    @classmethod
-    def from_profile(cls, profile_name: str, *, config_path: str | Path | None = None) -> Cluster:
-        """The destination half of a TOML profile (scheduler, host, scheduler_options)."""
-        from molq._config import cluster_from_profile, load_profile
-
-        return cluster_from_profile(load_profile(profile_name, config_path))
 
 
 @attrs.frozen
