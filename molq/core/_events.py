@@ -13,6 +13,7 @@ from typing import Final, TypeAlias
 
 import msgspec
 
+from ._cluster_events import SchedulerCommandFailed
 from ._records import Observation  # noqa: F401 - re-exported for event consumers
 from ._spec import DependencyCondition, JobSpec, RetryPolicy
 from ._sweep_events import SweepEvent
@@ -190,8 +191,9 @@ JobEvent: TypeAlias = (
     | JobResultSaved
 )
 
-LogEvent: TypeAlias = JobEvent | SweepEvent
-"""Everything the log stores: job events (stream = job id) and sweep events (stream = sweep id)."""
+LogEvent: TypeAlias = JobEvent | SweepEvent | SchedulerCommandFailed
+"""Everything the log stores: job events (stream = job id), sweep events (stream = sweep
+id) and cluster events (stream = ``cluster/<name>``)."""
 
 FinishedEvent: TypeAlias = JobSucceeded | JobFailed | JobCancelled | JobTimedOut
 

@@ -35,6 +35,7 @@ from molq.core import (
     decide_retry,
     evolve,
 )
+from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream, should_record_failure
 from molq.core._events import JobCreated
 
 from ._bus import EventBus
@@ -119,6 +120,7 @@ class JobReconciler:
         except MolqError as exc:
             report.errors.append(f"{self.scheduler.name} status query failed: {exc}")
             log.warning("status query failed for cluster %s: %s", self.cluster_name, exc)
+            self.record_failure("status", exc)
             return
         pairs: list[tuple[JobRecord, Command]] = []
         for sid, record in by_sid.items():
@@ -131,6 +133,29 @@ class JobReconciler:
             pairs.append((record, command))
         for start in range(0, len(pairs), APPEND_CHUNK):
             self._apply_many(pairs[start : start + APPEND_CHUNK], report)
+
+    def record_failure(self, operation: str, exc: MolqError) -> None:
+        """Append a ``cluster.command_failed`` event (at most one per error per minute)."""
+        stream = cluster_stream(self.cluster_name)
+        now = self.clock()
+        previous = next(iter(self.store.scheduler_failures(self.cluster_name, limit=1)), None)
+        error = str(exc)
+        if not should_record_failure(previous, error, now):
+            return
+        event = SchedulerCommandFailed(
+            cluster_name=self.cluster_name,
+            at=now,
+            scheduler=self.scheduler.name,
+            operation=operation,
+            error=error,
+            argv=tuple(getattr(exc, "argv", ()) or ()),
+            returncode=getattr(exc, "returncode", None),
+            stderr=str(getattr(exc, "stderr", "") or "")[:2000],
+        )
+        try:
+            self.store.append(stream, [event], expected_version=self.store.stream_version(stream), now=now)
+        except ConcurrencyConflict:
+            return  # another process recorded a failure at the same moment
 
     def _repair_created(self, records: list[JobRecord], report: ReconcileReport) -> None:
         """Intent without a recorded submission: adopt what the scheduler has, else mark it."""

@@ -35,6 +35,7 @@ from molq.core import (
     event_tag,
     evolve,
 )
+from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobCreated, JobDependencyRecorded, LogEvent
 
 from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, PROJECTION_TABLES, migrations
@@ -332,6 +333,15 @@ class JobStore:
             (job_id,),
         )
         return [JobDependency(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def scheduler_failures(self, cluster_name: str, *, limit: int = 50) -> list[SchedulerCommandFailed]:
+        """The cluster's recorded scheduler/transport failures, newest first."""
+        rows = self._conn.execute(
+            "SELECT data FROM events WHERE stream = ? ORDER BY version DESC LIMIT ?",
+            (cluster_stream(cluster_name), limit),
+        )
+        events = [decode_event(row[0]) for row in rows]
+        return [e for e in events if isinstance(e, SchedulerCommandFailed)]
 
     # -- sweeps and job context (projections in _sweep_projection) -------------------------------
     def get_sweep(self, sweep_id: str) -> SweepRecord | None:

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from molq.core import CorruptLogError
+from molq.core._cluster_events import SchedulerCommandFailed
 from molq.core._events import JobEvent, LogEvent, Recorded
 from molq.core._sweep_events import SweepCancelRequested, SweepCellLaunched, SweepCreated, SweepStopped
 from molq.core._sweep_state import SweepRecord, evolve_sweep
@@ -26,6 +27,8 @@ def split_events(recorded: Iterable[Recorded]) -> tuple[list[tuple[Recorded, Job
     for item in recorded:
         if isinstance(item.event, SWEEP_EVENT_TYPES):
             sweeps.append(item)
+        elif isinstance(item.event, SchedulerCommandFailed):
+            continue  # cluster facts: read from the log directly, no projection
         else:
             jobs.append((item, item.event))
     return jobs, sweeps

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from molq.core import CorruptLogError, JobRecord, StoreError, decode_event, evolve
+from molq.core._cluster_events import SchedulerCommandFailed
 from molq.core._events import JobCreated, JobDependencyRecorded
 
 from ._sweep_projection import SWEEP_EVENT_TYPES, rebuild_sweeps, verify_sweeps
@@ -56,6 +57,8 @@ def _rebuild(
             event = decode_event(data)
             if isinstance(event, SWEEP_EVENT_TYPES):
                 continue
+            if isinstance(event, SchedulerCommandFailed):
+                continue  # cluster facts have no projection
             if event.job_id != stream:
                 problems.append(f"event {seq}: belongs to job {event.job_id} but is stored in stream {stream}")
             if stream in broken:

@@ -22,6 +22,7 @@ from molq.core import (
     encode_event,
     event_tag,
 )
+from molq.core._cluster_events import SchedulerCommandFailed
 from molq.core._events import (
     JobArchived,
     JobCancelled,
@@ -81,6 +82,7 @@ TAGS = {
     "sweep.cell_launched",
     "sweep.cancel_requested",
     "sweep.stopped",
+    "cluster.command_failed",
 }
 
 J = "01J9ZABCDEF"
@@ -169,6 +171,16 @@ SAMPLES: dict[str, LogEvent] = {
     "sweep.cell_launched": SweepCellLaunched(sweep_id="01J9SWEEP", at=T, index=1, job_id="01J9C1"),
     "sweep.cancel_requested": SweepCancelRequested(sweep_id="01J9SWEEP", at=T, reason="cancelled by user"),
     "sweep.stopped": SweepStopped(sweep_id="01J9SWEEP", at=T, reason="fail_fast: cell 1 ended failed"),
+    "cluster.command_failed": SchedulerCommandFailed(
+        cluster_name="hpc",
+        at=T,
+        scheduler="slurm",
+        operation="status",
+        error="squeue failed: slurm_load_jobs error: Unable to contact slurm controller",
+        argv=("squeue", "-h", "-t", "all", "-j", "12,13"),
+        returncode=1,
+        stderr="slurm_load_jobs error: Unable to contact slurm controller (connect failure)",
+    ),
 }
 EVENT_TYPES = get_args(LogEvent)
 
