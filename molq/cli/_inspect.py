@@ -15,6 +15,7 @@ from molq.dashboard._panels import edges_table, family_table, record_lines, time
 
 
 if TYPE_CHECKING:
+    from molq.core import JobRecord
     from molq.shell._store import JobStore
 
 
@@ -29,6 +30,9 @@ def inspect(
     record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
     console = out()
     print_pairs(record_lines(store, record))
+    sweep_line = sweep_of(store, record)
+    if sweep_line:
+        click.echo(sweep_line)
     family = store.family(record.root_job_id)
     console.print()
     console.print(family_table(family, record.job_id))
@@ -44,6 +48,22 @@ def inspect(
         console.print("Needed by (downstream): none")
     console.print()
     console.print(timeline_table(store, family))
+
+
+def sweep_of(store: JobStore, record: JobRecord) -> str | None:
+    """``sweep: <id> cell N — <sweep status>`` for a sweep cell, else None."""
+    sweep_id = record.metadata.get("molq.sweep_id")
+    if not sweep_id:
+        return None
+    from molq.cli._sweep import format_status
+    from molq.core._sweep_state import sweep_status
+    from molq.shell._sweeps import cell_states
+
+    sweep = store.get_sweep(sweep_id)
+    cell = record.metadata.get("molq.sweep_cell", "?")
+    if sweep is None:
+        return f"sweep:        {sweep_id} cell {cell} (sweep not in this store)"
+    return f"sweep:        cell {cell} of {format_status(sweep_status(sweep, cell_states(store, sweep)))}"
 
 
 COMMANDS = [inspect]

@@ -66,8 +66,23 @@ def list_command(
     if not records:
         what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
         click.echo(f"No {what}.")
+    else:
+        out().print(jobs_table(store, records, time.time()))
+    print_sweeps(store, cluster, include_final=include_all)
+
+
+def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -> None:
+    """One line per sweep (open ones only unless ``include_final``) under the jobs table."""
+    sweeps = store.list_sweeps(cluster, open_only=not include_final)
+    if not sweeps:
         return
-    out().print(jobs_table(store, records, time.time()))
+    from molq.cli._sweep import format_status
+    from molq.core._sweep_state import sweep_status
+    from molq.shell._sweeps import cell_states
+
+    click.echo("Sweeps:")
+    for sweep in sweeps:
+        click.echo(f"  {format_status(sweep_status(sweep, cell_states(store, sweep)))}")
 
 
 @click.command("history")

@@ -85,7 +85,20 @@ def list_screen(
     """Header, jobs table (or a note when empty) and key help."""
     summary, selected, refreshed_at, height = view
     body: RenderableType = job_list(store, records, selected, height) if records else Text("No jobs to show.")
-    return Group(header(title, summary, refreshed_at), body, Text(LIST_KEYS, style="dim"))
+    return Group(header(title, summary, refreshed_at), *sweep_lines(store), body, Text(LIST_KEYS, style="dim"))
+
+
+def sweep_lines(store: JobStore, *, limit: int = 3) -> list[Text]:
+    """One line per open sweep (read from the store), shown under the header."""
+    from molq.cli._sweep import format_status
+    from molq.core._sweep_state import sweep_status
+    from molq.shell._sweeps import cell_states
+
+    sweeps = store.list_sweeps(None, open_only=True)
+    lines = [Text(f"sweep {format_status(sweep_status(s, cell_states(store, s)))}", style="cyan") for s in sweeps[:limit]]
+    if len(sweeps) > limit:
+        lines.append(Text(f"… and {len(sweeps) - limit} more open sweeps (molq sweeps)", style="dim"))
+    return lines
 
 
 def detail_screen(store: JobStore, record: JobRecord) -> Group:

@@ -117,3 +117,20 @@ def test_monitor_navigation_keeps_selection(tmp_path):
     dash.handle("q")
     assert dash.quit
     store.close()
+
+
+def test_open_sweeps_are_shown_under_the_header(tmp_path):
+    """The monitor's list screen names every open sweep (store only)."""
+    from molq import Cluster, JobStore, Submitor
+    from molq.dashboard._view import sweep_lines
+
+    store = JobStore(tmp_path / "jobs.db")
+    sub = Submitor(Cluster("dash", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    handle = sub.submit_sweep(command="sleep 30; echo {n}", matrix={"n": [1, 2, 3]}, max_parallel=1)
+    lines = [line.plain for line in sweep_lines(store)]
+    assert len(lines) == 1
+    assert handle.sweep_id in lines[0]
+    assert "3 cells" in lines[0]
+    handle.cancel()
+    assert sweep_lines(store) == []
+    store.close()

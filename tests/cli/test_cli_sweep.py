@@ -48,3 +48,17 @@ def test_arg_colliding_with_sweep_is_refused():
         sweep, ["local", "--sweep", "x=1", "--arg", "x=2", "--", "true"], standalone_mode=False
     )
     assert "R3.6" in str(result.exception)
+
+
+def test_list_and_inspect_show_sweeps(molq):
+    """`molq list` lists sweeps under the jobs; `inspect` on a cell names its sweep."""
+    done = molq("sweep", "local", "--sweep", "n=1,2", "--block", "--", "echo", "{n}", timeout=120)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    listing = molq("list", "--all", "--no-refresh")
+    assert "Sweeps:" in listing.stdout
+    assert "succeeded" in listing.stdout.split("Sweeps:", 1)[1]
+    assert "2 cells" in listing.stdout
+    cell = listing.stdout.split("\n")[3].split("│")[1].strip()
+    inspected = molq("inspect", cell)
+    assert "sweep:" in inspected.stdout
+    assert "cell " in inspected.stdout
