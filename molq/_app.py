@@ -226,7 +226,7 @@ class Submitor:
             retry=retry or self._default_retry or RetryPolicy(),
             job_dir=job_dir,
         )
-        record = create_and_submit(self._store, scheduler, self._target.transport, created, edges, clock=self._clock)
+        record = create_and_submit(self._store, scheduler, created, edges, clock=self._clock, command=submission.display)
         self._announce_new(record)
         return JobHandle(job_id, self.cluster_name, self._target.scheduler, record.scheduler_job_id, submitor=self)
 

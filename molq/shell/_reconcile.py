@@ -262,7 +262,7 @@ class JobReconciler:
             new: JobRecord | None
             try:
                 seed_resume_checkpoint(self.store, self.transport, record, created)
-                new = create_and_submit(self.store, self.scheduler, self.transport, created, clock=self.clock)
+                new = create_and_submit(self.store, self.scheduler, created, clock=self.clock)
             except ConcurrencyConflict:
                 continue  # another process created this attempt first
             except MolqError as exc:

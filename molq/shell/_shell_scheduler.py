@@ -71,6 +71,7 @@ class ShellScheduler:
     def submit(self, spec: JobSpec, job_dir: str) -> str:
         """Write the scripts and start the wrapper detached; returns its pid."""
         submission = self.prepare(spec, job_dir)
+        self._transport.mkdir(job_dir)
         details = dict(submission.details)
         inline = inline_script(spec)
         if inline is not None:

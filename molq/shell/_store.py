@@ -470,10 +470,13 @@ def _project(conn: sqlite3.Connection, recorded: Sequence[Recorded]) -> None:
     if not job_items:
         return
     records: dict[str, tuple[JobRecord | None, int]] = {}
+    new_jobs: set[str] = set()
     for item, event in job_items:
         job_id = event.job_id
         if job_id not in records:
             records[job_id] = (_load_record(conn, job_id), item.seq)
+            if records[job_id][0] is None:
+                new_jobs.add(job_id)
         before, _ = records[job_id]
         after = evolve(before, event)
         if before is None or before.state != after.state:
@@ -488,9 +491,9 @@ def _project(conn: sqlite3.Connection, recorded: Sequence[Recorded]) -> None:
                 (item.seq, job_id, event.dependency_job_id, event.dependency_type, event.scheduler_dependency),
             )
         records[job_id] = (after, item.seq)
-    for record, seq in records.values():
+    for job_id, (record, seq) in records.items():
         assert record is not None  # noqa: S101 - evolve never returns None
-        _save_record(conn, record, seq)
+        _save_record(conn, record, seq, new=job_id in new_jobs)
     conn.execute(
         "INSERT INTO projection_checkpoints (name, last_seq) VALUES ('jobs', ?) "
         "ON CONFLICT(name) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
@@ -510,11 +513,12 @@ def _load_record(conn: sqlite3.Connection, job_id: str) -> JobRecord | None:
     return _RECORD_DECODER.decode(row[0]) if row else None
 
 
-def _save_record(conn: sqlite3.Connection, record: JobRecord, seq: int) -> None:
+def _save_record(conn: sqlite3.Connection, record: JobRecord, seq: int, *, new: bool) -> None:
     pending = record.next_attempt_job_id is not None and record.cancel_requested_at is None and not _scalar(
         conn, "SELECT 1 FROM jobs WHERE job_id = ?", (record.next_attempt_job_id,)
     )
-    if record.previous_attempt_job_id is not None and record.attempt > 1:
+    if new and record.previous_attempt_job_id is not None:
+        # The attempt a retry was waiting for now exists; clear that once, not on every event.
         conn.execute("UPDATE jobs SET retry_pending = 0 WHERE job_id = ?", (record.previous_attempt_job_id,))
     conn.execute(
         "INSERT INTO jobs (job_id, cluster_name, root_job_id, attempt, state, scheduler_job_id, created_at, "

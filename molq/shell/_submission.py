@@ -13,7 +13,6 @@ from molq.core import (
     RecordSubmitFailure,
     Scheduler,
     SchedulerError,
-    Transport,
     TransportError,
     decide,
 )
@@ -26,13 +25,15 @@ from ._store import JobStore
 def create_and_submit(
     store: JobStore,
     scheduler: Scheduler,
-    transport: Transport,
     created: JobCreated,
     edges: Sequence[CompiledEdge] = (),
     *,
     clock: Callable[[], float],
+    command: str | None = None,
 ) -> JobRecord:
     """Record the intent, then ask the scheduler; the outcome is recorded either way.
+
+    ``command`` is the submission's display line when the caller already rendered it.
 
     Raises:
         SchedulerError / TransportError: the scheduler refused or could not be
@@ -54,16 +55,16 @@ def create_and_submit(
         ),
     ]
     store.append(job_id, intent, expected_version=0, now=clock())
-    return submit_recorded(store, scheduler, transport, created, clock=clock)
+    return submit_recorded(store, scheduler, created, clock=clock, command=command)
 
 
 def submit_recorded(
     store: JobStore,
     scheduler: Scheduler,
-    transport: Transport,
     created: JobCreated,
     *,
     clock: Callable[[], float],
+    command: str | None = None,
 ) -> JobRecord:
     """Ask the scheduler to run a job whose intent is already in the log; record the outcome.
 
@@ -73,19 +74,18 @@ def submit_recorded(
     job_id = created.job_id
     record = store.get_record(job_id)
     assert record is not None  # noqa: S101 - the intent was appended by the caller
-    job_dir = created.job_dir
+    job_dir = created.job_dir or ""
     try:
-        if job_dir is not None:
-            transport.mkdir(job_dir)
-        submission = scheduler.prepare(created.spec, job_dir or "")
-        scheduler_job_id = scheduler.submit(created.spec, job_dir or "")
+        if command is None:
+            command = scheduler.prepare(created.spec, job_dir).display
+        scheduler_job_id = scheduler.submit(created.spec, job_dir)  # it makes the job dir
     except (SchedulerError, TransportError, ConfigError) as exc:
         now = clock()
         events = decide(record, RecordSubmitFailure(reason=_reason(exc)), now=now)
         store.append(job_id, events, expected_version=record.version, now=now)
         raise
     now = clock()
-    events = decide(record, RecordSubmission(scheduler_job_id, command=submission.display), now=now)
+    events = decide(record, RecordSubmission(scheduler_job_id, command=command), now=now)
     store.append(job_id, events, expected_version=record.version, now=now)
     final = store.get_record(job_id)
     assert final is not None  # noqa: S101

@@ -88,9 +88,7 @@ def _advance(
 
 def _submit_cell(reconciler: JobReconciler, cell: JobCreated, report: ReconcileReport) -> None:
     try:
-        submit_recorded(
-            reconciler.store, reconciler.scheduler, reconciler.transport, cell, clock=reconciler.clock
-        )
+        submit_recorded(reconciler.store, reconciler.scheduler, cell, clock=reconciler.clock)
     except MolqError as exc:
         report.errors.append(f"sweep cell {cell.job_id} failed to submit: {exc}")
     for transition in reconciler.store.transitions(cell.job_id):
