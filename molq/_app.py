@@ -449,7 +449,10 @@ class Submitor:
         return subscribe_logs(self, job_id, stream, poll_interval=poll_interval, timeout=timeout)
 
     def close(self) -> None:
-        """Close the store connection."""
+        """Close the store connection and any connection to a local runner (jobs keep running)."""
+        close_scheduler = getattr(self._target.scheduler_impl, "close", None)
+        if close_scheduler is not None:
+            close_scheduler()
         self._store.close()
 
     def __enter__(self) -> Submitor:

@@ -80,6 +80,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pyte
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("MOLQ_STORE", str(home / ".molq" / "jobs.db"))
     monkeypatch.setenv("MOLQ_CONFIG", str(home / ".molq" / "config.toml"))
+    monkeypatch.setenv("MOLQ_LOCAL_RUNNER_IDLE", "2")  # each test's runner leaves soon after its jobs
     monkeypatch.chdir(work)
     return home
 

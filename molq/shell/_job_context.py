@@ -50,13 +50,18 @@ done
 """
 
 
-def harvest_context(reconciler: JobReconciler, job_ids: Sequence[str], report: ReconcileReport) -> None:
-    """Record new log lines, checkpoints and results of ``job_ids`` (one transport call)."""
+def harvest_context(reconciler: JobReconciler, polled: Sequence[JobRecord], report: ReconcileReport) -> None:
+    """Record new log lines, checkpoints and results of the ``polled`` jobs (one transport call).
+
+    ``polled`` are the records as they were before this pass's poll; each is re-read.
+    """
     store = reconciler.store
-    records = [r for r in (store.get_record(j) for j in job_ids) if r is not None and _may_have_context(r)]
     if getattr(reconciler.transport, "name", "") == "local":
-        # Checking files in-process is free here; spare the probe when no job used the context.
-        records = [r for r in records if _has_context_files(reconciler.transport, r)]
+        # Checking files in-process is cheap here; spare the probe (and the re-reads)
+        # when no job used the context.
+        polled = [r for r in polled if _has_context_files(reconciler.transport, r)]
+    fresh = (store.get_record(r.job_id) for r in polled)
+    records = [r for r in fresh if r is not None and _may_have_context(r)]
     if not records:
         return
     argv = ["sh", "-c", PROBE_SCRIPT, "molq-context"]
@@ -75,7 +80,9 @@ def harvest_context(reconciler: JobReconciler, job_ids: Sequence[str], report: R
 
 
 def _has_context_files(transport: Transport, record: JobRecord) -> bool:
-    job_dir = record.metadata["molq.job_dir"]
+    job_dir = record.metadata.get("molq.job_dir")
+    if not job_dir:
+        return False
     return any(transport.exists(f"{job_dir}/{name}") for name in (LOG_FILE, CHECKPOINT_FILE, RESULT_FILE))
 
 

@@ -151,7 +151,7 @@ class LocalTransport:
 
     def exists(self, path: str) -> bool:
         """Whether the path exists."""
-        return Path(path).exists()
+        return os.path.exists(path)
 
     def mkdir(self, path: str, *, parents: bool = True, exist_ok: bool = True) -> None:
         """Create a directory private to the user (mode 0700)."""

@@ -100,8 +100,8 @@ class JobReconciler:
         created = [r for r in active if r.scheduler_job_id is None]
         report.polled = len(submitted)
         self._poll(submitted, report)
-        harvest_context(self, [r.job_id for r in submitted], report)
-        if job_ids is None:
+        harvest_context(self, submitted, report)
+        if job_ids is None and any(r.max_duration_seconds is not None for r in submitted):
             enforce_durations(self, report)
         self._repair_created(created, report)
         self._create_due_retries(report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -32,6 +33,9 @@ from molq.core._sched._local import (
     render_wrapper,
 )
 
+from ._runner import RUNNER_PID_FILE
+from ._runner_client import RunnerClient, RunnerUnavailable, runner_enabled
+
 
 PROBE_CHUNK = 400
 
@@ -44,6 +48,8 @@ class ShellScheduler:
     def __init__(self, transport: Transport, options: object | None = None) -> None:
         self._transport = transport
         self.options = options
+        self._runners: dict[str, RunnerClient] = {}  # jobs root -> its runner (this machine only)
+        self._runner_off = False
 
     def __repr__(self) -> str:
         return f"ShellScheduler({self._transport!r})"
@@ -69,7 +75,11 @@ class ShellScheduler:
         )
 
     def submit(self, spec: JobSpec, job_dir: str) -> str:
-        """Write the scripts and start the wrapper detached; returns its pid."""
+        """Write the scripts and start the job detached; returns its scheduler id (a pid).
+
+        On this machine the jobs root's runner starts it (ADR 0016); elsewhere, or when
+        no runner can be had, a detached sh wrapper does.
+        """
         submission = self.prepare(spec, job_dir)
         self._transport.mkdir(job_dir)
         details = dict(submission.details)
@@ -78,6 +88,22 @@ class ShellScheduler:
             self._transport.write_text(f"{job_dir}/{INLINE_SCRIPT_FILE}", inline)
             self._transport.chmod(f"{job_dir}/{INLINE_SCRIPT_FILE}", 0o700)
         self._transport.write_text(submission.script_path, submission.script)
+        runner = self._runner_for(job_dir)
+        if runner is not None:
+            limit = spec.resources.time_limit
+            try:
+                with runner.lock:
+                    started = runner.start_job(
+                        os.path.abspath(job_dir),
+                        os.path.abspath(details["stdout"]),
+                        os.path.abspath(details["stderr"]),
+                        time_limit_s=limit.seconds if limit is not None else None,
+                        grace_s=KILL_GRACE_S,
+                    )
+            except RunnerUnavailable:
+                self._runner_off = True  # this process falls back to the wrapper from now on
+            else:
+                return str(started) if started is not None else f"cancelled-{os.path.basename(job_dir)}"
         self._transport.write_text(details["wrapper_path"], details["wrapper"])
         spawn = getattr(self._transport, "spawn_detached", None)
         if spawn is not None:  # this machine: start the wrapper directly, no sh -c hop
@@ -89,13 +115,32 @@ class ShellScheduler:
             raise SchedulerError(msg, argv=submission.argv, returncode=done.returncode, stderr=done.stderr)
         return pid
 
+    def _runner_for(self, job_dir: str) -> RunnerClient | None:
+        spawn = getattr(self._transport, "spawn_detached", None)
+        alive = getattr(self._transport, "pid_alive", None)
+        if self._runner_off or spawn is None or alive is None or not runner_enabled():
+            return None
+        root = os.path.dirname(os.path.abspath(job_dir))
+        runner = self._runners.get(root)
+        if runner is None:
+            runner = self._runners[root] = RunnerClient(root, spawn, alive)
+        return runner
+
+    def close(self) -> None:
+        """Close the connections to local runners (they keep running their jobs)."""
+        for runner in self._runners.values():
+            runner.close()
+        self._runners.clear()
+
     def observe_many(
         self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
     ) -> dict[str, Observation]:
         """Read every job's status files in one probe per chunk."""
         dirs = dict(job_dirs or {})
         result = {
-            sid: Observation(state=None, reason="no job directory known") for sid in scheduler_job_ids if sid not in dirs
+            sid: Observation(state=None, reason="no job directory known")
+            for sid in scheduler_job_ids
+            if sid not in dirs
         }
         known = [sid for sid in scheduler_job_ids if sid in dirs]
         pid_alive = getattr(self._transport, "pid_alive", None)
@@ -115,26 +160,44 @@ class ShellScheduler:
         return result
 
     def wait_for_any(self, job_dirs: Mapping[str, str], *, timeout: float) -> None:
-        """Sleep up to ``timeout`` s, returning early once any job dir gets its ``status``.
+        """Sleep up to ``timeout`` s, returning early once any of the jobs has ended.
 
-        Only on this machine (the files are read directly); elsewhere this just sleeps.
+        A runner's end notice wakes the wait at once; a ``status`` file written by a
+        wrapper (or by a runner of another process) is found by polling. Only on this
+        machine; elsewhere this just sleeps.
         """
         deadline = time.monotonic() + max(0.0, timeout)
         if getattr(self._transport, "pid_alive", None) is None:
             time.sleep(max(0.0, timeout))
             return
-        paths = [f"{d}/status" for d in job_dirs.values() if d]
+        wanted = {os.path.abspath(d) for d in job_dirs.values() if d}
+        runners = [r for r in self._runners.values() if r.fileno() >= 0]
+        paths = [f"{d}/status" for d in wanted]
         pause, longest = 0.0005, (0.002 if len(paths) <= 16 else 0.02)  # stat cost grows with the set
+        if runners:
+            pause = longest = 0.05  # notices wake us; polling only catches ends the runners don't see
         while True:
-            if any(os.path.exists(path) for path in paths):
+            if _noticed(runners, wanted) or any(os.path.exists(path) for path in paths):
                 return
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            time.sleep(min(pause, left))
+            step = min(pause, left)
+            if runners:
+                try:
+                    ready, _, _ = select.select(runners, [], [], step)
+                except (OSError, ValueError):  # a runner connection closed meanwhile
+                    runners = [r for r in runners if r.fileno() >= 0]
+                    continue
+                if ready and _noticed(runners, wanted):
+                    return
+            else:
+                time.sleep(step)
             pause = min(pause * 1.5, longest)
 
-    def poll_many(self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None) -> dict[str, JobState]:
+    def poll_many(
+        self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
+    ) -> dict[str, JobState]:
         """States of the jobs whose state is known."""
         observed = self.observe_many(scheduler_job_ids, job_dirs=job_dirs)
         return {sid: obs.state for sid, obs in observed.items() if obs.state is not None}
@@ -160,23 +223,48 @@ class ShellScheduler:
         return TerminalStatus(obs.state, obs.exit_code, obs.reason, obs.finished_at, obs.raw_state)
 
     def adopt(self, job_dir: str, record: object = None) -> str | None:
-        """The pid of a wrapper started by an interrupted submission, if it ever started."""
-        path = f"{job_dir}/wrapper.pid"
-        if not job_dir or not self._transport.exists(path):
+        """The id of a job started by an interrupted submission, if it ever started.
+
+        A wrapper's pid for a wrapper-started job; the job's pid for a runner-started one.
+        """
+        if not job_dir:
             return None
-        pid = self._transport.read_text(path).strip()
-        return pid if pid.isdigit() else None
+        for facts, id_file in (("wrapper.pid", "wrapper.pid"), (RUNNER_PID_FILE, "pid")):
+            if self._transport.exists(f"{job_dir}/{facts}"):
+                pid = self._transport.read_text(f"{job_dir}/{id_file}").strip()
+                return pid if pid.isdigit() else None
+        return None
 
     def list_queue(self, *, user: str | None = None) -> list[QueueEntry]:
         """The local backend has no queue."""
         return []
 
 
+def _noticed(runners: list[RunnerClient], wanted: set[str]) -> bool:
+    """Collect runners' end notices; whether one is for a job in ``wanted`` (taken out)."""
+    hit = False
+    for runner in runners:
+        if runner.lock.acquire(blocking=False):  # a submit in flight reads the socket itself
+            try:
+                runner.drain()
+            finally:
+                runner.lock.release()
+        ended = runner.ended & wanted
+        if ended:
+            runner.ended -= ended
+            hit = True
+    return hit
+
+
 def probe_dir(job_dir: str, pid_alive: Callable[[int], bool]) -> Observation:
     """What PROBE_SCRIPT reports for one job dir, read in-process (same order, same rules)."""
     wrapper_pid = _read(f"{job_dir}/wrapper.pid")
-    pid = wrapper_pid.strip()
-    alive = "1" if pid.isdigit() and pid_alive(int(pid)) else "0"  # before status: no race
+    if wrapper_pid == "-":  # started by a runner (ADR 0016), or not started yet
+        wrapper_pid = _read(f"{job_dir}/{RUNNER_PID_FILE}")
+        alive = "1" if _runner_job_alive(job_dir, wrapper_pid.strip(), pid_alive) else "0"
+    else:
+        pid = wrapper_pid.strip()
+        alive = "1" if pid.isdigit() and pid_alive(int(pid)) else "0"  # before status: no race
     status = _read(f"{job_dir}/status")
     if status not in ("-", "") and len(status.split()) == 1:
         status = f"{status} {_mtime(f'{job_dir}/status')}"
@@ -189,6 +277,21 @@ def probe_dir(job_dir: str, pid_alive: Callable[[int], bool]) -> Observation:
         "1" if os.path.exists(f"{job_dir}/timed_out") else "0",
         "1" if os.path.exists(f"{job_dir}/cancel_requested") else "0",
     )
+
+
+def _runner_job_alive(job_dir: str, runner_pid: str, pid_alive: Callable[[int], bool]) -> bool:
+    """Whether a runner's job may still end with a status: its runner lives, or the job does.
+
+    A job whose runner was killed keeps running in its own session; its body (the
+    process whose pid is recorded in ``pid``) still writes ``exit_code`` when it ends,
+    so while that process lives the job is running, not lost.
+    """
+    if not runner_pid.isdigit():
+        return False
+    if pid_alive(int(runner_pid)):
+        return True
+    body = _read(f"{job_dir}/pid").strip()
+    return body.isdigit() and pid_alive(int(body))
 
 
 def _mtime(path: str) -> str:

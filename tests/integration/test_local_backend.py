@@ -34,6 +34,16 @@ from molq import (
 FAST_RETRY = RetryBackoff(mode="fixed", initial_seconds=0.1, maximum_seconds=0.1)
 
 
+@pytest.fixture(params=["runner", "wrapper"])
+def local_submitor(request, store, monkeypatch):
+    """Every test here runs with the jobs root's runner and with the per-job sh wrapper (ADR 0016)."""
+    if request.param == "wrapper":
+        monkeypatch.setenv("MOLQ_LOCAL_RUNNER", "0")
+    submitor = Submitor(Cluster("laptop", "local"), store=store)
+    yield submitor
+    submitor.close()
+
+
 def test_first_job_succeeds_and_records_its_output(local_submitor):
     """The README's first job: SUCCEEDED, exit code 0, stdout captured at the recorded path."""
     handle = local_submitor.submit_job(argv=["python3", "-c", "print(42)"])
@@ -305,7 +315,8 @@ def test_killed_wrapper_is_reported_lost_not_guessed(local_submitor):
     deadline = time.time() + 10
     while not (job_dir / "pid").exists() and time.time() < deadline:
         time.sleep(0.02)
-    wrapper = int((job_dir / "wrapper.pid").read_text())
+    launcher = job_dir / ("wrapper.pid" if (job_dir / "wrapper.pid").exists() else "runner.pid")
+    wrapper = int(launcher.read_text())
     child = int((job_dir / "pid").read_text())
     os.kill(wrapper, signal.SIGKILL)
     os.killpg(child, signal.SIGKILL)

@@ -32,7 +32,7 @@ from molq.core import TRANSITIONS
 
 SIMULATORS = Path(__file__).resolve().parents[1] / "simulators"
 FAST = RetryBackoff(mode="fixed", initial_seconds=0.1, maximum_seconds=0.1)
-BACKENDS = ["local", "slurm", "pbs", "lsf"]
+BACKENDS = ["local", "local-wrapper", "slurm", "pbs", "lsf"]  # local-wrapper: no runner (ADR 0016)
 
 
 @attrs.frozen
@@ -78,12 +78,15 @@ def backend(request) -> Iterator[tuple[str, Path]]:
     kind = request.param
     if kind == "slurm" and not _slurm_ready():
         pytest.skip("no Slurm cluster here (run shared/ci/slurm-up as root)")
-    saved = {k: os.environ.get(k) for k in ("PATH", "MOLQ_SIM_STATE", "MOLQ_SIM_TIME_SCALE")}
+    saved = {k: os.environ.get(k) for k in ("PATH", "MOLQ_SIM_STATE", "MOLQ_SIM_TIME_SCALE", "MOLQ_LOCAL_RUNNER")}
     work = Path(tempfile.mkdtemp(prefix=f"molq-conformance-{kind}-"))
     if kind in ("pbs", "lsf"):
         os.environ["PATH"] = f"{SIMULATORS / kind}{os.pathsep}{os.environ['PATH']}"
         os.environ["MOLQ_SIM_STATE"] = str(work / "sim-state")
         os.environ["MOLQ_SIM_TIME_SCALE"] = "0.01"
+    if kind == "local-wrapper":
+        os.environ["MOLQ_LOCAL_RUNNER"] = "0"
+        kind = "local"
     try:
         yield kind, work
     finally:

@@ -71,18 +71,22 @@ def inline_script(spec: JobSpec) -> str | None:
     return None
 
 
-def render_body(spec: JobSpec, job_dir: str, *, exit_code_file: bool = True) -> str:
+def render_body(spec: JobSpec, job_dir: str, *, exit_code_file: bool = True, atomic: bool = True) -> str:
     """The body of a job script: cd to the cwd, export env, run, record the exit code.
 
     The exit code goes to ``<job_dir>/exit_code`` so a finished job's result can be
-    read back where the scheduler's accounting cannot tell it.
+    read back where the scheduler's accounting cannot tell it. ``atomic`` writes it
+    through a temp file and ``mv`` (readers elsewhere never see a partial file); the
+    local backend passes False and writes it with the ``printf`` builtin, sparing a
+    process per job, because it reads the file only once the job's processes are gone.
     """
     lines = [f"cd {quote(spec.cwd)} || exit 127", *env_lines(spec), command_line(spec, job_dir)]
     if exit_code_file:
         target = quote(f"{job_dir}/{EXIT_CODE_FILE}")
-        lines += [
-            "__molq_rc=$?",
-            f"printf '%s\\n' \"$__molq_rc\" > {target}.tmp && mv -f {target}.tmp {target}",
-            'exit "$__molq_rc"',
-        ]
+        record = (
+            f"printf '%s\\n' \"$__molq_rc\" > {target}.tmp && mv -f {target}.tmp {target}"
+            if atomic
+            else f"printf '%s\\n' \"$__molq_rc\" > {target}"
+        )
+        lines += ["__molq_rc=$?", record, 'exit "$__molq_rc"']
     return "\n".join(lines) + "\n"

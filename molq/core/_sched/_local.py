@@ -37,7 +37,7 @@ def render_job_script(spec: JobSpec, job_dir: str) -> str:
     if spec.resources.memory is not None:
         kib = max(1, spec.resources.memory.n_bytes // 1024)
         lines.append(f"ulimit -v {kib} || exit 126")
-    return "\n".join(lines) + "\n" + render_body(spec, job_dir)
+    return "\n".join(lines) + "\n" + render_body(spec, job_dir, atomic=False)
 
 
 def render_wrapper(spec: JobSpec, job_dir: str, stdout_path: str, stderr_path: str) -> str:
