@@ -150,6 +150,10 @@ def submitor_for_record(record: JobRecord, store: JobStore, config: Path | None)
 
 def clusters_in_store(store: JobStore, *, include_terminal: bool) -> dict[str, str]:
     """``{cluster_name: scheduler}`` for every cluster with (active) jobs in the store."""
+    if not include_terminal:
+        from molq.shell._job_listing import active_clusters
+
+        return active_clusters(store)
     found: dict[str, str] = {}
     for record in store.list_records(None, include_terminal=include_terminal):
         found.setdefault(record.cluster_name, record.scheduler)

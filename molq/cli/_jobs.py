@@ -18,8 +18,6 @@ from molq.cli._common import (
     with_store,
 )
 from molq.core import MolqError
-from molq.dashboard._format import jobs_table, out
-from molq.dashboard._panels import status_lines
 
 
 if TYPE_CHECKING:
@@ -62,12 +60,15 @@ def list_command(
     """List active jobs (all jobs with --all), newest first."""
     if not no_refresh:
         refresh_clusters(store, cluster, config)
-    records = store.list_records(cluster, include_terminal=include_all, limit=limit)
+    from molq.cli._job_table import print_jobs
+    from molq.shell._job_listing import list_jobs
+
+    records = list_jobs(store, cluster, include_terminal=include_all, limit=limit)
     if not records:
         what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
         click.echo(f"No {what}.")
     else:
-        out().print(jobs_table(store, records, time.time()))
+        print_jobs(store, records, time.time())
     print_sweeps(store, cluster, include_final=include_all)
 
 
@@ -94,6 +95,8 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
 @with_store
 def history(store: JobStore, cluster: str | None, limit: int) -> None:
     """Recent jobs of every state, archived ones included, newest first (store only)."""
+    from molq.dashboard._format import jobs_table, out
+
     records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=limit)
     if not records:
         click.echo("No jobs recorded yet.")
@@ -121,6 +124,8 @@ def status(
     no_refresh: bool,
 ) -> None:
     """Show the state of JOB_ID (its latest attempt), asking the scheduler first."""
+    from molq.dashboard._panels import status_lines
+
     record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
     latest = store.latest_attempt(record.root_job_id) or record
     if not no_refresh and not latest.state.is_terminal:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from molq.dashboard._clock import fmt_duration as fmt_duration
+from molq.dashboard._clock import fmt_precise as fmt_precise
+from molq.dashboard._clock import fmt_time as fmt_time
+from molq.dashboard._clock import runtime as runtime
 from molq.dashboard._model import job_name_of
 
 
@@ -43,38 +46,6 @@ def out() -> Console:
 def err() -> Console:
     """A console on stderr for progress and notes."""
     return Console(stderr=True, highlight=False)
-
-
-def fmt_time(epoch: float | None) -> str:
-    """Local wall-clock time, or ``-``."""
-    if epoch is None:
-        return "-"
-    return dt.datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def fmt_precise(epoch: float) -> str:
-    """Local time with milliseconds and offset, for timelines."""
-    return dt.datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="milliseconds")
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """``1h02m03s`` / ``4m05s`` / ``0.3s``, or ``-``."""
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
-
-
-def runtime(record: JobRecord, now: float) -> float | None:
-    """How long the job ran (so far)."""
-    if record.started_at is None:
-        return None
-    end = record.finished_at if record.finished_at is not None else now
-    return max(0.0, end - record.started_at)
 
 
 def styled_state(state: JobState | str) -> str:
