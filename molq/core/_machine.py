@@ -11,7 +11,7 @@ Rules of this module:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Any, Final, Protocol
 
 import attrs
 
@@ -102,32 +102,37 @@ ANNOTATIONS: Final[Mapping[str, frozenset[JobState]]] = {
 
 def initial_record(event: JobCreated) -> JobRecord:
     """The record a ``job.created`` event starts."""
+    return JobRecord(**_created_fields(event))
+
+
+def _created_fields(event: JobCreated) -> dict[str, Any]:
+    """The fields ``job.created`` sets; the others keep JobRecord's defaults."""
     spec = event.spec
-    return JobRecord(
-        job_id=event.job_id,
-        root_job_id=event.root_job_id,
-        attempt=event.attempt,
-        previous_attempt_job_id=event.previous_attempt_job_id,
-        retry_group_id=event.retry_group_id,
-        profile_name=event.profile_name,
-        cluster_name=event.cluster_name,
-        scheduler=event.scheduler,
-        state=S.CREATED,
-        scheduler_job_id=None,
-        submitted_at=None,
-        started_at=None,
-        finished_at=None,
-        exit_code=None,
-        failure_reason=None,
-        cwd=spec.cwd,
-        command_type=spec.command_type,
-        command_display=spec.display,
-        metadata=spec.metadata,
-        created_at=event.at,
-        version=1,
-        job_name=spec.execution.job_name,
-        max_duration_seconds=spec.max_duration.seconds if spec.max_duration is not None else None,
-    )
+    return {
+        "job_id": event.job_id,
+        "root_job_id": event.root_job_id,
+        "attempt": event.attempt,
+        "previous_attempt_job_id": event.previous_attempt_job_id,
+        "retry_group_id": event.retry_group_id,
+        "profile_name": event.profile_name,
+        "cluster_name": event.cluster_name,
+        "scheduler": event.scheduler,
+        "state": S.CREATED,
+        "scheduler_job_id": None,
+        "submitted_at": None,
+        "started_at": None,
+        "finished_at": None,
+        "exit_code": None,
+        "failure_reason": None,
+        "cwd": spec.cwd,
+        "command_type": spec.command_type,
+        "command_display": spec.display,
+        "metadata": spec.metadata,
+        "created_at": event.at,
+        "version": 1,
+        "job_name": spec.execution.job_name,
+        "max_duration_seconds": spec.max_duration.seconds if spec.max_duration is not None else None,
+    }
 
 
 def evolve(record: JobRecord | None, event: JobEvent) -> JobRecord:
@@ -137,15 +142,8 @@ def evolve(record: JobRecord | None, event: JobEvent) -> JobRecord:
         CorruptLogError: the event cannot follow the record (impossible history).
     """
     if record is None:
-        if isinstance(event, JobCreated):
-            return initial_record(event)
-        msg = f"job {event.job_id}: history starts with {event_tag(event)}, not job.created"
-        raise CorruptLogError(msg)
-    tag = event_tag(event)
-    new_state = TRANSITIONS[record.state].get(tag)
-    if new_state is None and record.state not in ANNOTATIONS.get(tag, frozenset()):
-        msg = f"job {record.job_id}: {tag} cannot follow state {record.state.value}"
-        raise CorruptLogError(msg)
+        return initial_record(_first_event(event))
+    new_state = _next_state(record, event)
     changes = _changes(record, event)
     changes["version"] = record.version + 1
     if new_state is not None:
@@ -153,7 +151,49 @@ def evolve(record: JobRecord | None, event: JobEvent) -> JobRecord:
     return attrs.evolve(record, **changes)  # type: ignore[arg-type]  # fields are checked per event above
 
 
-def _changes(record: JobRecord, event: JobEvent) -> dict[str, object]:  # noqa: PLR0912 - one case per event type
+def _first_event(event: JobEvent) -> JobCreated:
+    if isinstance(event, JobCreated):
+        return event
+    msg = f"job {event.job_id}: history starts with {event_tag(event)}, not job.created"
+    raise CorruptLogError(msg)
+
+
+def _next_state(record: _Current, event: JobEvent) -> JobState | None:
+    """The state ``event`` moves ``record`` to (None: it only annotates); checks it may follow."""
+    tag = event_tag(event)
+    new_state = TRANSITIONS[record.state].get(tag)
+    if new_state is None and record.state not in ANNOTATIONS.get(tag, frozenset()):
+        msg = f"job {record.job_id}: {tag} cannot follow state {record.state.value}"
+        raise CorruptLogError(msg)
+    return new_state
+
+
+class _Current(Protocol):
+    """What ``evolve`` reads of the record it extends: a JobRecord or a fold's draft."""
+
+    @property
+    def job_id(self) -> str: ...
+    @property
+    def state(self) -> JobState: ...
+    @property
+    def raw_state(self) -> str | None: ...
+    @property
+    def started_at(self) -> float | None: ...
+    @property
+    def cancel_requested_at(self) -> float | None: ...
+    @property
+    def unseen_count(self) -> int: ...
+    @property
+    def first_unseen_at(self) -> float | None: ...
+    @property
+    def log_lines(self) -> int: ...
+    @property
+    def checkpoint_seq(self) -> int: ...
+    @property
+    def result_seq(self) -> int: ...
+
+
+def _changes(record: _Current, event: JobEvent) -> dict[str, object]:  # noqa: PLR0912 - one case per event type
     """The fields an event sets on a record (one attrs.evolve per event keeps folds fast)."""
     match event:
         case JobSubmitted():

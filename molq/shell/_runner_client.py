@@ -22,6 +22,7 @@ from ._runner import PROTOCOL, RUNNER_PID_FILE, Ended, Refused, Reply, RunJob, S
 CONNECT_TIMEOUT_S = 10.0
 REPLY_TIMEOUT_S = 30.0
 DEFAULT_IDLE_S = 30.0
+MAX_UNCLAIMED = 10_000
 
 
 class RunnerUnavailable(Exception):
@@ -238,6 +239,8 @@ class RunnerClient:
             except msgspec.DecodeError:
                 continue  # not from a runner of this protocol: ignore
             if isinstance(reply, Ended):
+                if len(self.ended) >= MAX_UNCLAIMED:
+                    self.ended.clear()  # nobody waits for these; notices are wake-ups, status files the truth
                 self.ended.add(reply.job_dir)
             else:
                 self._replies.append(reply)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import gc
 import inspect
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,9 +38,10 @@ from molq.core import (
 )
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobCreated, JobDependencyRecorded, LogEvent
+from molq.core._fold import fold_events
 
 from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, PROJECTION_TABLES, migrations
-from ._sweep_projection import list_sweeps, load_sweep, project_sweeps, split_events
+from ._sweep_projection import is_sweep_event, list_sweeps, load_sweep, project_sweeps, split_events
 
 
 if TYPE_CHECKING:
@@ -364,21 +366,25 @@ class JobStore:
 
     # -- maintenance ------------------------------------------------------------------------
     def rebuild_projections(self) -> int:
-        """Drop every projection row and replay the whole log; returns events replayed."""
-        with self._write() as conn:
+        """Drop every projection row and replay the whole log; returns events replayed.
+
+        One transaction: a crash part-way leaves the old projections in place.
+        """
+        with self._write() as conn, gc_paused():
             for table in PROJECTION_TABLES:
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608
             count = 0
             # Read in pages by seq so memory stays flat however long the log is.
             last = 0
             while rows := conn.execute(
-                "SELECT seq, stream, version, recorded_at, data FROM events WHERE seq > ? ORDER BY seq LIMIT 5000",
-                (last,),
+                "SELECT seq, stream, version, recorded_at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, _REBUILD_PAGE),
             ).fetchall():
-                batch = [_recorded(row) for row in rows]
-                _project(conn, batch)
-                count += len(batch)
-                last = batch[-1].seq
+                jobs, sweeps = _decode_page(rows)
+                project_sweeps(conn, sweeps)
+                jobs.project(conn)
+                count += len(rows)
+                last = rows[-1][0]
             return count
 
     def verify_projections(self) -> list[str]:
@@ -461,44 +467,129 @@ def _recorded(row: tuple[Any, ...]) -> Recorded:
     return Recorded(seq=seq, stream=stream, version=version, recorded_at=recorded_at, event=event)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk fold.
+
+    A rebuild allocates millions of short-lived, acyclic objects (rows, events, records);
+    the collector's passes over them cost about as much as decoding the events did.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_REBUILD_PAGE = 20_000
+
+
+def _decode_page(rows: Sequence[tuple[Any, ...]]) -> tuple[_JobBatch, list[Recorded]]:
+    """Decode log rows into a batch of job events and sweep envelopes (cluster events have no projection)."""
+    jobs = _JobBatch()
+    sweeps: list[Recorded] = []
+    for row in rows:
+        seq, stream, version, recorded_at, data = row
+        try:
+            event = decode_event(data)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, TypeError):
+            _recorded(row)  # raises the CorruptLogError naming the event
+            raise
+        if type(event) in _JOB_EVENT_TYPES:
+            jobs.add(seq, event)  # type: ignore[arg-type]  # narrowed by the type check
+        elif is_sweep_event(event):
+            sweeps.append(Recorded(seq=seq, stream=stream, version=version, recorded_at=recorded_at, event=event))
+    return jobs, sweeps
+
+
+_JOB_EVENT_TYPES: frozenset[type] = frozenset(JobEvent.__args__)
+
+
 def _project(conn: sqlite3.Connection, recorded: Sequence[Recorded]) -> None:
     """Fold new events into the projection tables (same transaction as the append)."""
     if not recorded:
         return
     job_items, sweep_items = split_events(recorded)
     project_sweeps(conn, sweep_items)
-    if not job_items:
-        return
-    records: dict[str, tuple[JobRecord | None, int]] = {}
-    new_jobs: set[str] = set()
+    jobs = _JobBatch()
     for item, event in job_items:
+        jobs.add(item.seq, event)
+    jobs.project(conn)
+
+
+class _JobBatch:
+    """Job events in log order, grouped by job, to fold into jobs, transitions and dependencies.
+
+    Each job's events are folded at once (one record built per job, not per event) and
+    every table is written with one ``executemany``; the rows are those an event-by-event
+    fold in log order writes.
+    """
+
+    def __init__(self) -> None:
+        self.events: dict[str, list[JobEvent]] = {}
+        self.seqs: dict[str, list[int]] = {}
+        self.edges: list[tuple[Any, ...]] = []
+        self.last_seq = 0
+
+    def add(self, seq: int, event: JobEvent) -> None:
         job_id = event.job_id
-        if job_id not in records:
-            records[job_id] = (_load_record(conn, job_id), item.seq)
-            if records[job_id][0] is None:
-                new_jobs.add(job_id)
-        before, _ = records[job_id]
-        after = evolve(before, event)
-        if before is None or before.state != after.state:
-            conn.execute(
+        if (group := self.events.get(job_id)) is None:
+            self.events[job_id] = [event]
+            self.seqs[job_id] = [seq]
+        else:
+            group.append(event)
+            self.seqs[job_id].append(seq)
+        if type(event) is JobDependencyRecorded:
+            self.edges.append((seq, job_id, event.dependency_job_id, event.dependency_type, event.scheduler_dependency))
+        self.last_seq = seq
+
+    def project(self, conn: sqlite3.Connection) -> None:
+        if not self.events:
+            return
+        stored = _load_records(conn, self.events)
+        folded: dict[str, tuple[JobRecord, int]] = {}
+        transitions: list[tuple[Any, ...]] = []
+        try:
+            for job_id, group in self.events.items():
+                record, changes = fold_events(stored.get(job_id), group)
+                seqs = self.seqs[job_id]
+                for index, old, new in changes:
+                    event = group[index]
+                    transitions.append((seqs[index], job_id, _VALUE.get(old), _VALUE[new], event.at, _reason(event)))
+                folded[job_id] = (record, seqs[-1])
+        except CorruptLogError:
+            self._raise_first_corruption(stored)
+            raise
+        if transitions:
+            conn.executemany(
                 "INSERT INTO transitions (seq, job_id, old_state, new_state, timestamp, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                (item.seq, job_id, before.state.value if before else None, after.state.value, event.at, _reason(event)),
+                transitions,
             )
-        if isinstance(event, JobDependencyRecorded):
-            conn.execute(
+        if self.edges:
+            conn.executemany(
                 "INSERT INTO dependencies (seq, job_id, dependency_job_id, dependency_type, scheduler_dependency) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (item.seq, job_id, event.dependency_job_id, event.dependency_type, event.scheduler_dependency),
+                self.edges,
             )
-        records[job_id] = (after, item.seq)
-    for job_id, (record, seq) in records.items():
-        assert record is not None  # noqa: S101 - evolve never returns None
-        _save_record(conn, record, seq, new=job_id in new_jobs)
-    conn.execute(
-        "INSERT INTO projection_checkpoints (name, last_seq) VALUES ('jobs', ?) "
-        "ON CONFLICT(name) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
-        (job_items[-1][0].seq,),
-    )
+        _save_records(conn, folded, stored)
+        conn.execute(
+            "INSERT INTO projection_checkpoints (name, last_seq) VALUES ('jobs', ?) "
+            "ON CONFLICT(name) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
+            (self.last_seq,),
+        )
+
+    def _raise_first_corruption(self, stored: dict[str, JobRecord]) -> None:
+        """Re-fold event by event in log order, so the error raised is the one at the earliest event."""
+        items = sorted((seq, event) for job_id, group in self.events.items()
+                       for seq, event in zip(self.seqs[job_id], group, strict=True))
+        records: dict[str, JobRecord | None] = dict(stored)
+        for _, event in items:
+            records[event.job_id] = evolve(records.get(event.job_id), event)
+
+
+_VALUE: dict[JobState | None, str] = {state: state.value for state in JobState}  # Enum.value is slow
 
 
 def _reason(event: JobEvent) -> str | None:
@@ -508,37 +599,76 @@ def _reason(event: JobEvent) -> str | None:
     return reason
 
 
-def _load_record(conn: sqlite3.Connection, job_id: str) -> JobRecord | None:
-    row = conn.execute("SELECT record FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-    return _RECORD_DECODER.decode(row[0]) if row else None
+_IN_CHUNK = 900  # below SQLite's oldest default limit of 999 bound parameters
 
 
-def _save_record(conn: sqlite3.Connection, record: JobRecord, seq: int, *, new: bool) -> None:
-    pending = record.next_attempt_job_id is not None and record.cancel_requested_at is None and not _scalar(
-        conn, "SELECT 1 FROM jobs WHERE job_id = ?", (record.next_attempt_job_id,)
-    )
-    if new and record.previous_attempt_job_id is not None:
-        # The attempt a retry was waiting for now exists; clear that once, not on every event.
-        conn.execute("UPDATE jobs SET retry_pending = 0 WHERE job_id = ?", (record.previous_attempt_job_id,))
-    conn.execute(
-        "INSERT INTO jobs (job_id, cluster_name, root_job_id, attempt, state, scheduler_job_id, created_at, "
-        "archived, retry_pending, last_seq, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, scheduler_job_id = excluded.scheduler_job_id, "
-        "archived = excluded.archived, retry_pending = excluded.retry_pending, last_seq = excluded.last_seq, "
-        "record = excluded.record",
-        (
+def _select_in(conn: sqlite3.Connection, sql: str, keys: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (which ends in ``IN ({})``) for ``keys``, in chunks of bound parameters."""
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
+        rows += conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
+    return rows
+
+
+def _load_records(conn: sqlite3.Connection, job_ids: Iterable[str]) -> dict[str, JobRecord]:
+    rows = _select_in(conn, "SELECT job_id, record FROM jobs WHERE job_id IN ({})", list(job_ids))
+    return {job_id: _RECORD_DECODER.decode(data) for job_id, data in rows}
+
+
+def _save_records(
+    conn: sqlite3.Connection, folded: dict[str, tuple[JobRecord, int]], stored: dict[str, JobRecord]
+) -> None:
+    """Write the folded records as saving them one by one, in first-seen order, would.
+
+    ``retry_pending`` is set while the next attempt does not exist yet; creating an attempt
+    clears it on the previous one.
+    """
+    wanted = [
+        record.next_attempt_job_id
+        for record, _ in folded.values()
+        if record.next_attempt_job_id is not None and record.cancel_requested_at is None
+    ]
+    existing = {row[0] for row in _select_in(conn, "SELECT job_id FROM jobs WHERE job_id IN ({})", wanted)}
+    rows: dict[str, list[Any]] = {}
+    clears: list[tuple[str]] = []
+    encode = _RECORD_ENCODER.encode
+    for job_id, (record, seq) in folded.items():
+        following = record.next_attempt_job_id
+        pending = (
+            following is not None
+            and record.cancel_requested_at is None
+            and following not in existing
+            and following not in rows
+        )
+        previous = record.previous_attempt_job_id
+        if job_id not in stored and previous is not None:
+            # The attempt a retry was waiting for now exists; clear that once, not on every event.
+            clears.append((previous,))
+            if previous in rows:
+                rows[previous][8] = 0
+        rows[job_id] = [
             record.job_id,
             record.cluster_name,
             record.root_job_id,
             record.attempt,
-            record.state.value,
+            _VALUE[record.state],
             record.scheduler_job_id,
             record.created_at,
             int(record.archived_at is not None),
             int(pending),
             seq,
-            _RECORD_ENCODER.encode(record),
-        ),
+            encode(record),
+        ]
+    if clears:
+        conn.executemany("UPDATE jobs SET retry_pending = 0 WHERE job_id = ?", clears)
+    conn.executemany(
+        "INSERT INTO jobs (job_id, cluster_name, root_job_id, attempt, state, scheduler_job_id, created_at, "
+        "archived, retry_pending, last_seq, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, scheduler_job_id = excluded.scheduler_job_id, "
+        "archived = excluded.archived, retry_pending = excluded.retry_pending, last_seq = excluded.last_seq, "
+        "record = excluded.record",
+        rows.values(),
     )
 
 

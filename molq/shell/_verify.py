@@ -7,15 +7,21 @@ from typing import Any
 
 import msgspec
 
-from molq.core import CorruptLogError, JobRecord, StoreError, decode_event, evolve
-from molq.core._cluster_events import SchedulerCommandFailed
+from molq.core import CorruptLogError, JobEvent, JobRecord, JobState, StoreError, decode_event, evolve
 from molq.core._events import JobCreated, JobDependencyRecorded
+from molq.core._fold import fold_events
 
-from ._sweep_projection import SWEEP_EVENT_TYPES, rebuild_sweeps, verify_sweeps
+from ._store import _JOB_EVENT_TYPES, gc_paused
+from ._sweep_projection import rebuild_sweeps, verify_sweeps
 
 
 def verify_store(conn: sqlite3.Connection) -> list[str]:
     """Return one line per difference between stored and rebuilt projections."""
+    with gc_paused():
+        return _verify(conn)
+
+
+def _verify(conn: sqlite3.Connection) -> list[str]:
     rebuilt, transitions, edges, problems = _rebuild(conn)
     sweeps, sweep_problems = rebuild_sweeps(_sweep_rows(conn))
     problems += sweep_problems + verify_sweeps(conn, sweeps)
@@ -25,61 +31,130 @@ def verify_store(conn: sqlite3.Connection) -> list[str]:
     )
     stored = {row[0]: row for row in rows}
     decoder = msgspec.json.Decoder(JobRecord)
-    for job_id in sorted(set(stored) | set(rebuilt)):
+    encode = msgspec.json.Encoder().encode  # the jobs projection's encoding
+    for job_id in sorted(stored.keys() | rebuilt.keys()):
         if job_id not in stored:
             problems.append(f"job {job_id}: missing from the jobs projection")
         elif job_id not in rebuilt:
             problems.append(f"job {job_id}: in the jobs projection but has no events")
         else:
-            problems.extend(_diff_record(job_id, decoder.decode(stored[job_id][1]), rebuilt[job_id]))
-            problems.extend(_diff_columns(job_id, stored[job_id][2:], rebuilt[job_id], rebuilt))
-    stored_transitions = [tuple(r) for r in conn.execute(
-        "SELECT seq, job_id, old_state, new_state, timestamp, reason FROM transitions ORDER BY seq")]
+            row, record = stored[job_id], rebuilt[job_id]
+            if row[1] != encode(record):  # equal bytes decode to an equal record
+                problems.extend(_diff_record(job_id, decoder.decode(row[1]), record))
+            problems.extend(_diff_columns(job_id, row[2:], record, rebuilt))
+    stored_transitions = conn.execute(
+        "SELECT seq, job_id, old_state, new_state, timestamp, reason FROM transitions ORDER BY seq").fetchall()
     if stored_transitions != transitions:
         problems.append(_list_diff("transitions", stored_transitions, transitions))
-    stored_edges = [tuple(r) for r in conn.execute(
-        "SELECT seq, job_id, dependency_job_id, dependency_type, scheduler_dependency FROM dependencies ORDER BY seq")]
+    stored_edges = conn.execute(
+        "SELECT seq, job_id, dependency_job_id, dependency_type, scheduler_dependency FROM dependencies ORDER BY seq"
+    ).fetchall()
     if stored_edges != edges:
         problems.append(_list_diff("dependencies", stored_edges, edges))
     return problems
 
 
+_PAGE = 20_000
+_VALUE: dict[JobState | None, str] = {state: state.value for state in JobState}
+_UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError)
+
+
+class _Fold:
+    """The in-memory rebuild of the job projections, fed the log page by page (seq order)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, JobRecord] = {}
+        self.transitions: list[tuple[Any, ...]] = []
+        self.edges: list[tuple[Any, ...]] = []
+        self.problems: list[tuple[int, int, str]] = []  # (seq, order within the event, text)
+        self.broken: set[str] = set()
+
+    def page(self, rows: list[tuple[Any, ...]]) -> None:
+        """Fold one page: each stream's events at once, as the event-by-event fold would."""
+        start = len(self.transitions)
+        events: dict[str, list[JobEvent]] = {}
+        seqs: dict[str, list[int]] = {}
+        for seq, stream, data in rows:
+            try:
+                event = decode_event(data)
+            except _UNREADABLE as exc:
+                self.problems.append((seq, 0, f"event {seq} of {stream}: {exc}"))
+                if stream in events:  # what came before the unreadable event still folds
+                    self.fold(stream, events.pop(stream), seqs.pop(stream))
+                self.broken.add(stream)
+                continue
+            if type(event) not in _JOB_EVENT_TYPES:
+                continue  # sweep events fold separately; cluster facts have no projection
+            if event.job_id != stream:  # type: ignore[union-attr]  # a job event, checked above
+                self.problems.append(
+                    (seq, 0, f"event {seq}: belongs to job {event.job_id} but is stored in stream {stream}")  # type: ignore[union-attr]
+                )
+            if stream in self.broken:
+                continue
+            if (group := events.get(stream)) is None:
+                events[stream] = [event]  # type: ignore[list-item]
+                seqs[stream] = [seq]
+            else:
+                group.append(event)  # type: ignore[arg-type]
+                seqs[stream].append(seq)
+        for stream, group in events.items():
+            self.fold(stream, group, seqs[stream])
+        self.transitions[start:] = sorted(self.transitions[start:])  # streams interleave within a page
+
+    def fold(self, stream: str, group: list[JobEvent], seqs: list[int]) -> None:
+        try:
+            record, changes = fold_events(self.records.get(stream), group)
+        except CorruptLogError:
+            self.fold_slowly(stream, group, seqs)
+            return
+        for index, old, new in changes:
+            event = group[index]
+            self.transitions.append((seqs[index], stream, _VALUE.get(old), _VALUE[new], event.at, _reason(event)))
+        self.edges += [_edge(seq, stream, event) for seq, event in zip(seqs, group, strict=True)
+                       if type(event) is JobDependencyRecorded]
+        self.records[stream] = record
+
+    def fold_slowly(self, stream: str, group: list[JobEvent], seqs: list[int]) -> None:
+        """Event by event, to keep what folds before the impossible event and report that one."""
+        for seq, event in zip(seqs, group, strict=True):
+            before = self.records.get(stream)
+            try:
+                after = evolve(before, event)
+            except (CorruptLogError, StoreError) as exc:
+                self.problems.append((seq, 1, f"event {seq} of {stream}: {exc}"))
+                self.broken.add(stream)
+                return
+            if before is None or before.state != after.state:
+                self.transitions.append(
+                    (seq, stream, _VALUE.get(before.state if before else None), _VALUE[after.state], event.at, _reason(event))
+                )
+            if type(event) is JobDependencyRecorded:
+                self.edges.append(_edge(seq, stream, event))
+            self.records[stream] = after
+
+
+def _edge(seq: int, stream: str, event: JobEvent) -> tuple[Any, ...]:
+    assert isinstance(event, JobDependencyRecorded)  # noqa: S101 - callers pass dependency events only
+    return (seq, stream, event.dependency_job_id, event.dependency_type, event.scheduler_dependency)
+
+
+def _reason(event: JobEvent) -> str | None:
+    reason: str | None = getattr(event, "reason", None)
+    if reason is None and isinstance(event, JobCreated) and event.attempt > 1:
+        reason = f"retry attempt {event.attempt} of {event.root_job_id}"
+    return reason
+
+
 def _rebuild(
     conn: sqlite3.Connection,
 ) -> tuple[dict[str, JobRecord], list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]:
-    records: dict[str, JobRecord] = {}
-    transitions: list[tuple[Any, ...]] = []
-    edges: list[tuple[Any, ...]] = []
-    problems: list[str] = []
-    broken: set[str] = set()
-    for seq, stream, data in conn.execute("SELECT seq, stream, data FROM events ORDER BY seq"):
-        try:
-            event = decode_event(data)
-            if isinstance(event, SWEEP_EVENT_TYPES):
-                continue
-            if isinstance(event, SchedulerCommandFailed):
-                continue  # cluster facts have no projection
-            if event.job_id != stream:
-                problems.append(f"event {seq}: belongs to job {event.job_id} but is stored in stream {stream}")
-            if stream in broken:
-                continue
-            before = records.get(stream)
-            after = evolve(before, event)
-        except (msgspec.DecodeError, msgspec.ValidationError, CorruptLogError, StoreError) as exc:
-            problems.append(f"event {seq} of {stream}: {exc}")
-            broken.add(stream)
-            continue
-        if before is None or before.state != after.state:
-            reason = getattr(event, "reason", None)
-            if reason is None and isinstance(event, JobCreated) and event.attempt > 1:
-                reason = f"retry attempt {event.attempt} of {event.root_job_id}"
-            transitions.append(
-                (seq, stream, before.state.value if before else None, after.state.value, event.at, reason)
-            )
-        if isinstance(event, JobDependencyRecorded):
-            edges.append((seq, stream, event.dependency_job_id, event.dependency_type, event.scheduler_dependency))
-        records[stream] = after
-    return records, transitions, edges, problems
+    fold = _Fold()
+    cursor = conn.execute("SELECT seq, stream, data FROM events ORDER BY seq")
+    while rows := cursor.fetchmany(_PAGE):
+        fold.page(rows)
+    fold.edges.sort()
+    problems = [text for _, _, text in sorted(fold.problems)]
+    return fold.records, fold.transitions, fold.edges, problems
 
 
 def _sweep_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
