@@ -48,7 +48,7 @@ def list_jobs(
     # Sort row ids only, then fetch and decode just the records shown (sorting those again).
     sql = f"{with_clause}SELECT record FROM jobs WHERE rowid IN ({ids}) {_ORDER}"  # noqa: S608
     with _reading(store):
-        return [_DECODER.decode(row[0]) for row in store.db.conn.execute(sql, params)]
+        return [_DECODER.decode(row[0]) for row in store.conn.execute(sql, params)]
 
 
 def active_clusters(store: JobStore) -> dict[str, str]:
@@ -71,7 +71,7 @@ def job_names(store: JobStore, records: Sequence[JobRecord]) -> dict[str, str | 
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = store.db.conn.execute(
+            rows = store.conn.execute(
                 f"SELECT stream, data FROM events WHERE stream IN ({marks}) AND version = 1",  # noqa: S608
                 chunk,
             )

@@ -2,24 +2,45 @@
 
 The events table is the source of truth and refuses UPDATE and DELETE; every other
 table is a projection that can be dropped and rebuilt from it.
+
+sqlite-utils is imported only when a migration has to run: opening an up-to-date
+store reads the applied names with one query (every CLI command opens the store,
+and importing sqlite-utils costs ~40 ms).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING
-
-from sqlite_utils import Migrations
 
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from sqlite_utils import Database, Migrations
 
 
 MIGRATION_SET = "molq"
-migrations = Migrations(MIGRATION_SET)
+MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' bookkeeping table
 
 
-@migrations()
+def applied_migrations(conn: sqlite3.Connection) -> set[str]:
+    """The names of molq's migrations applied to the database (what sqlite-utils records)."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)).fetchone()
+    if exists is None:
+        return set()
+    rows = conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", (MIGRATION_SET,))  # noqa: S608
+    return {str(name) for (name,) in rows}
+
+
+def build_migrations() -> Migrations:
+    """Molq's migrations, in order, as a sqlite-utils migration set."""
+    from sqlite_utils import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for step in (m001_event_log, m002_sweeps, m003_jobs_listing):
+        migrations()(step)
+    return migrations
+
+
 def m001_event_log(db: Database) -> None:
     """The append-only event log and the projections of jobs."""
     db.execute(
@@ -103,7 +124,6 @@ def m001_event_log(db: Database) -> None:
     )
 
 
-@migrations()
 def m002_sweeps(db: Database) -> None:
     """The projection of sweeps (one row per sweep stream)."""
     db.execute(
@@ -121,5 +141,10 @@ def m002_sweeps(db: Database) -> None:
     db.execute("CREATE INDEX sweeps_cluster_open ON sweeps (cluster_name, is_open)")
 
 
-KNOWN_MIGRATIONS = frozenset({"m001_event_log", "m002_sweeps"})
+def m003_jobs_listing(db: Database) -> None:
+    """Newest-first listings (``molq list --all``) read 200 rows, not the whole jobs table."""
+    db.execute("CREATE INDEX jobs_listing ON jobs (archived, created_at DESC, job_id)")
+
+
+KNOWN_MIGRATIONS = frozenset({"m001_event_log", "m002_sweeps", "m003_jobs_listing"})
 PROJECTION_TABLES = ("jobs", "transitions", "dependencies", "sweeps", "projection_checkpoints")

@@ -40,7 +40,7 @@ from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobCreated, JobDependencyRecorded, LogEvent
 from molq.core._fold import fold_events
 
-from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, PROJECTION_TABLES, migrations
+from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, PROJECTION_TABLES, applied_migrations, build_migrations
 from ._sweep_projection import is_sweep_event, list_sweeps, load_sweep, project_sweeps, split_events
 
 
@@ -99,6 +99,11 @@ class JobStore:
         return f"JobStore({str(self._path)!r})"
 
     @property
+    def conn(self) -> sqlite3.Connection:
+        """The store's SQLite connection, for read-only queries (writes go through ``append``)."""
+        return self._conn
+
+    @property
     def db(self) -> Database:
         """The sqlite-utils Database over this store's connection."""
         if self._db is None:
@@ -110,7 +115,7 @@ class JobStore:
     def _migrate(self) -> None:
         with _file_lock(self._path):
             try:
-                applied = {m.name for m in migrations.applied(self.db)}
+                applied = applied_migrations(self._conn)
             except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 self._conn.close()
                 msg = f"{self._path} is not a readable molq database ({exc}); the file was left untouched"
@@ -125,7 +130,7 @@ class JobStore:
                 raise SchemaVersionError(msg)
             if applied != KNOWN_MIGRATIONS:
                 try:
-                    migrations.apply(self.db)
+                    build_migrations().apply(self.db)
                 except sqlite3.DatabaseError as exc:
                     msg = f"cannot initialise the molq schema in {self._path}: {exc}"
                     raise StoreError(msg) from exc

@@ -103,7 +103,7 @@ def test_job_names_come_from_the_record_or_the_created_event(filled: JobStore) -
 
 def _plan(store: JobStore, cluster: str | None, *, include_terminal: bool) -> list[str]:
     with_clause, ids, params = _row_ids_sql(cluster, include_terminal=include_terminal)
-    return [row[3] for row in store.db.conn.execute(f"EXPLAIN QUERY PLAN {with_clause}{ids}", params)]
+    return [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {with_clause}{ids}", params)]
 
 
 @pytest.mark.parametrize("cluster", [None, "c"])
@@ -125,9 +125,8 @@ def test_listings_sort_row_ids_only(filled: JobStore) -> None:
     assert [r.job_id for r in list_jobs(filled, None, include_terminal=True, limit=2)] == ["new", "a5"]
 
 
-def test_an_index_on_created_at_would_serve_all_and_not_hijack_active(filled: JobStore) -> None:
-    """With the index proposed for issue 8, ``--all`` seeks it and active listings keep theirs."""
-    filled.db.conn.execute("CREATE INDEX jobs_listing ON jobs (archived, created_at DESC, job_id)")
+def test_the_listing_index_serves_all_and_does_not_hijack_active(filled: JobStore) -> None:
+    """``--all`` seeks ``jobs_listing`` (migration m003); active listings keep ``jobs_cluster_state``."""
     assert any("jobs_listing" in step for step in _plan(filled, None, include_terminal=True))
     for cluster in (None, "c"):
         assert not any("jobs_listing" in step for step in _plan(filled, cluster, include_terminal=False))
