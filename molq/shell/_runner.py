@@ -2,7 +2,7 @@
 
 Started on demand by :class:`molq.shell._runner_client.RunnerClient`; listens on an
 abstract Unix socket (Linux), accepts only its own user, starts each job as
-``/bin/sh <job_dir>/job.sh`` in a new session, reaps it through a pidfd and writes
+``/bin/sh <job_dir>/job.sh`` in a new session, reaps it on SIGCHLD and writes
 the same fact files as the sh wrapper (``pid``, ``runner.pid``, ``status``). It exits
 after ``idle_s`` seconds without running jobs. See ADR 0016.
 
@@ -103,15 +103,11 @@ class _Client:
 
 
 class _Child:
-    def __init__(
-        self, pid: int, pidfd: int, job_dir: str, client: _Client | None, watchdog: int | None
-    ) -> None:
-        self.pid, self.pidfd, self.job_dir, self.client, self.watchdog = pid, pidfd, job_dir, client, watchdog
+    def __init__(self, pid: int, job_dir: str, client: _Client | None, watchdog: int | None) -> None:
+        self.pid, self.job_dir, self.client, self.watchdog = pid, job_dir, client, watchdog
 
 
-class _Watchdog:
-    def __init__(self, pid: int, pidfd: int) -> None:
-        self.pid, self.pidfd = pid, pidfd
+_SIGCHLD = "sigchld"
 
 
 class Runner:
@@ -123,6 +119,15 @@ class Runner:
         self.selector = selectors.DefaultSelector()
         self.selector.register(listener, selectors.EVENT_READ, None)
         self.running: dict[int, _Child] = {}
+        self.watchdogs: set[int] = set()
+        # SIGCHLD writes a byte to this pipe (set_wakeup_fd), so select() wakes when a child
+        # ends; the children are then reaped in the loop, never inside the signal handler.
+        self.wake_r, wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.selector.register(self.wake_r, selectors.EVENT_READ, _SIGCHLD)
         self.decode = msgspec.json.Decoder(Request).decode
         self.encode = msgspec.json.Encoder().encode
         self.idle_since = time.monotonic()
@@ -141,10 +146,8 @@ class Runner:
                     self._accept()
                 elif isinstance(data, _Client):
                     self._service(data, mask)
-                elif isinstance(data, _Child):
-                    self._reap(data)
                 else:
-                    self._reap_watchdog(data)
+                    self._reap_ended()
 
     def _accept(self) -> None:
         try:
@@ -208,7 +211,6 @@ class Runner:
         except OSError as exc:
             return Refused(job_dir=d, message=f"cannot start {argv[1]}: {exc.strerror or exc}")
         try:
-            pidfd = os.pidfd_open(pid)
             write_fact(f"{d}/pid", f"{pid}\n")
             write_fact(f"{d}/{RUNNER_PID_FILE}", f"{os.getpid()}\n")
         except OSError as exc:  # the job dir vanished: stop the job rather than lose track of it
@@ -217,9 +219,7 @@ class Runner:
             os.waitpid(pid, 0)
             return Refused(job_dir=d, message=f"cannot record the job's start in {d}: {exc.strerror or exc}")
         watchdog = self._watchdog(req, pid) if req.time_limit_s is not None else None
-        child = _Child(pid, pidfd, d, client, watchdog)
-        self.running[pid] = child
-        self.selector.register(pidfd, selectors.EVENT_READ, child)
+        self.running[pid] = _Child(pid, d, client, watchdog)
         if os.path.exists(f"{d}/cancel_requested"):  # a cancel that raced the start
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGTERM)
@@ -241,16 +241,29 @@ class Runner:
             pid = os.posix_spawn(
                 argv[0], argv, req.env, file_actions=devnull, setsid=True, setsigdef=_DEFAULT_SIGNALS
             )
-            pidfd = os.pidfd_open(pid)
         except OSError:
             return None  # the job still runs; only its time limit is not enforced
-        self.selector.register(pidfd, selectors.EVENT_READ, _Watchdog(pid, pidfd))
+        self.watchdogs.add(pid)
         return pid
 
-    def _reap(self, child: _Child) -> None:
-        _, wait_status = os.waitpid(child.pid, 0)
-        self._forget(child.pidfd)
-        del self.running[child.pid]
+    def _reap_ended(self) -> None:
+        with contextlib.suppress(OSError):
+            while os.read(self.wake_r, 4096):
+                pass
+        while True:
+            try:
+                pid, wait_status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            child = self.running.pop(pid, None)
+            if child is not None:
+                self._ended(child, wait_status)
+            else:
+                self.watchdogs.discard(pid)
+
+    def _ended(self, child: _Child, wait_status: int) -> None:
         rc = shell_exit_code(wait_status)
         with contextlib.suppress(OSError):  # a removed job dir: the job's own exit_code is gone too
             write_fact(f"{child.job_dir}/status", f"{rc}\n")
@@ -261,15 +274,6 @@ class Runner:
             self._send(child.client, Ended(job_dir=child.job_dir, rc=rc))
         if not self.running:
             self.idle_since = time.monotonic()
-
-    def _reap_watchdog(self, watchdog: _Watchdog) -> None:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(watchdog.pid, 0)
-        self._forget(watchdog.pidfd)
-
-    def _forget(self, fd: int) -> None:
-        self.selector.unregister(fd)
-        os.close(fd)
 
     def _send(self, client: _Client, reply: Reply) -> None:
         if client.conn.fileno() < 0:

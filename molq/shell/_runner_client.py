@@ -26,16 +26,15 @@ MAX_UNCLAIMED = 10_000
 
 
 class RunnerUnavailable(Exception):
-    """No runner can serve this jobs root (not Linux, no pidfd, or it would not start)."""
+    """No runner can serve this jobs root (not Linux, or it would not start)."""
 
 
 def runner_enabled() -> bool:
-    """Whether local jobs go through a runner (``MOLQ_LOCAL_RUNNER=0`` keeps the per-job sh wrapper)."""
-    return (
-        os.environ.get("MOLQ_LOCAL_RUNNER", "1") != "0"
-        and sys.platform.startswith("linux")
-        and hasattr(os, "pidfd_open")
-    )
+    """Whether local jobs go through a runner (``MOLQ_LOCAL_RUNNER=0`` keeps the per-job sh wrapper).
+
+    Linux only: the runner listens on an abstract Unix socket.
+    """
+    return os.environ.get("MOLQ_LOCAL_RUNNER", "1") != "0" and sys.platform.startswith("linux")
 
 
 def runner_address(jobs_root: str) -> str:
