@@ -191,7 +191,12 @@ class Runner:
         except msgspec.DecodeError as exc:
             self._send(client, Refused(job_dir="", message=f"bad request: {exc}"))
             return
-        self._send(client, self._start(request, client))
+        # One bad job dir must not end the bookkeeping of every other job: refuse it, go on.
+        try:
+            reply: Started | Refused = self._start(request, client)
+        except Exception as exc:
+            reply = Refused(job_dir=request.job_dir, message=f"{type(exc).__name__}: {exc}")
+        self._send(client, reply)
 
     def _start(self, req: RunJob, client: _Client) -> Started | Refused:
         d = req.job_dir

@@ -155,11 +155,12 @@ def test_garbage_on_the_socket_is_refused_and_the_runner_keeps_serving(submitor,
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(5)
         sock.connect(f"\0{runner_address(str(jobs))}")
-        sock.sendall(b'{"type": "run", "job_dir": 5}\nnot json at all\n')
+        missing = b'{"type": "run", "job_dir": "/nonexistent/x", "stdout": "/dev/null", "stderr": "/dev/null", "env": {}}'
+        sock.sendall(b'{"type": "run", "job_dir": 5}\nnot json at all\n' + missing + b"\n")
         replies = b""
-        while replies.count(b"\n") < 2:
+        while replies.count(b"\n") < 3:
             replies += sock.recv(4096)
-    assert replies.count(b'"refused"') == 2
+    assert replies.count(b'"refused"') == 3, replies
     assert submitor.submit_job(argv=["true"]).wait(timeout=30).state is JobState.SUCCEEDED
 
 
