@@ -68,7 +68,7 @@ def verify(store: JobStore, *, as_json: bool) -> int:
     """Rebuild every projection from the log and compare; 0 if identical, 1 otherwise."""
     differences = store.verify_projections()
     events = store.last_seq()
-    jobs = len(store.list_records(None, include_terminal=True, include_archived=True))
+    jobs = store.job_count()
     if as_json:
         click.echo(
             json.dumps({"ok": not differences, "events": events, "jobs": jobs, "differences": differences})

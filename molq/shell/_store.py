@@ -162,10 +162,11 @@ class JobStore:
         Raises:
             ConcurrencyConflict: any stream moved past its expected version.
         """
+        encoded = [[_encode_readable(stream, event) for event in events] for stream, events, _ in batch]
         with self._write() as conn:
             recorded: list[Recorded] = []
-            for stream, events, expected in batch:
-                recorded += self._append_stream(conn, stream, events, expected, now)
+            for (stream, events, expected), data in zip(batch, encoded, strict=True):
+                recorded += self._append_stream(conn, stream, events, data, expected, now)
             return recorded
 
     def _append_stream(
@@ -173,6 +174,7 @@ class JobStore:
         conn: sqlite3.Connection,
         stream: str,
         events: Sequence[LogEvent],
+        encoded: Sequence[bytes],
         expected: int,
         now: float,
     ) -> list[Recorded]:
@@ -181,12 +183,12 @@ class JobStore:
             msg = f"stream {stream} is at version {current}, expected {expected}"
             raise ConcurrencyConflict(msg)
         recorded = []
-        for offset, event in enumerate(events, start=1):
+        for offset, (event, data) in enumerate(zip(events, encoded, strict=True), start=1):
             version = expected + offset
             try:
                 cur = conn.execute(
                     "INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)",
-                    (stream, version, event_tag(event), now, encode_event(event)),
+                    (stream, version, event_tag(event), now, data),
                 )
             except sqlite3.IntegrityError as exc:
                 msg = f"stream {stream} already has version {version}"
@@ -238,6 +240,10 @@ class JobStore:
     def last_seq(self) -> int:
         """The newest event's sequence number (0 for an empty log)."""
         return _scalar(self._conn, "SELECT MAX(seq) FROM events", ()) or 0
+
+    def job_count(self) -> int:
+        """How many jobs the jobs projection holds (every cluster, archived included)."""
+        return _scalar(self._conn, "SELECT COUNT(*) FROM jobs", ()) or 0
 
     def created_event(self, job_id: str) -> JobCreated:
         """The ``job.created`` event of a job (its spec and retry policy).
@@ -396,7 +402,7 @@ class JobStore:
         """Rebuild in memory and compare with the stored projections; returns differences."""
         from ._verify import verify_store
 
-        return verify_store(self._conn)
+        return verify_store(self._conn, self._path)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -455,6 +461,21 @@ def _file_lock(path: Path) -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def _encode_readable(stream: str, event: LogEvent) -> bytes:
+    """The event's bytes, once they are known to decode again: the log never takes what it cannot read.
+
+    Raises:
+        StoreError: the event holds a value its type does not allow (e.g. an unknown enum text).
+    """
+    data = encode_event(event)
+    try:
+        decode_event(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        msg = f"refusing to append {event_tag(event)} to {stream}: it would not read back ({exc}); nothing was written"
+        raise StoreError(msg) from exc
+    return data
 
 
 def _scalar(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Any:

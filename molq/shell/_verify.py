@@ -1,8 +1,14 @@
-"""Audit: rebuild every projection from the log in memory and diff it with the store."""
+"""Audit: rebuild every projection from the log in memory and diff it with the store.
+
+``verify_store`` first asks the fast yes/no check of ``_verify_fast`` (streaming, by ranges of
+streams, split between processes for a large log); only when it does not say yes does the exact
+audit below run, so the lines it returns, and their order, are always the exact audit's.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -13,12 +19,32 @@ from molq.core._fold import fold_events
 
 from ._store import _JOB_EVENT_TYPES, gc_paused
 from ._sweep_projection import rebuild_sweeps, verify_sweeps
+from ._verify_fast import PARALLEL_THRESHOLD, projections_match
 
 
-def verify_store(conn: sqlite3.Connection) -> list[str]:
-    """Return one line per difference between stored and rebuilt projections."""
+def verify_store(
+    conn: sqlite3.Connection,
+    path: Path | None = None,
+    *,
+    workers: int = 2,
+    threshold: int = PARALLEL_THRESHOLD,
+) -> list[str]:
+    """Return one line per difference between stored and rebuilt projections.
+
+    With the store's ``path`` the fast check runs first (in ``workers`` processes once the log
+    holds ``threshold`` events); without it, only the exact audit.
+    """
     with gc_paused():
-        return _verify(conn)
+        if path is not None and projections_match(conn, path, workers=workers, threshold=threshold):
+            return []
+        began = not conn.in_transaction
+        if began:
+            conn.execute("BEGIN")  # one snapshot: a writer committing meanwhile is not half seen
+        try:
+            return _verify(conn)
+        finally:
+            if began and conn.in_transaction:
+                conn.execute("COMMIT")
 
 
 def _verify(conn: sqlite3.Connection) -> list[str]:

@@ -210,3 +210,18 @@ def test_verify_checks_the_indexed_columns(store, sql, column):
     conn.commit()
     conn.close()
     assert any(f"column {column}" in p for p in store.verify_projections())
+
+
+def test_an_event_that_would_not_read_back_is_refused_and_nothing_is_written(store: JobStore) -> None:
+    """msgspec encodes without validating; the store decodes first, so the log never holds unreadable bytes."""
+    from molq.core._events import JobDependencyRecorded
+
+    store.append("j1", [created("j1")], expected_version=0, now=1.0)
+    before = store.last_seq()
+    bad = JobDependencyRecorded(
+        job_id="j1", at=2.0, dependency_job_id="j0", dependency_type="afterok", scheduler_dependency="afterok:1"  # type: ignore[arg-type]
+    )
+    with pytest.raises(StoreError, match="would not read back"):
+        store.append("j1", [bad], expected_version=1, now=2.0)
+    assert store.last_seq() == before
+    assert store.verify_projections() == []
