@@ -24,10 +24,28 @@ HERE = Path(__file__).resolve().parent
 PEER_VENV = HERE / ".venv"
 PEER_PY = PEER_VENV / "bin" / "python"
 
-FULL = {"seq": 200, "bulk": 1000, "reconcile": 10_000, "events": 1_000_000, "list": 100_000,
-        "memory": 10_000, "slurm": 5, "repeat": 7, "polls": (1000, 10_000)}
-SMOKE = {"seq": 20, "bulk": 100, "reconcile": 1000, "events": 20_000, "list": 2000,
-         "memory": 1000, "slurm": 1, "repeat": 3, "polls": (1000, 10_000)}
+FULL = {
+    "seq": 200,
+    "bulk": 1000,
+    "reconcile": 10_000,
+    "events": 1_000_000,
+    "list": 100_000,
+    "memory": 10_000,
+    "slurm": 5,
+    "repeat": 7,
+    "polls": (1000, 10_000),
+}
+SMOKE = {
+    "seq": 20,
+    "bulk": 100,
+    "reconcile": 1000,
+    "events": 20_000,
+    "list": 2000,
+    "memory": 1000,
+    "slurm": 1,
+    "repeat": 3,
+    "polls": (1000, 10_000),
+}
 
 
 def ensure_peer(*, install: bool) -> str | None:
@@ -39,8 +57,12 @@ def ensure_peer(*, install: bool) -> str | None:
     try:
         if not PEER_PY.exists():
             subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True, capture_output=True)
-        subprocess.run([str(PEER_PY), "-m", "pip", "install", "-q", "psij-python"], check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run(
+            [str(PEER_PY), "-m", "pip", "install", "-q", "psij-python"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     except (subprocess.SubprocessError, OSError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         return f"cannot install psij-python into bench/.venv: {exc} {detail.decode(errors='replace')[-300:]}"
@@ -48,12 +70,19 @@ def ensure_peer(*, install: bool) -> str | None:
 
 
 def _has_psij() -> bool:
-    return subprocess.run([str(PEER_PY), "-c", "import psij"], capture_output=True, check=False).returncode == 0
+    return (
+        subprocess.run([str(PEER_PY), "-c", "import psij"], capture_output=True, check=False).returncode == 0
+    )
 
 
 def psij_seconds_per_job(n: int) -> float:
-    out = subprocess.run([str(PEER_PY), str(HERE / "psij_peer.py"), str(n)], check=True, capture_output=True,
-                         text=True, timeout=600)
+    out = subprocess.run(
+        [str(PEER_PY), str(HERE / "psij_peer.py"), str(n)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"] / n
 
 
@@ -81,9 +110,16 @@ def local_figures(size: dict[str, Any], peer: str | None) -> dict[str, Any]:
     bulk = _local.bulk(size["bulk"])
     return {
         "local_sequential": fig(molq * 1e3, "ms/job", "<= 3 ms/job and faster than PSI/J", meets, **detail),
-        "local_bulk": fig(bulk["jobs_per_s"], "jobs/s", ">= 500 jobs/s", bulk["jobs_per_s"] >= 500,
-                          jobs=size["bulk"], submit_s=bulk["submit_s"], wait_s=bulk["wait_s"],
-                          floor_jobs_per_s=1 / floor),
+        "local_bulk": fig(
+            bulk["jobs_per_s"],
+            "jobs/s",
+            ">= 500 jobs/s",
+            bulk["jobs_per_s"] >= 500,
+            jobs=size["bulk"],
+            submit_s=bulk["submit_s"],
+            wait_s=bulk["wait_s"],
+            floor_jobs_per_s=1 / floor,
+        ),
     }
 
 
@@ -93,64 +129,134 @@ def other_figures(size: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for n in size["polls"]:
         calls = f.poll_commands(n)
-        ok = calls["squeue"] == calls["expected_squeue"] and calls["sacct"] == calls["expected_sacct"] \
-            and calls["scontrol"] == 0 and calls["other"] == 0
-        out[f"slurm_poll_commands_{n}"] = fig(calls["squeue"] + calls["sacct"] + calls["scontrol"] + calls["other"],
-                                              "commands/poll", "ceil(N/500) squeue + 1 sacct", ok, **calls)
+        ok = (
+            calls["squeue"] == calls["expected_squeue"]
+            and calls["sacct"] == calls["expected_sacct"]
+            and calls["scontrol"] == 0
+            and calls["other"] == 0
+        )
+        out[f"slurm_poll_commands_{n}"] = fig(
+            calls["squeue"] + calls["sacct"] + calls["scontrol"] + calls["other"],
+            "commands/poll",
+            "ceil(N/500) squeue + 1 sacct",
+            ok,
+            **calls,
+        )
     cpu = f.reconcile_cpu(size["reconcile"])
-    out["reconcile_cpu"] = fig(cpu["all_change_s"], "s CPU", "<= 1 s for 10,000 active jobs",
-                               cpu["all_change_s"] <= 1.0 if size["reconcile"] >= 10_000 else None,
-                               jobs=size["reconcile"], no_change_s=cpu["no_change_s"])
+    out["reconcile_cpu"] = fig(
+        cpu["all_change_s"],
+        "s CPU",
+        "<= 1 s for 10,000 active jobs",
+        cpu["all_change_s"] <= 1.0 if size["reconcile"] >= 10_000 else None,
+        jobs=size["reconcile"],
+        no_change_s=cpu["no_change_s"],
+    )
     rb = f.rebuild(size["events"])
-    out["projection_rebuild"] = fig(rb["rebuild_eps"], "events/s", ">= 200,000 events/s",
-                                    rb["rebuild_eps"] >= 200_000, events=rb["events"], verify_eps=rb["verify_eps"])
+    out["projection_rebuild"] = fig(
+        rb["cli_verify_eps"],
+        "events/s",
+        ">= 200,000 events/s (molq replay --verify)",
+        rb["cli_verify_eps"] >= 200_000 if rb["events"] >= 1_000_000 else None,
+        events=rb["events"],
+        verify_api_eps=rb["verify_eps"],
+        rebuild_projections_eps=rb["rebuild_eps"],
+    )
     ls = f.cli_list(size["list"], size["repeat"])
-    out["cli_list"] = fig(ls["list_all_s"] * 1e3, "ms wall", "<= 300 ms on 100,000 jobs",
-                          ls["list_all_s"] <= 0.3 if size["list"] >= 100_000 else None,
-                          jobs=size["list"], list_active_ms=ls["list_s"] * 1e3, how=ls["how"])
+    out["cli_list"] = fig(
+        ls["list_all_s"] * 1e3,
+        "ms wall",
+        "<= 300 ms on 100,000 jobs",
+        ls["list_all_s"] <= 0.3 if size["list"] >= 100_000 else None,
+        jobs=size["list"],
+        list_active_ms=ls["list_s"] * 1e3,
+        how=ls["how"],
+    )
     imp = f.import_time(size["repeat"])
-    out["import_molq"] = fig(imp["import_s"] * 1e3, "ms", "<= 150 ms", imp["import_s"] <= 0.15,
-                             python_c_import_ms=imp["python_c_import_s"] * 1e3,
-                             python_c_pass_ms=imp["python_c_pass_s"] * 1e3)
+    out["import_molq"] = fig(
+        imp["import_s"] * 1e3,
+        "ms",
+        "<= 150 ms",
+        imp["import_s"] <= 0.15,
+        python_c_import_ms=imp["python_c_import_s"] * 1e3,
+        python_c_pass_ms=imp["python_c_pass_s"] * 1e3,
+    )
     mem = f.memory(size["memory"])
-    out["watch_memory"] = fig(mem["peak_rss_mb"], "MB peak RSS", "<= 200 MB watching 10,000 jobs",
-                              mem["peak_rss_mb"] <= 200 if size["memory"] >= 10_000 else None,
-                              jobs=size["memory"], rss_before_watch_mb=mem["rss_before_watch_mb"])
+    out["watch_memory"] = fig(
+        mem["peak_rss_mb"],
+        "MB peak RSS",
+        "<= 200 MB watching 10,000 jobs",
+        mem["peak_rss_mb"] <= 200 if size["memory"] >= 10_000 else None,
+        jobs=size["memory"],
+        rss_before_watch_mb=mem["rss_before_watch_mb"],
+    )
     lat = f.slurm_latency(size["slurm"])
     if "unavailable" in lat:
         out["slurm_wait_latency"] = unavailable("s", "<= 1 s", str(lat["unavailable"]))
     else:
-        out["slurm_wait_latency"] = fig(lat["median_s"], "s (median)", "<= 1 s", lat["median_s"] <= 1.0,
-                                        max_s=lat["max_s"], jobs=lat["jobs"])
+        out["slurm_wait_latency"] = fig(
+            lat["median_s"],
+            "s (median)",
+            "<= 1 s",
+            lat["median_s"] <= 1.0,
+            max_s=lat["max_s"],
+            jobs=lat["jobs"],
+        )
     return out
 
 
-def guarded(name_unit_target: list[tuple[str, str, str]], run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def guarded(
+    name_unit_target: list[tuple[str, str, str]], run: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
     try:
         return run()
     except Exception as exc:
         traceback.print_exc()
-        return {name: unavailable(unit, target, f"failed: {exc!r}") for name, unit, target in name_unit_target}
+        return {
+            name: unavailable(unit, target, f"failed: {exc!r}") for name, unit, target in name_unit_target
+        }
 
 
 def machine() -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "platform": platform.platform(), "loadavg_at_start": os.getloadavg()}
+    model = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": os.getloadavg(),
+    }
 
 
 def table(figures: dict[str, Any]) -> str:
     rows = [("figure", "value", "unit", "target", "meets", "notes")]
     for name, f in figures.items():
-        value = "n/a" if f["value"] is None else f"{f['value']:,.3g}" if f["value"] < 1000 else f"{f['value']:,.0f}"
+        value = (
+            "n/a"
+            if f["value"] is None
+            else f"{f['value']:,.3g}"
+            if f["value"] < 1000
+            else f"{f['value']:,.0f}"
+        )
         meets = {True: "yes", False: "NO", None: "-"}[f["meets"]]
         notes = f.get("unavailable") or ", ".join(
             f"{k}={v:,.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in f["detail"].items()
         )
         rows.append((name, value, f["unit"], f["target"], meets, notes))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5] for r in rows)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5] for r in rows
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,15 +268,25 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     peer = ensure_peer(install=not args.smoke)
     figures: dict[str, Any] = {}
-    figures |= guarded([("local_sequential", "ms/job", "<= 3 ms/job"), ("local_bulk", "jobs/s", ">= 500")],
-                       lambda: local_figures(size, peer))
+    figures |= guarded(
+        [("local_sequential", "ms/job", "<= 3 ms/job"), ("local_bulk", "jobs/s", ">= 500")],
+        lambda: local_figures(size, peer),
+    )
     names = [(f"slurm_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"]] + [
-        ("reconcile_cpu", "s CPU", "<= 1 s"), ("projection_rebuild", "events/s", ">= 200,000"),
-        ("cli_list", "ms wall", "<= 300 ms"), ("import_molq", "ms", "<= 150 ms"),
-        ("watch_memory", "MB", "<= 200 MB"), ("slurm_wait_latency", "s", "<= 1 s")]
+        ("reconcile_cpu", "s CPU", "<= 1 s"),
+        ("projection_rebuild", "events/s", ">= 200,000"),
+        ("cli_list", "ms wall", "<= 300 ms"),
+        ("import_molq", "ms", "<= 150 ms"),
+        ("watch_memory", "MB", "<= 200 MB"),
+        ("slurm_wait_latency", "s", "<= 1 s"),
+    ]
     figures |= guarded(names, lambda: other_figures(size))
-    result = {"mode": "smoke" if args.smoke else "full", "machine": machine(),
-              "seconds": time.perf_counter() - started, "figures": figures}
+    result = {
+        "mode": "smoke" if args.smoke else "full",
+        "machine": machine(),
+        "seconds": time.perf_counter() - started,
+        "figures": figures,
+    }
     path = args.json or HERE / ("results-smoke.json" if args.smoke else "results.json")
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(table(figures))

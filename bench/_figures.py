@@ -73,7 +73,8 @@ def reconcile_cpu(n: int) -> dict[str, float]:
 
 
 def rebuild(n_events: int) -> dict[str, float]:
-    """Events/s of ``rebuild_projections`` and ``verify_projections`` over a log of ``n_events``."""
+    """Events/s of ``molq replay --verify`` (wall, interpreter start included), of the audit
+    itself (``verify_projections``) and of ``rebuild_projections`` over a log of ``n_events``."""
     with _tmp() as tmp:
         path = Path(tmp) / "jobs.db"
         raw_log(path, n_events // 4)
@@ -85,10 +86,26 @@ def rebuild(n_events: int) -> dict[str, float]:
         diffs = store.verify_projections()
         verified = time.perf_counter() - start
         store.close()
-    if diffs:
-        msg = f"verify_projections found {len(diffs)} differences after a rebuild: {diffs[:3]}"
-        raise RuntimeError(msg)
-    return {"events": count, "rebuild_eps": count / rebuilt, "verify_eps": count / verified}
+        if diffs:
+            msg = f"verify_projections found {len(diffs)} differences after a rebuild: {diffs[:3]}"
+            raise RuntimeError(msg)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [str(Path(PY).parent / "molq"), "replay", "--verify", "--db", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        cli = time.perf_counter() - start
+        if done.returncode != 0:
+            msg = f"molq replay --verify failed: {done.stdout[-500:]} {done.stderr[-500:]}"
+            raise RuntimeError(msg)
+    return {
+        "events": count,
+        "cli_verify_eps": count / cli,
+        "rebuild_eps": count / rebuilt,
+        "verify_eps": count / verified,
+    }
 
 
 def _wall(argv: list[str], repeat: int, env: dict[str, str] | None = None) -> float:
@@ -152,7 +169,9 @@ def slurm_latency(n: int) -> dict[str, float | str]:
         return {"unavailable": "sinfo failed: Slurm is not running"}
     lags = []
     with tempfile.TemporaryDirectory(prefix="molq-bench-slurm-", dir=Path.home()) as tmp:
-        submitor = Submitor(Cluster("bench-slurm", "slurm"), store=JobStore(Path(tmp) / "jobs.db"), jobs_dir=tmp)
+        submitor = Submitor(
+            Cluster("bench-slurm", "slurm"), store=JobStore(Path(tmp) / "jobs.db"), jobs_dir=tmp
+        )
         for i in range(n):
             stamp = Path(tmp) / f"end{i}"
             handle = submitor.submit_job(command=f"sleep 1; date +%s.%N > {stamp}")

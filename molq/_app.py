@@ -252,6 +252,8 @@ class Submitor:
         return attrs.evolve(spec, scheduling=scheduling), edges
 
     def _announce_new(self, record: JobRecord) -> None:
+        if not getattr(self._bus, "has_handlers", True):
+            return  # nobody listens: spare reading the transitions back
         for transition in self._store.transitions(record.job_id):
             self._bus.emit_transition(transition, record)
 

@@ -368,7 +368,13 @@ def _decide_state(record: JobRecord, obs: Observation, now: float) -> tuple[JobE
     if target == S.LOST:
         return (JobLost(job_id=job_id, at=now, reason=obs.reason or "scheduler reports the job lost"),)
     finished_type = _FINISHED_EVENTS[target]
+    # A job that ran and ended between two polls: its start is a fact the scheduler
+    # reports, so the history says it ran (and job_started fires) instead of skipping it.
+    started: tuple[JobEvent, ...] = ()
+    if obs.started_at is not None and "job.started" in TRANSITIONS[record.state]:
+        started = (JobStarted(job_id=job_id, at=now, started_at=obs.started_at, raw_state=obs.raw_state),)
     return (
+        *started,
         finished_type(
             job_id=job_id,
             at=now,

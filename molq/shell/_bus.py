@@ -58,6 +58,11 @@ class EventBus:
         """Call ``handler`` whenever ``event`` is emitted."""
         self._handlers.setdefault(EventType(event), []).append(handler)
 
+    @property
+    def has_handlers(self) -> bool:
+        """Whether any handler is registered (emitters may skip building payloads otherwise)."""
+        return any(self._handlers.values())
+
     def off(self, event: EventType | str, handler: Handler) -> None:
         """Stop calling ``handler`` for ``event`` (a no-op if it was not registered)."""
         handlers = self._handlers.get(EventType(event), [])

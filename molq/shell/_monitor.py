@@ -51,6 +51,7 @@ class JobMonitor:
         """
         start = self.clock()
         polls = 0
+        self._settle(job_ids, timeout)
         while True:
             self.reconciler.reconcile()
             results = [self.final_record(job_id) for job_id in job_ids]
@@ -69,6 +70,21 @@ class JobMonitor:
                 interval = min(interval, max(0.0, timeout - elapsed))
             self._pause([record for record, done in results if not done], interval)
             polls += 1
+
+    def _settle(self, job_ids: Sequence[str], timeout: float | None) -> None:
+        """Before the first poll, give jobs that are still running one poll interval to end.
+
+        A scheduler that can tell when a job ends (``wait_for_any``) returns at once if one
+        already has; otherwise a just-submitted short job is caught by the first poll
+        instead of costing a poll while it runs and another when it ends.
+        """
+        if getattr(self.reconciler.scheduler, "wait_for_any", None) is None or self.sleep is not time.sleep:
+            return
+        records = [self.final_record(job_id) for job_id in job_ids]
+        pending = [record for record, done in records if not done]
+        if pending and len(pending) == len(records):
+            interval = self.strategy.next_interval(elapsed=0.0, polls=0)
+            self._pause(pending, interval if timeout is None else min(interval, max(0.0, timeout)))
 
     def _pause(self, pending: list[JobRecord], interval: float) -> None:
         """Sleep ``interval``, or less when the scheduler can tell a job just ended."""

@@ -618,6 +618,22 @@ class _JobBatch:
 _VALUE: dict[JobState | None, str] = {state: state.value for state in JobState}  # Enum.value is slow
 
 
+def indexed_columns(record: JobRecord) -> tuple[Any, ...]:
+    """The jobs projection's columns from ``cluster_name`` to ``archived`` for ``record``.
+
+    ``retry_pending`` depends on other jobs and is settled by the caller.
+    """
+    return (
+        record.cluster_name,
+        record.root_job_id,
+        record.attempt,
+        _VALUE[record.state],
+        record.scheduler_job_id,
+        record.created_at,
+        int(record.archived_at is not None),
+    )
+
+
 def _reason(event: JobEvent) -> str | None:
     reason = getattr(event, "reason", None)
     if reason is None and isinstance(event, JobCreated) and event.attempt > 1:
@@ -673,19 +689,7 @@ def _save_records(
             clears.append((previous,))
             if previous in rows:
                 rows[previous][8] = 0
-        rows[job_id] = [
-            record.job_id,
-            record.cluster_name,
-            record.root_job_id,
-            record.attempt,
-            _VALUE[record.state],
-            record.scheduler_job_id,
-            record.created_at,
-            int(record.archived_at is not None),
-            int(pending),
-            seq,
-            encode(record),
-        ]
+        rows[job_id] = [record.job_id, *indexed_columns(record), int(pending), seq, encode(record)]
     if clears:
         conn.executemany("UPDATE jobs SET retry_pending = 0 WHERE job_id = ?", clears)
     conn.executemany(

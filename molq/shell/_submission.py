@@ -15,6 +15,7 @@ from molq.core import (
     SchedulerError,
     TransportError,
     decide,
+    evolve,
 )
 from molq.core._context import with_context_env
 from molq.core._events import JobCreated, JobDependencyRecorded
@@ -55,7 +56,10 @@ def create_and_submit(
         ),
     ]
     store.append(job_id, intent, expected_version=0, now=clock())
-    return submit_recorded(store, scheduler, created, clock=clock, command=command)
+    record = None
+    for event in intent:  # the record the append just projected, without reading it back
+        record = evolve(record, event)
+    return submit_recorded(store, scheduler, created, clock=clock, command=command, record=record)
 
 
 def submit_recorded(
@@ -65,14 +69,18 @@ def submit_recorded(
     *,
     clock: Callable[[], float],
     command: str | None = None,
+    record: JobRecord | None = None,
 ) -> JobRecord:
     """Ask the scheduler to run a job whose intent is already in the log; record the outcome.
+
+    ``record`` is the job's record as the log has it now, when the caller knows it.
 
     Raises:
         SchedulerError / TransportError: as ``create_and_submit``.
     """
     job_id = created.job_id
-    record = store.get_record(job_id)
+    if record is None:
+        record = store.get_record(job_id)
     assert record is not None  # noqa: S101 - the intent was appended by the caller
     job_dir = created.job_dir or ""
     try:
@@ -87,9 +95,9 @@ def submit_recorded(
     now = clock()
     events = decide(record, RecordSubmission(scheduler_job_id, command=command), now=now)
     store.append(job_id, events, expected_version=record.version, now=now)
-    final = store.get_record(job_id)
-    assert final is not None  # noqa: S101
-    return final
+    for event in events:
+        record = evolve(record, event)
+    return record
 
 
 def _reason(exc: Exception) -> str:

@@ -202,6 +202,7 @@ def _diff_columns(
         and record.cancel_requested_at is None
         and record.next_attempt_job_id not in records
     )
+    # Spelled out, not the projector's indexed_columns(): an audit must not share the code it checks.
     expected = (
         record.cluster_name,
         record.root_job_id,

@@ -131,6 +131,7 @@ class _RangeCheck:
                     (seq, stream, event.dependency_job_id, event.dependency_type, event.scheduler_dependency)
                 )
         row = self.jobs.pop(stream, None)
+        # Spelled out, not the projector's indexed_columns(): an audit must not share the code it checks.
         if row is None or row[:8] != (
             _ENCODE(record),
             record.cluster_name,

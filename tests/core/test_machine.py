@@ -290,10 +290,16 @@ class TestObservations:
             finished_at=20.0,
             reason="exit code 3",
         )
-        out = given(*HISTORY[S.SUBMITTED]).when(obs).then(JobFailed)
+        out = given(*HISTORY[S.QUEUED]).when(obs).then(JobStarted, JobFailed)
         r = out.record
         assert (r.exit_code, r.started_at, r.finished_at) == (3, 10.0, 20.0)
         assert (r.failure_reason, r.raw_state) == ("exit code 3", "FAILED")
+
+    def test_a_start_is_recorded_only_when_the_scheduler_reports_one(self):
+        """Ended between polls: RUNNING is recorded iff the observation carries a start time."""
+        given(*HISTORY[S.SUBMITTED]).when(observe(S.SUCCEEDED, started_at=5.0)).then(JobStarted, JobSucceeded)
+        given(*HISTORY[S.SUBMITTED]).when(observe(S.SUCCEEDED)).then(JobSucceeded)
+        given(*HISTORY[S.RUNNING]).when(observe(S.SUCCEEDED, started_at=5.0)).then(JobSucceeded)
 
     def test_finish_times_default_to_now(self):
         """Without scheduler times, finished_at is the observation time."""
