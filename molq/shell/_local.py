@@ -133,6 +133,20 @@ class LocalTransport:
         """Write text atomically (temp file + rename)."""
         self.write_bytes(path, text.encode("utf-8"))
 
+    def create_text(self, path: str, text: str) -> None:
+        """Create a file that must not exist yet (one open, no temp file and rename).
+
+        For files in a directory this process has just made: nobody can see them half
+        written, so the atomic rename of :meth:`write_text` would only cost time.
+        """
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(text.encode("utf-8"))
+        except OSError as exc:
+            msg = f"cannot write {path}: {exc.strerror or exc}"
+            raise TransportError(msg) from exc
+
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write bytes atomically (temp file + rename in the same directory)."""
         target = Path(path)

@@ -78,14 +78,17 @@ _DEFAULT_SIGNALS = tuple(
 
 
 def write_fact(path: str, text: str) -> None:
-    """Write a fact file atomically; its mtime records when the fact happened."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    """Write a fact file with one ``write``; its mtime records when the fact happened.
+
+    Not through a temp file: readers take an empty fact file for "not yet" (as they do
+    for the sh wrapper's ``printf`` writes), and a rename per fact is a metadata
+    operation per job that slow file systems make expensive.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, text.encode())
     finally:
         os.close(fd)
-    os.replace(tmp, path)
 
 
 def shell_exit_code(wait_status: int) -> int:

@@ -16,7 +16,7 @@ import msgspec
 
 from molq.core import SchedulerError
 
-from ._runner import PROTOCOL, RUNNER_PID_FILE, Ended, Refused, Reply, RunJob, Started
+from ._runner import PROTOCOL, Ended, Refused, Reply, RunJob, Started
 
 
 CONNECT_TIMEOUT_S = 10.0
@@ -251,10 +251,23 @@ class _RunnerGone(Exception):
 
 
 def started_pid(job_dir: str) -> int | None:
-    """The pid a runner recorded for ``job_dir``, if it started the job."""
+    """The pid a runner recorded for ``job_dir`` if it started the job; None if it did not.
+
+    A runner writes ``pid`` right after the spawn, so an existing ``pid`` means started.
+
+    Raises:
+        SchedulerError: the job was started but its pid was never written out (the
+            runner died mid-write): it may be running, so it must not be started again.
+    """
     try:
         with open(f"{job_dir}/pid", encoding="utf-8") as handle:
             text = handle.read().strip()
-    except OSError:
+    except FileNotFoundError:
         return None
-    return int(text) if text.isdigit() and os.path.exists(f"{job_dir}/{RUNNER_PID_FILE}") else None
+    except OSError as exc:
+        msg = f"cannot tell whether the local runner started {job_dir}: {exc}"
+        raise SchedulerError(msg) from exc
+    if not text.isdigit():
+        msg = f"the local runner died while recording the start of {job_dir}; the job may be running without a pid"
+        raise SchedulerError(msg)
+    return int(text)

@@ -87,8 +87,12 @@ class ShellScheduler:
         if inline is not None:
             self._transport.write_text(f"{job_dir}/{INLINE_SCRIPT_FILE}", inline)
             self._transport.chmod(f"{job_dir}/{INLINE_SCRIPT_FILE}", 0o700)
-        self._transport.write_text(submission.script_path, submission.script)
         runner = self._runner_for(job_dir)
+        create = getattr(self._transport, "create_text", None) if runner is not None else None
+        if create is not None and not self._transport.exists(submission.script_path):
+            create(submission.script_path, submission.script)  # a fresh job dir: no rename needed
+        else:
+            self._transport.write_text(submission.script_path, submission.script)
         if runner is not None:
             limit = spec.resources.time_limit
             try:
