@@ -233,8 +233,10 @@ class ShellScheduler:
         """
         if not job_dir:
             return None
-        for facts, id_file in (("wrapper.pid", "wrapper.pid"), (RUNNER_PID_FILE, "pid")):
-            if self._transport.exists(f"{job_dir}/{facts}"):
+        # A wrapper writes wrapper.pid before anything else; a runner writes pid right
+        # after the spawn (before runner.pid), so pid without wrapper.pid means: runner.
+        for id_file in ("wrapper.pid", "pid"):
+            if self._transport.exists(f"{job_dir}/{id_file}"):
                 pid = self._transport.read_text(f"{job_dir}/{id_file}").strip()
                 return pid if pid.isdigit() else None
         return None

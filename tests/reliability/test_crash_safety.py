@@ -103,7 +103,10 @@ def _known_to_scheduler(kind: str, jobs_dir: Path) -> dict[str, str]:
     for pid_file in [*jobs_dir.glob("*/wrapper.pid"), *jobs_dir.glob("*/runner.pid")]:
         # A wrapper's id is its own pid; a runner-started job's id is the job's pid (ADR 0016).
         id_file = pid_file if pid_file.name == "wrapper.pid" else pid_file.parent / "pid"
-        pid = id_file.read_text().strip()
+        try:
+            pid = id_file.read_text().strip()
+        except FileNotFoundError:  # a cleanup killed mid-way removed part of the job dir
+            continue
         if pid.isdigit():  # the launcher has written its pid file
             known[str(pid_file.parent)] = pid
     return known
