@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -79,7 +80,9 @@ class LocalTransport:
         self._reap()
         devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
         try:
-            pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=devnull, setsid=True)
+            pid = os.posix_spawnp(
+                argv[0], argv, os.environ, file_actions=devnull, setsid=True, setsigdef=_PYTHON_IGNORED
+            )
         except OSError as exc:
             msg = f"cannot start {argv[0]!r}: {exc}"
             raise TransportError(msg) from exc
@@ -223,6 +226,11 @@ def _copy(src: str, dst: str, *, recursive: bool) -> None:
             raise
         msg = f"cannot copy {src} to {dst}: {exc.strerror or exc}"
         raise TransportError(msg) from exc
+
+
+# Python ignores these; an ignored signal stays ignored across exec, so started programs
+# (and the jobs under them) get them back at their defaults.
+_PYTHON_IGNORED = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name))
 
 
 def _reaped(pid: int) -> bool:

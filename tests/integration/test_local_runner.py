@@ -142,8 +142,10 @@ def test_each_job_gets_the_environment_of_its_submission(submitor, monkeypatch):
     assert Path(record.metadata["molq.stdout_path"]).read_text() == "late value"
 
 
-def test_jobs_get_default_signal_dispositions(submitor):
-    """Python ignores SIGPIPE; jobs must not inherit that (``yes | head`` ends quietly)."""
+@pytest.mark.parametrize("runner", ["1", "0"])
+def test_jobs_get_default_signal_dispositions(submitor, monkeypatch, runner):
+    """Python ignores SIGPIPE; jobs must not inherit that (``yes | head`` ends quietly), either way."""
+    monkeypatch.setenv("MOLQ_LOCAL_RUNNER", runner)
     record = submitor.submit_job(command="yes | head -n 1").wait(timeout=30)
     assert record.state is JobState.SUCCEEDED
     assert Path(record.metadata["molq.stderr_path"]).read_text() == ""
