@@ -13,6 +13,7 @@ import gc
 import inspect
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -420,7 +421,7 @@ def _connect(path: Path) -> sqlite3.Connection:
             os.close(fd)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        mode = _switch_to_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except (OSError, sqlite3.DatabaseError, UnicodeDecodeError) as exc:
@@ -431,6 +432,27 @@ def _connect(path: Path) -> sqlite3.Connection:
         msg = f"cannot switch {path} to WAL mode"
         raise StoreError(msg)
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> Any:
+    """``PRAGMA journal_mode = WAL``, retried while another process holds the lock.
+
+    SQLite does not call the busy handler for a journal-mode change, so processes opening
+    a new store at the same moment would otherwise fail with "database is locked".
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            current = conn.execute("PRAGMA journal_mode").fetchone()
+            if current and str(current[0]).lower() == "wal":  # persistent: usually set long ago
+                return current
+            return conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 _SQLITE_HEADER = b"SQLite format 3\0"
