@@ -13,14 +13,12 @@ from molq.core import (
     Observation,
     QueueEntry,
     SchedulerCapabilities,
-    SchedulerError,
     Submission,
     TerminalStatus,
     Transport,
     check_capabilities,
 )
-from molq.core._sched._batch import exit_file_observation, split_ids, terminal_status
-from molq.core._sched._body import EXIT_CODE_FILE, INLINE_SCRIPT_FILE, inline_script
+from molq.core._sched._batch import split_ids, terminal_status
 from molq.core._sched._lsf import LSF_CAPABILITIES, parse_bsub_output, prepare_lsf
 from molq.core._sched._lsf_parse import (
     BJOBS_FORMAT,
@@ -29,6 +27,8 @@ from molq.core._sched._lsf_parse import (
     parse_queue,
     parse_status,
 )
+
+from ._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
 
 
 @attrs.frozen
@@ -52,9 +52,7 @@ class LSFScheduler:
 
     name = "lsf"
 
-    def __init__(
-        self, transport: Transport, options: LSFSchedulerOptions | None = None
-    ) -> None:
+    def __init__(self, transport: Transport, options: LSFSchedulerOptions | None = None) -> None:
         self._transport = transport
         self._options = options or LSFSchedulerOptions()
 
@@ -77,19 +75,14 @@ class LSFScheduler:
         """
         check_capabilities(spec, LSF_CAPABILITIES, self.name)
         submission = self.prepare(spec, job_dir)
-        self._transport.mkdir(job_dir)
-        text = inline_script(spec)
-        if text is not None:
-            self._transport.write_text(f"{job_dir}/{INLINE_SCRIPT_FILE}", text)
-        self._transport.write_text(submission.script_path, submission.script)
+        write_job_files(self._transport, spec, job_dir, submission)
         done = self._transport.run(
             submission.argv,
             stdin=submission.script.encode(),
             cwd=job_dir,
             timeout=self._options.timeout,
         )
-        if not done.ok:
-            self._raise(done, "bsub refused the job")
+        raise_unless_ok(done, "bsub refused the job")
         return parse_bsub_output(done.stdout)
 
     def poll_many(self, scheduler_job_ids: Sequence[str]) -> dict[str, JobState]:
@@ -115,7 +108,7 @@ class LSFScheduler:
             argv = (self._options.bjobs, "-a", "-noheader", "-o", BJOBS_FORMAT, *chunk)
             found |= self._bjobs(argv)
         dirs = job_dirs or {}
-        return {i: self._with_exit_file(found.get(i), dirs.get(i)) for i in ids}
+        return {i: with_exit_file(self._transport, found.get(i), dirs.get(i), scheduler="LSF") for i in ids}
 
     def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:
         """``bkill`` the job; a job that already finished or is unknown is left alone.
@@ -125,11 +118,9 @@ class LSFScheduler:
         """
         done = self._run((self._options.bkill, scheduler_job_id))
         if bkill_outcome(done.returncode, done.stdout + done.stderr) == "error":
-            self._raise(done, f"bkill failed for {scheduler_job_id}")
+            raise command_failed(done, f"bkill failed for {scheduler_job_id}")
 
-    def resolve_terminal(
-        self, scheduler_job_id: str, *, job_dir: str | None = None
-    ) -> TerminalStatus | None:
+    def resolve_terminal(self, scheduler_job_id: str, *, job_dir: str | None = None) -> TerminalStatus | None:
         """How a finished job ended (bjobs -a, then the exit_code file), else None."""
         dirs = {scheduler_job_id: job_dir} if job_dir else None
         obs = self.observe_many([scheduler_job_id], job_dirs=dirs)[scheduler_job_id]
@@ -152,39 +143,15 @@ class LSFScheduler:
         done = self._run(argv)
         _unknown, other = parse_bjobs_errors(done.stderr)
         if not done.ok and other:
-            self._raise(done, "bjobs failed")
+            raise command_failed(done, "bjobs failed")
         return parse_queue(done.stdout)
 
     def _bjobs(self, argv: tuple[str, ...]) -> dict[str, Observation]:
         done = self._run(argv)
         unknown, other = parse_bjobs_errors(done.stderr)
         if not done.ok and (other or not unknown):
-            self._raise(done, "bjobs failed")
+            raise command_failed(done, "bjobs failed")
         return parse_status(done.stdout)
-
-    def _with_exit_file(
-        self, obs: Observation | None, job_dir: str | None
-    ) -> Observation:
-        needs_file = obs is None or (
-            obs.state == JobState.FAILED and obs.exit_code is None
-        )
-        if not needs_file or job_dir is None:
-            return obs or Observation(state=None, reason="LSF does not know this job")
-        path = f"{job_dir}/{EXIT_CODE_FILE}"
-        if not self._transport.exists(path):
-            return obs or Observation(state=None, reason="LSF does not know this job")
-        from_file = exit_file_observation(self._transport.read_text(path))
-        if from_file.state is None and obs is not None:
-            return obs
-        return from_file
 
     def _run(self, argv: Sequence[str]) -> Completed:
         return self._transport.run(argv, timeout=self._options.timeout)
-
-    @staticmethod
-    def _raise(done: Completed, message: str) -> None:
-        detail = done.stderr.strip() or done.stdout.strip()
-        msg = f"{message} (exit {done.returncode}): {detail[:500]}"
-        raise SchedulerError(
-            msg, argv=done.argv, returncode=done.returncode, stderr=done.stderr
-        )

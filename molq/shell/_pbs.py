@@ -14,14 +14,12 @@ from molq.core import (
     Observation,
     QueueEntry,
     SchedulerCapabilities,
-    SchedulerError,
     Submission,
     TerminalStatus,
     Transport,
     check_capabilities,
 )
-from molq.core._sched._batch import exit_file_observation, split_ids, terminal_status
-from molq.core._sched._body import EXIT_CODE_FILE, INLINE_SCRIPT_FILE, inline_script
+from molq.core._sched._batch import split_ids, terminal_status
 from molq.core._sched._pbs import PBS_CAPABILITIES, parse_qsub_output, prepare_pbs
 from molq.core._sched._pbs_parse import (
     match_ids,
@@ -30,6 +28,8 @@ from molq.core._sched._pbs_parse import (
     parse_status,
     qdel_outcome,
 )
+
+from ._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
 
 
 @attrs.frozen
@@ -58,9 +58,7 @@ class PBSScheduler:
 
     name = "pbs"
 
-    def __init__(
-        self, transport: Transport, options: PBSSchedulerOptions | None = None
-    ) -> None:
+    def __init__(self, transport: Transport, options: PBSSchedulerOptions | None = None) -> None:
         self._transport = transport
         self._options = options or PBSSchedulerOptions()
 
@@ -82,13 +80,9 @@ class PBSScheduler:
         """
         check_capabilities(spec, PBS_CAPABILITIES, self.name)
         submission = self.prepare(spec, job_dir)
-        self._transport.mkdir(job_dir)
-        text = inline_script(spec)
-        if text is not None:
-            self._transport.write_text(f"{job_dir}/{INLINE_SCRIPT_FILE}", text)
-        self._transport.write_text(submission.script_path, submission.script)
+        write_job_files(self._transport, spec, job_dir, submission)
         done = self._run(submission.argv, cwd=job_dir)
-        self._raise_unless_ok(done, "qsub refused the job")
+        raise_unless_ok(done, "qsub refused the job")
         return parse_qsub_output(done.stdout)
 
     def poll_many(self, scheduler_job_ids: Sequence[str]) -> dict[str, JobState]:
@@ -117,7 +111,7 @@ class PBSScheduler:
             for chunk in split_ids(missing, self._options.chunk_size):
                 found |= self._qstat(chunk, history=True)
         dirs = job_dirs or {}
-        return {i: self._with_exit_file(found.get(i), dirs.get(i)) for i in ids}
+        return {i: with_exit_file(self._transport, found.get(i), dirs.get(i), scheduler="PBS") for i in ids}
 
     def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:
         """``qdel`` the job; a job that already finished or is unknown is left alone.
@@ -127,11 +121,9 @@ class PBSScheduler:
         """
         done = self._run((self._options.qdel, scheduler_job_id))
         if qdel_outcome(done.returncode, done.stderr) == "error":
-            self._raise(done, f"qdel failed for {scheduler_job_id}")
+            raise command_failed(done, f"qdel failed for {scheduler_job_id}")
 
-    def resolve_terminal(
-        self, scheduler_job_id: str, *, job_dir: str | None = None
-    ) -> TerminalStatus | None:
+    def resolve_terminal(self, scheduler_job_id: str, *, job_dir: str | None = None) -> TerminalStatus | None:
         """How a finished job ended (history, then the exit_code file), else None."""
         dirs = {scheduler_job_id: job_dir} if job_dir else None
         obs = self.observe_many([scheduler_job_id], job_dirs=dirs)[scheduler_job_id]
@@ -144,7 +136,7 @@ class PBSScheduler:
             SchedulerError: qstat failed.
         """
         done = self._run((self._options.qstat, "-f"))
-        self._raise_unless_ok(done, "qstat -f failed")
+        raise_unless_ok(done, "qstat -f failed")
         return parse_queue(done.stdout, user=user)
 
     def _qstat(self, ids: list[str], *, history: bool) -> dict[str, Observation]:
@@ -152,36 +144,8 @@ class PBSScheduler:
         done = self._run((self._options.qstat, *flags, *ids))
         unknown, finished, other = parse_qstat_errors(done.stderr)
         if done.returncode != 0 and (other or not (unknown or finished)):
-            self._raise(done, "qstat failed")
+            raise command_failed(done, "qstat failed")
         return match_ids(ids, parse_status(done.stdout))
-
-    def _with_exit_file(
-        self, obs: Observation | None, job_dir: str | None
-    ) -> Observation:
-        needs_file = obs is None or (
-            obs.state == JobState.FAILED and obs.exit_code is None
-        )
-        if not needs_file or job_dir is None:
-            return obs or Observation(state=None, reason="PBS does not know this job")
-        path = f"{job_dir}/{EXIT_CODE_FILE}"
-        if not self._transport.exists(path):
-            return obs or Observation(state=None, reason="PBS does not know this job")
-        from_file = exit_file_observation(self._transport.read_text(path))
-        if from_file.state is None and obs is not None:
-            return obs
-        return from_file
 
     def _run(self, argv: Sequence[str], *, cwd: str | None = None) -> Completed:
         return self._transport.run(argv, cwd=cwd, timeout=self._options.timeout)
-
-    def _raise_unless_ok(self, done: Completed, message: str) -> None:
-        if not done.ok:
-            self._raise(done, message)
-
-    @staticmethod
-    def _raise(done: Completed, message: str) -> None:
-        detail = done.stderr.strip() or done.stdout.strip()
-        msg = f"{message} (exit {done.returncode}): {detail[:500]}"
-        raise SchedulerError(
-            msg, argv=done.argv, returncode=done.returncode, stderr=done.stderr
-        )

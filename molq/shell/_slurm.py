@@ -17,13 +17,11 @@ from molq.core import (
     Observation,
     QueueEntry,
     SchedulerCapabilities,
-    SchedulerError,
     SchedulerOutputError,
     Submission,
     TerminalStatus,
     Transport,
 )
-from molq.core._sched._body import EXIT_CODE_FILE, INLINE_SCRIPT_FILE, inline_script
 from molq.core._sched._slurm import (
     QUERY_ENV,
     SLURM_CAPABILITIES,
@@ -49,6 +47,8 @@ from molq.core._sched._slurm import (
     slurm_submit_argv,
     squeue_argv,
 )
+
+from ._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
 
 
 SCRIPT_FILE = "job.sbatch"
@@ -79,9 +79,7 @@ class SlurmScheduler:
 
     name = "slurm"
 
-    def __init__(
-        self, transport: Transport, options: SlurmSchedulerOptions | None = None
-    ) -> None:
+    def __init__(self, transport: Transport, options: SlurmSchedulerOptions | None = None) -> None:
         self._transport = transport
         self._options = options or SlurmSchedulerOptions()
 
@@ -114,15 +112,9 @@ class SlurmScheduler:
             TransportError: the files could not be written or sbatch not run.
         """
         submission = self.prepare(spec, job_dir)
-        self._transport.mkdir(job_dir)
-        inline = inline_script(spec)
-        if inline is not None:
-            inline_path = f"{job_dir}/{INLINE_SCRIPT_FILE}"
-            self._transport.write_text(inline_path, inline)
-            self._transport.chmod(inline_path, 0o700)  # so its #! line is honoured
-        self._transport.write_text(submission.script_path, submission.script)
+        write_job_files(self._transport, spec, job_dir, submission)
         done = self._run(submission.argv)
-        _check(done, "sbatch refused the job")
+        raise_unless_ok(done, "sbatch refused the job")
         try:
             return parse_sbatch_output(done.stdout)
         except SchedulerOutputError as exc:
@@ -142,9 +134,7 @@ class SlurmScheduler:
             SchedulerError: squeue failed.
         """
         observed = self.observe_many(scheduler_job_ids, job_dirs=job_dirs)
-        return {
-            key: obs.state for key, obs in observed.items() if obs.state is not None
-        }
+        return {key: obs.state for key, obs in observed.items() if obs.state is not None}
 
     def observe_many(
         self,
@@ -173,11 +163,9 @@ class SlurmScheduler:
         """
         done = self._run(scancel_argv(scheduler_job_id))
         if not done.ok and not is_unknown_job_error(done.stderr):
-            _check(done, "scancel failed")
+            raise_unless_ok(done, "scancel failed")
 
-    def resolve_terminal(
-        self, scheduler_job_id: str, *, job_dir: str | None = None
-    ) -> TerminalStatus | None:
+    def resolve_terminal(self, scheduler_job_id: str, *, job_dir: str | None = None) -> TerminalStatus | None:
         """How the job ended, or None while it runs or if nothing can tell.
 
         Raises:
@@ -203,7 +191,7 @@ class SlurmScheduler:
         """
         script_path = f"{job_dir}/{SCRIPT_FILE}"
         done = self._run(adopt_argv(slurm_job_name(spec, job_dir)))
-        _check(done, "squeue failed")
+        raise_unless_ok(done, "squeue failed")
         return parse_adopt(done.stdout, script_path)
 
     def list_queue(self, *, user: str | None = None) -> list[QueueEntry]:
@@ -213,14 +201,12 @@ class SlurmScheduler:
             SchedulerError: squeue failed.
         """
         done = self._run(list_queue_argv(user), env=QUERY_ENV)
-        _check(done, "squeue failed")
+        raise_unless_ok(done, "squeue failed")
         return parse_queue(done.stdout)
 
     # -- helpers -------------------------------------------------------------------
 
-    def _run(
-        self, argv: Sequence[str], *, env: Mapping[str, str] | None = None
-    ) -> Completed:
+    def _run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> Completed:
         return self._transport.run(argv, env=env, timeout=self._options.command_timeout)
 
     def _chunks(self, ids: Sequence[str]) -> tuple[tuple[str, ...], ...]:
@@ -232,7 +218,7 @@ class SlurmScheduler:
             done = self._run(squeue_argv(chunk), env=QUERY_ENV)
             if not done.ok and is_unknown_job_error(done.stderr):
                 continue  # a lone unknown id makes squeue exit 1
-            _check(done, "squeue failed")
+            raise_unless_ok(done, "squeue failed")
             found.update(parse_squeue(done.stdout))
         return found
 
@@ -272,17 +258,5 @@ class SlurmScheduler:
         return parse_scontrol_show_job(done.stdout) if done.ok else None
 
     def _exit_file(self, job_dir: str) -> Observation | None:
-        path = f"{job_dir}/{EXIT_CODE_FILE}"
-        if not self._transport.exists(path):
-            return None
-        return exit_file_observation(self._transport.read_text(path))
-
-
-def _check(done: Completed, what: str) -> None:
-    if done.ok:
-        return
-    detail = done.stderr.strip() or done.stdout.strip() or "no output"
-    msg = f"{what} (exit {done.returncode}): {detail}"
-    raise SchedulerError(
-        msg, argv=done.argv, returncode=done.returncode, stderr=done.stderr
-    )
+        text = read_exit_file(self._transport, job_dir)
+        return exit_file_observation(text) if text is not None else None

@@ -6,6 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from molq.core import (
@@ -15,6 +16,7 @@ from molq.core import (
     JobState,
     SchedulerError,
     SchedulerOutputError,
+    Script,
     compile_dependencies,
 )
 from molq.shell._local import LocalTransport
@@ -225,3 +227,17 @@ def test_failing_bjobs_is_scheduler_error(lsf_sim, sched, monkeypatch):
         sched.observe_many(["1"])
     assert info.value.returncode == 1
     assert info.value.argv[:2] == ("bjobs", "-a")
+
+
+def test_inline_script_with_shebang_runs_under_its_interpreter(lsf_sim, sched):
+    """An inline script is written executable, so its #! line chooses the interpreter (not sh)."""
+    spec = attrs.evolve(
+        lsf_sim.spec("unused"),
+        command_type="script",
+        command=None,
+        script=Script.inline("#!/usr/bin/env python3\nprint(6 * 7)\n"),
+    )
+    job_dir = lsf_sim.job_dir("shebang")
+    job_id = sched.submit(spec, job_dir)
+    assert _final(sched, job_id).state == JobState.SUCCEEDED
+    assert Path(job_dir, "stdout").read_text() == "42\n"

@@ -6,6 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from molq.core import (
@@ -15,6 +16,7 @@ from molq.core import (
     JobState,
     SchedulerError,
     SchedulerOutputError,
+    Script,
     compile_dependencies,
 )
 from molq.shell._local import LocalTransport
@@ -279,3 +281,17 @@ class TestTorque:
         )
         obs = _final(torque, job_id)
         assert (obs.state, obs.exit_code) == (JobState.TIMED_OUT, -11)
+
+
+def test_inline_script_with_shebang_runs_under_its_interpreter(pbs_sim, sched):
+    """An inline script is written executable, so its #! line chooses the interpreter (not sh)."""
+    spec = attrs.evolve(
+        pbs_sim.spec("unused"),
+        command_type="script",
+        command=None,
+        script=Script.inline("#!/usr/bin/env python3\nprint(6 * 7)\n"),
+    )
+    job_dir = pbs_sim.job_dir("shebang")
+    job_id = sched.submit(spec, job_dir)
+    assert _final(sched, job_id).state == JobState.SUCCEEDED
+    assert Path(job_dir, "stdout").read_text() == "42\n"
