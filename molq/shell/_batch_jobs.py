@@ -1,4 +1,4 @@
-"""What the batch-scheduler adapters (SLURM, PBS, LSF) do alike: job files, exit files, errors."""
+"""What the scheduler adapters do alike: job files (all, local too), exit files and command errors (SLURM, PBS, LSF)."""
 
 from __future__ import annotations
 

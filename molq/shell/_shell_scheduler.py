@@ -18,7 +18,6 @@ from molq.core import (
     TerminalStatus,
     Transport,
 )
-from molq.core._sched._body import INLINE_SCRIPT_FILE, inline_script
 from molq.core._sched._local import (
     CANCEL_SCRIPT,
     JOB_FILE,
@@ -33,6 +32,7 @@ from molq.core._sched._local import (
     render_wrapper,
 )
 
+from ._batch_jobs import write_inline_script
 from ._runner import RUNNER_PID_FILE
 from ._runner_client import RunnerClient, RunnerUnavailable, runner_enabled
 
@@ -83,10 +83,7 @@ class ShellScheduler:
         submission = self.prepare(spec, job_dir)
         self._transport.mkdir(job_dir)
         details = dict(submission.details)
-        inline = inline_script(spec)
-        if inline is not None:
-            self._transport.write_text(f"{job_dir}/{INLINE_SCRIPT_FILE}", inline)
-            self._transport.chmod(f"{job_dir}/{INLINE_SCRIPT_FILE}", 0o700)
+        write_inline_script(self._transport, spec, job_dir)
         runner = self._runner_for(job_dir)
         create = getattr(self._transport, "create_text", None) if runner is not None else None
         if create is not None and not self._transport.exists(submission.script_path):
