@@ -3,7 +3,7 @@
 Started on demand by :class:`molq.shell._runner_client.RunnerClient`; listens on an
 abstract Unix socket (Linux), accepts only its own user, starts each job as
 ``/bin/sh <job_dir>/job.sh`` in a new session, reaps it on SIGCHLD and writes
-the same fact files as the sh wrapper (``pid``, ``runner.pid``, ``status``). It exits
+fact files like the sh wrapper's (``pid``, ``status``). It exits
 after ``idle_s`` seconds without running jobs. See ADR 0016.
 
 Run as ``python -m molq.shell._runner ADDRESS IDLE_S``. Imports only the standard
@@ -25,6 +25,7 @@ import time
 import msgspec
 
 
+# Runners before 2026-11-23 wrote their pid here; it is still read for jobs they started.
 RUNNER_PID_FILE = "runner.pid"
 PROTOCOL = 1
 MAX_LINE = 8 << 20  # a request larger than this is refused, not buffered forever
@@ -57,10 +58,16 @@ class Refused(msgspec.Struct, frozen=True, tag="refused"):
 
 
 class Ended(msgspec.Struct, frozen=True, tag="ended"):
-    """The job ended with shell-style exit code ``rc`` (128+N for signal N); ``status`` is written."""
+    """The job ended with shell-style exit code ``rc`` (128+N for signal N) at ``at`` (epoch s).
+
+    Sent before ``status`` is written: the notice is the same fact as the file, from the
+    same source, so the submitter need not wait for (or read) the file. ``at`` is None
+    from runners older than this field.
+    """
 
     job_dir: str
     rc: int
+    at: float | None = None
 
 
 Request = RunJob
@@ -134,6 +141,7 @@ class Runner:
         self.decode = msgspec.json.Decoder(Request).decode
         self.encode = msgspec.json.Encoder().encode
         self.idle_since = time.monotonic()
+        self.pid = os.getpid()
 
     def serve(self) -> None:
         """Run until idle for ``idle_s`` seconds with no job running."""
@@ -219,8 +227,8 @@ class Runner:
         except OSError as exc:
             return Refused(job_dir=d, message=f"cannot start {argv[1]}: {exc.strerror or exc}")
         try:
-            write_fact(f"{d}/pid", f"{pid}\n")
-            write_fact(f"{d}/{RUNNER_PID_FILE}", f"{os.getpid()}\n")
+            # One file, one write: the job's pid, then ours (who will write its status).
+            write_fact(f"{d}/pid", f"{pid}\n{self.pid}\n")
         except OSError as exc:  # the job dir vanished: stop the job rather than lose track of it
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
@@ -273,13 +281,16 @@ class Runner:
 
     def _ended(self, child: _Child, wait_status: int) -> None:
         rc = shell_exit_code(wait_status)
-        with contextlib.suppress(OSError):  # a removed job dir: the job's own exit_code is gone too
-            write_fact(f"{child.job_dir}/status", f"{rc}\n")
+        at = time.time()
         if child.watchdog is not None:
             with contextlib.suppress(OSError):
                 os.killpg(child.watchdog, signal.SIGTERM)
+        # The waiting submitter hears first: the status file is for everyone else, and
+        # writing it is a file creation that slow file systems make costly.
         if child.client is not None:
-            self._send(child.client, Ended(job_dir=child.job_dir, rc=rc))
+            self._send(child.client, Ended(job_dir=child.job_dir, rc=rc, at=at))
+        with contextlib.suppress(OSError):  # a removed job dir: the job's own exit_code is gone too
+            write_fact(f"{child.job_dir}/status", f"{rc}\n")
         if not self.running:
             self.idle_since = time.monotonic()
 

@@ -7,6 +7,7 @@ import hashlib
 import os
 import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -59,7 +60,7 @@ class RunnerClient:
         self._inbox = b""
         self._decode = msgspec.json.Decoder(Reply).decode
         self._encode = msgspec.json.Encoder().encode
-        self.ended: set[str] = set()  # job dirs whose end was noticed; waiters take them out
+        self.ended: dict[str, Ended] = {}  # end notices by job dir; waiters and observers take them out
         self._replies: list[Started | Refused] = []
 
     def __repr__(self) -> str:
@@ -169,6 +170,17 @@ class RunnerClient:
             sock.close()
             msg = f"cannot reach the local runner: {exc}"
             raise RunnerUnavailable(msg) from exc
+        # Anyone can bind an abstract name: before sending a job (and our whole environment)
+        # make sure the listener is ours, as the runner checks its clients.
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        _, uid, _ = struct.unpack("3i", creds)
+        if uid != os.getuid():
+            sock.close()
+            msg = (
+                f"the local runner socket @{self.address} is held by uid {uid}, not by you "
+                f"(uid {os.getuid()}); nothing was sent to it"
+            )
+            raise RunnerUnavailable(msg)
         return sock
 
     def _launch(self) -> int:
@@ -239,8 +251,8 @@ class RunnerClient:
                 continue  # not from a runner of this protocol: ignore
             if isinstance(reply, Ended):
                 if len(self.ended) >= MAX_UNCLAIMED:
-                    self.ended.clear()  # nobody waits for these; notices are wake-ups, status files the truth
-                self.ended.add(reply.job_dir)
+                    self.ended.clear()  # nobody claims these; the status files say the same
+                self.ended[reply.job_dir] = reply
             else:
                 self._replies.append(reply)
         return True
@@ -253,7 +265,8 @@ class _RunnerGone(Exception):
 def started_pid(job_dir: str) -> int | None:
     """The pid a runner recorded for ``job_dir`` if it started the job; None if it did not.
 
-    A runner writes ``pid`` right after the spawn, so an existing ``pid`` means started.
+    A runner writes ``pid`` right after the spawn (the job's pid on its first line, the
+    runner's on the second), so an existing ``pid`` means started.
 
     Raises:
         SchedulerError: the job was started but its pid was never written out (the
@@ -261,7 +274,7 @@ def started_pid(job_dir: str) -> int | None:
     """
     try:
         with open(f"{job_dir}/pid", encoding="utf-8") as handle:
-            text = handle.read().strip()
+            text = handle.read().partition("\n")[0].strip()
     except FileNotFoundError:
         return None
     except OSError as exc:

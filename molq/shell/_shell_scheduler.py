@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import time
@@ -33,11 +34,13 @@ from molq.core._sched._local import (
 )
 
 from ._batch_jobs import write_inline_script
-from ._runner import RUNNER_PID_FILE
-from ._runner_client import RunnerClient, RunnerUnavailable, runner_enabled
+from ._runner import RUNNER_PID_FILE, Ended
+from ._runner_client import MAX_UNCLAIMED, RunnerClient, RunnerUnavailable, runner_enabled
 
 
 PROBE_CHUNK = 400
+
+log = logging.getLogger(__name__)
 
 
 class ShellScheduler:
@@ -50,6 +53,8 @@ class ShellScheduler:
         self.options = options
         self._runners: dict[str, RunnerClient] = {}  # jobs root -> its runner (this machine only)
         self._runner_off = False
+        # End notices a wait has taken from the runners, until an observation uses them.
+        self._notices: dict[str, Ended] = {}
 
     def __repr__(self) -> str:
         return f"ShellScheduler({self._transport!r})"
@@ -101,7 +106,8 @@ class ShellScheduler:
                         time_limit_s=limit.seconds if limit is not None else None,
                         grace_s=KILL_GRACE_S,
                     )
-            except RunnerUnavailable:
+            except RunnerUnavailable as exc:
+                log.warning("local jobs start through the sh wrapper from now on: %s", exc)
                 self._runner_off = True  # this process falls back to the wrapper from now on
             else:
                 return str(started) if started is not None else f"cancelled-{os.path.basename(job_dir)}"
@@ -146,7 +152,9 @@ class ShellScheduler:
         known = [sid for sid in scheduler_job_ids if sid in dirs]
         pid_alive = getattr(self._transport, "pid_alive", None)
         if pid_alive is not None:  # this machine: read the facts in-process, no probe script
-            result.update({sid: probe_dir(dirs[sid], pid_alive) for sid in known})
+            for sid in known:
+                notice = self._take_notice(dirs[sid])
+                result[sid] = probe_dir(dirs[sid], pid_alive) if notice is None else noticed_end(dirs[sid], notice)
             return result
         for start in range(0, len(known), PROBE_CHUNK):
             chunk = known[start : start + PROBE_CHUNK]
@@ -159,6 +167,18 @@ class ShellScheduler:
             observed = parse_probe(done.stdout, paths)
             result.update({sid: observed[dirs[sid]] for sid in chunk})
         return result
+
+    def _take_notice(self, job_dir: str) -> Ended | None:
+        """The runner's end notice for ``job_dir`` if one came to this process (removed)."""
+        if not self._runners:
+            return None
+        path = os.path.abspath(job_dir)
+        notice = self._notices.pop(path, None)
+        if notice is None:
+            runner = self._runners.get(os.path.dirname(path))
+            if runner is not None:
+                notice = runner.ended.pop(path, None)
+        return notice if notice is not None and notice.at is not None else None
 
     def wait_for_any(self, job_dirs: Mapping[str, str], *, timeout: float) -> None:
         """Sleep up to ``timeout`` s, returning early once any of the jobs has ended.
@@ -178,7 +198,7 @@ class ShellScheduler:
         if runners:
             pause = longest = 0.05  # notices wake us; polling only catches ends the runners don't see
         while True:
-            if _noticed(runners, wanted) or any(os.path.exists(path) for path in paths):
+            if self._noticed(runners, wanted) or any(os.path.exists(path) for path in paths):
                 return
             left = deadline - time.monotonic()
             if left <= 0:
@@ -190,11 +210,31 @@ class ShellScheduler:
                 except (OSError, ValueError):  # a runner connection closed meanwhile
                     runners = [r for r in runners if r.fileno() >= 0]
                     continue
-                if ready and _noticed(runners, wanted):
+                if ready and self._noticed(runners, wanted):
                     return
             else:
                 time.sleep(step)
             pause = min(pause * 1.5, longest)
+
+    def _noticed(self, runners: list[RunnerClient], wanted: set[str]) -> bool:
+        """Collect runners' end notices; whether one is for a job in ``wanted``.
+
+        Those are moved aside for the observation that follows, so the same notice
+        never wakes a second wait.
+        """
+        hit = False
+        for runner in runners:
+            if runner.lock.acquire(blocking=False):  # a submit in flight reads the socket itself
+                try:
+                    runner.drain()
+                finally:
+                    runner.lock.release()
+            for path in runner.ended.keys() & wanted:
+                if len(self._notices) >= MAX_UNCLAIMED:
+                    self._notices.clear()  # never observed (the jobs were settled elsewhere)
+                self._notices[path] = runner.ended.pop(path)
+                hit = True
+        return hit
 
     def poll_many(
         self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
@@ -231,10 +271,10 @@ class ShellScheduler:
         if not job_dir:
             return None
         # A wrapper writes wrapper.pid before anything else; a runner writes pid right
-        # after the spawn (before runner.pid), so pid without wrapper.pid means: runner.
+        # after the spawn, so pid without wrapper.pid means: runner.
         for id_file in ("wrapper.pid", "pid"):
             if self._transport.exists(f"{job_dir}/{id_file}"):
-                pid = self._transport.read_text(f"{job_dir}/{id_file}").strip()
+                pid = self._transport.read_text(f"{job_dir}/{id_file}").partition("\n")[0].strip()
                 return pid if pid.isdigit() else None
         return None
 
@@ -243,28 +283,14 @@ class ShellScheduler:
         return []
 
 
-def _noticed(runners: list[RunnerClient], wanted: set[str]) -> bool:
-    """Collect runners' end notices; whether one is for a job in ``wanted`` (taken out)."""
-    hit = False
-    for runner in runners:
-        if runner.lock.acquire(blocking=False):  # a submit in flight reads the socket itself
-            try:
-                runner.drain()
-            finally:
-                runner.lock.release()
-        ended = runner.ended & wanted
-        if ended:
-            runner.ended -= ended
-            hit = True
-    return hit
-
-
 def probe_dir(job_dir: str, pid_alive: Callable[[int], bool]) -> Observation:
     """What PROBE_SCRIPT reports for one job dir, read in-process (same order, same rules)."""
     wrapper_pid = _read(f"{job_dir}/wrapper.pid")
     if wrapper_pid == "-":  # started by a runner (ADR 0016), or not started yet
-        wrapper_pid = _read(f"{job_dir}/{RUNNER_PID_FILE}")
-        alive = "1" if _runner_job_alive(job_dir, wrapper_pid.strip(), pid_alive) else "0"
+        body, _, wrapper_pid = _read(f"{job_dir}/pid").partition("\n")
+        if not wrapper_pid:  # a pid file of a runner before 2026-11-23 (or none yet)
+            wrapper_pid = _read(f"{job_dir}/{RUNNER_PID_FILE}")
+        alive = "1" if _runner_job_alive(body.strip(), wrapper_pid.strip(), pid_alive) else "0"
     else:
         pid = wrapper_pid.strip()
         alive = "1" if pid.isdigit() and pid_alive(int(pid)) else "0"  # before status: no race
@@ -282,18 +308,34 @@ def probe_dir(job_dir: str, pid_alive: Callable[[int], bool]) -> Observation:
     )
 
 
-def _runner_job_alive(job_dir: str, runner_pid: str, pid_alive: Callable[[int], bool]) -> bool:
+def noticed_end(job_dir: str, notice: Ended) -> Observation:
+    """What the probe would report once ``status`` exists, from the runner's end notice.
+
+    The notice carries what the runner writes to ``status`` (exit code, end time); the
+    other facts (start time, watchdog and cancel markers) still come from the job dir.
+    """
+    return observe_facts(
+        f"{notice.rc} {notice.at!r}",
+        "-",
+        "-",
+        "0",
+        _mtime(f"{job_dir}/pid"),
+        "1" if os.path.exists(f"{job_dir}/timed_out") else "0",
+        "1" if os.path.exists(f"{job_dir}/cancel_requested") else "0",
+    )
+
+
+def _runner_job_alive(body: str, runner_pid: str, pid_alive: Callable[[int], bool]) -> bool:
     """Whether a runner's job may still end with a status: its runner lives, or the job does.
 
     A job whose runner was killed keeps running in its own session; its body (the
-    process whose pid is recorded in ``pid``) still writes ``exit_code`` when it ends,
-    so while that process lives the job is running, not lost.
+    process whose pid is the first line of ``pid``) still writes ``exit_code`` when it
+    ends, so while that process lives the job is running, not lost.
     """
     if not runner_pid.isdigit():
         return False
     if pid_alive(int(runner_pid)):
         return True
-    body = _read(f"{job_dir}/pid").strip()
     return body.isdigit() and pid_alive(int(body))
 
 
@@ -306,14 +348,26 @@ def _mtime(path: str) -> str:
 
 
 def _read(path: str) -> str:
-    """A fact file's text without its final newline, as ``$(cat file)``; "-" when missing."""
+    """A fact file's text without its final newline, as ``$(cat file)``; "-" when missing.
+
+    Raw ``os.read``: a buffered text ``open`` costs six more system calls per file, and
+    a fact file is a few bytes.
+    """
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read().rstrip("\n")
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return "-"
     except OSError:
         return ""
+    try:
+        chunks = []
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace").rstrip("\n")
 
 
 def _log_paths(spec: JobSpec, job_dir: str) -> tuple[str, str]:

@@ -315,9 +315,9 @@ def test_killed_wrapper_is_reported_lost_not_guessed(local_submitor):
     deadline = time.time() + 10
     while not (job_dir / "pid").exists() and time.time() < deadline:
         time.sleep(0.02)
-    launcher = job_dir / ("wrapper.pid" if (job_dir / "wrapper.pid").exists() else "runner.pid")
-    wrapper = int(launcher.read_text())
-    child = int((job_dir / "pid").read_text())
+    pids = (job_dir / "pid").read_text().split()  # a runner adds its own pid (ADR 0016)
+    wrapper = int((job_dir / "wrapper.pid").read_text()) if (job_dir / "wrapper.pid").exists() else int(pids[1])
+    child = int(pids[0])
     os.kill(wrapper, signal.SIGKILL)
     os.killpg(child, signal.SIGKILL)
     time.sleep(0.2)

@@ -55,15 +55,22 @@ def _job_dir(sub: Submitor, job_id: str) -> Path:
     return Path(sub.get_job(job_id).metadata["molq.job_dir"])
 
 
+def _pids(job_dir: Path) -> tuple[int, int]:
+    """The job's pid and its runner's, from the job dir's ``pid`` file."""
+    job, runner = (job_dir / "pid").read_text().split("\n")[:2]
+    return int(job), int(runner)
+
+
 def test_a_job_is_started_by_the_runner_and_its_id_is_the_job_pid(submitor, jobs):
-    """runner.pid names the runner; the scheduler id is the job's own process group."""
+    """``pid`` names the job (the scheduler id: its process group), then its runner."""
     record = submitor.submit_job(argv=["true"]).wait(timeout=30)
     job_dir = _job_dir(submitor, record.job_id)
     assert record.state is JobState.SUCCEEDED
-    assert (job_dir / "runner.pid").exists()
+    assert not (job_dir / "runner.pid").exists()
     assert not (job_dir / "wrapper.pid").exists()
-    assert record.scheduler_job_id == (job_dir / "pid").read_text().strip()
-    assert int((job_dir / "runner.pid").read_text()) in _runner_pids(runner_address(str(jobs)))
+    job, runner = _pids(job_dir)
+    assert record.scheduler_job_id == str(job)
+    assert runner in _runner_pids(runner_address(str(jobs)))
 
 
 def test_processes_submitting_to_one_jobs_root_share_one_runner(submitor, jobs, tmp_path):
@@ -83,7 +90,7 @@ def test_processes_submitting_to_one_jobs_root_share_one_runner(submitor, jobs, 
     ]
     outs = [p.communicate(timeout=60)[0].strip() for p in procs]
     assert outs == ["succeeded"] * 4
-    runners = {int(p.read_text()) for p in jobs.glob("*/runner.pid")}
+    runners = {_pids(p.parent)[1] for p in jobs.glob("*/pid")}
     assert len(runners) == 1, runners
 
 
@@ -91,7 +98,7 @@ def test_jobs_outlive_a_killed_runner_and_their_exit_codes_are_kept(submitor, jo
     """SIGKILL of the runner: running jobs go on, and end with the code their body records."""
     ok = submitor.submit_job(command="sleep 1")
     bad = submitor.submit_job(command="sleep 1; (exit 3)")
-    runner = int((_job_dir(submitor, ok.job_id) / "runner.pid").read_text())
+    runner = _pids(_job_dir(submitor, ok.job_id))[1]
     os.kill(runner, signal.SIGKILL)
     assert submitor.get_job(ok.job_id).state in (JobState.SUBMITTED, JobState.RUNNING)
     assert ok.wait(timeout=30).state is JobState.SUCCEEDED
@@ -99,7 +106,7 @@ def test_jobs_outlive_a_killed_runner_and_their_exit_codes_are_kept(submitor, jo
     assert (failed.state, failed.exit_code) == (JobState.FAILED, 3)
     after = submitor.submit_job(argv=["true"]).wait(timeout=30)  # a new runner takes over
     assert after.state is JobState.SUCCEEDED
-    assert int((_job_dir(submitor, after.job_id) / "runner.pid").read_text()) != runner
+    assert _pids(_job_dir(submitor, after.job_id))[1] != runner
 
 
 def test_a_hung_runner_makes_submission_fail_and_never_starts_the_job_later(submitor, jobs, monkeypatch):
@@ -184,6 +191,105 @@ def test_another_user_cannot_use_the_runner(submitor, jobs):
         [sys.executable, "-c", code, address], capture_output=True, text=True, timeout=30, check=False
     )
     assert done.stdout.strip() == "closed", done
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+def test_a_runner_socket_held_by_another_user_is_never_sent_a_job(submitor, jobs, caplog):
+    """Anyone can bind an abstract name first: the client checks the listener's uid too.
+
+    Otherwise a squatter would receive every job request, with the submitter's whole
+    environment; the job must still run (through the sh wrapper) and nothing be sent.
+    """
+    address = runner_address(str(jobs))
+    code = (
+        "import os, socket, sys; os.setuid(65534)\n"
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(chr(0) + sys.argv[1]); s.listen(8)\n"
+        "print('listening', flush=True)\n"
+        "s.settimeout(20); got = 0\n"
+        "try:\n"
+        "    while True:\n"
+        "        c, _ = s.accept(); c.settimeout(2)\n"
+        "        try:\n"
+        "            got += len(c.recv(1 << 20))\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "        print('received', got, flush=True)\n"
+        "except OSError:\n"
+        "    pass\n"
+    )
+    squatter = subprocess.Popen(
+        [sys.executable, "-c", code, address], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert squatter.stdout is not None
+        assert squatter.stdout.readline().strip() == "listening"
+        with caplog.at_level("WARNING"):
+            record = submitor.submit_job(argv=["true"]).wait(timeout=30)
+        assert record.state is JobState.SUCCEEDED
+        assert (_job_dir(submitor, record.job_id) / "wrapper.pid").exists()
+        assert "held by uid 65534" in caplog.text
+    finally:
+        squatter.kill()
+        out, _ = squatter.communicate(timeout=10)
+    assert all(line.split()[-1] == "0" for line in out.splitlines() if line.startswith("received")), out
+
+
+def test_an_end_notice_is_the_observation_without_reading_status(submitor, jobs):
+    """The runner tells the waiting submitter before it writes ``status`` (ADR 0016).
+
+    The notice carries the status facts, so an observation made from it (no status file
+    yet) is the one the file gives afterwards, end time included.
+    """
+    from molq.shell._runner import Ended
+    from molq.shell._shell_scheduler import noticed_end, probe_dir
+
+    record = submitor.submit_job(argv=["sh", "-c", "exit 3"]).wait(timeout=30)
+    job_dir = _job_dir(submitor, record.job_id)
+    status = job_dir / "status"
+    at = status.stat().st_mtime
+    from_file = probe_dir(str(job_dir), lambda pid: False)
+    from_notice = noticed_end(str(job_dir), Ended(job_dir=str(job_dir), rc=int(status.read_text()), at=at))
+    assert from_notice == from_file
+    assert (record.state, record.exit_code) == (JobState.FAILED, 3)
+    assert record.finished_at is not None
+    assert abs(record.finished_at - at) < 1.0
+
+
+def test_a_noticed_end_is_recorded_though_status_is_not_written_yet(submitor, jobs, tmp_path):
+    """An observation uses a taken notice, not the files, and uses it once."""
+    from molq.shell._runner import Ended
+
+    record = submitor.submit_job(argv=["true"]).wait(timeout=30)
+    job_dir = _job_dir(submitor, record.job_id)
+    (job_dir / "status").unlink()  # as if the runner had not written it yet
+    scheduler = submitor.reconciler.scheduler
+    scheduler._notices[str(job_dir)] = Ended(job_dir=str(job_dir), rc=7, at=123.0)
+    sid = record.scheduler_job_id
+    first = scheduler.observe_many([sid], job_dirs={sid: str(job_dir)})[sid]
+    assert (first.state, first.exit_code, first.finished_at) == (JobState.FAILED, 7, 123.0)
+    again = scheduler.observe_many([sid], job_dirs={sid: str(job_dir)})[sid]
+    assert again.state is JobState.RUNNING  # the files again: its runner lives and wrote no status
+
+
+def test_job_dirs_of_older_runners_with_a_runner_pid_file_are_still_read(tmp_path):
+    """Runners before 2026-11-23 wrote their pid to ``runner.pid``, the job's alone to ``pid``."""
+    from molq.shell._shell_scheduler import probe_dir
+
+    job_dir = tmp_path / "job"
+    job_dir.mkdir()
+    body = subprocess.Popen(["sleep", "30"])
+    try:
+        (job_dir / "pid").write_text(f"{body.pid}\n")
+        assert probe_dir(str(job_dir), lambda pid: False).raw_state == "not started"
+        (job_dir / "runner.pid").write_text(f"{os.getpid()}\n")
+        alive = {os.getpid()}
+        assert probe_dir(str(job_dir), alive.__contains__).state is JobState.RUNNING
+        (job_dir / "exit_code").write_text("4\n")
+        ended = probe_dir(str(job_dir), lambda pid: False)  # runner and body gone
+        assert (ended.state, ended.exit_code) == (JobState.FAILED, 4)
+    finally:
+        body.kill()
+        body.wait()
 
 
 def test_with_the_runner_disabled_the_wrapper_runs_jobs(submitor, monkeypatch):

@@ -45,7 +45,7 @@ def kill_local_jobs(jobs_dir: Path) -> None:
     """SIGKILL the process groups of local jobs started under ``jobs_dir`` (by recorded pid)."""
     for name in ("pid", "wrapper.pid"):
         for pid_file in jobs_dir.glob(f"*/{name}"):
-            text = pid_file.read_text().strip()
+            text = pid_file.read_text().partition("\n")[0].strip()  # a runner's second line: itself
             if text.isdigit() and _runs_under(int(text), jobs_dir):
                 for kill in (os.killpg, os.kill):
                     with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -100,15 +100,16 @@ def _known_to_scheduler(kind: str, jobs_dir: Path) -> dict[str, str]:
     if kind == "slurm":
         return {d: sid for sid, d in slurm_ids_under(jobs_dir).items()}
     known = {}
-    for pid_file in [*jobs_dir.glob("*/wrapper.pid"), *jobs_dir.glob("*/runner.pid")]:
-        # A wrapper's id is its own pid; a runner-started job's id is the job's pid (ADR 0016).
-        id_file = pid_file if pid_file.name == "wrapper.pid" else pid_file.parent / "pid"
+    for job_dir in {p.parent for p in [*jobs_dir.glob("*/wrapper.pid"), *jobs_dir.glob("*/pid")]}:
+        # A wrapper's id is its own pid; a runner-started job's id is the job's pid, the
+        # first line of ``pid`` (ADR 0016).
+        wrapped = (job_dir / "wrapper.pid").exists()
         try:
-            pid = id_file.read_text().strip()
+            pid = (job_dir / ("wrapper.pid" if wrapped else "pid")).read_text().partition("\n")[0].strip()
         except FileNotFoundError:  # a cleanup killed mid-way removed part of the job dir
             continue
-        if pid.isdigit():  # the launcher has written its pid file
-            known[str(pid_file.parent)] = pid
+        if pid.isdigit() and (wrapped or (job_dir / "pid").read_text().count("\n") == 2):
+            known[str(job_dir)] = pid  # the launcher has written its pid file
     return known
 
 

@@ -96,7 +96,8 @@ D=$1; grace=$2; ticks=$((grace * 20))
 n=0
 while [ ! -s "$D/pid" ] && [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
 [ -f "$D/status" ] && exit 0
-pid=$(cat "$D/pid" 2>/dev/null) || exit 0
+read -r pid 2>/dev/null < "$D/pid"  # the first line: a runner adds its own pid on the second
+case $pid in ''|*[!0-9]*) exit 0 ;; esac
 kill -TERM "-$pid" 2>/dev/null
 n=0
 while [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
