@@ -142,10 +142,14 @@ class LocalTransport:
         For files in a directory this process has just made: nobody can see them half
         written, so the atomic rename of :meth:`write_text` would only cost time.
         """
+        data = memoryview(text.encode("utf-8"))
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8"))
+            try:
+                while data:  # raw writes: a buffered file object costs four more system calls
+                    data = data[os.write(fd, data) :]
+            finally:
+                os.close(fd)
         except OSError as exc:
             msg = f"cannot write {path}: {exc.strerror or exc}"
             raise TransportError(msg) from exc
