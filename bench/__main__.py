@@ -33,6 +33,7 @@ FULL = {
     "memory": 10_000,
     "slurm": 5,
     "repeat": 7,
+    "rounds": 3,
     "polls": (1000, 10_000),
 }
 SMOKE = {
@@ -44,6 +45,7 @@ SMOKE = {
     "memory": 1000,
     "slurm": 1,
     "repeat": 3,
+    "rounds": 1,
     "polls": (1000, 10_000),
 }
 
@@ -95,30 +97,58 @@ def unavailable(unit: str, target: str, reason: str) -> dict[str, Any]:
 
 
 def local_figures(size: dict[str, Any], peer: str | None) -> dict[str, Any]:
+    """Sequential and bulk local figures: the median of interleaved rounds.
+
+    Each round measures the floor, molq, PSI/J and molq's bulk back to back, so every
+    ratio compares runs made under the same conditions; the median round is reported
+    and every round is kept in the JSON (this VM's file-system and exec costs drift
+    by a factor of several between minutes).
+    """
+    from statistics import median
+
     from . import _local
 
-    floor = _local.fork_exec_floor(size["seq"])
-    molq = _local.sequential(size["seq"])
-    detail: dict[str, Any] = {"jobs": size["seq"], "floor_ms": floor * 1e3, "ratio_to_floor": molq / floor}
+    rounds: list[dict[str, float]] = []
+    for _ in range(size["rounds"]):
+        one = {"floor": _local.fork_exec_floor(size["seq"]), "molq": _local.sequential(size["seq"])}
+        if peer is None:
+            one["psij"] = psij_seconds_per_job(size["seq"])
+        one |= {f"bulk_{k}": v for k, v in _local.bulk(size["bulk"]).items()}
+        rounds.append(one)
+    floor, molq = median(r["floor"] for r in rounds), median(r["molq"] for r in rounds)
+    detail: dict[str, Any] = {
+        "jobs": size["seq"],
+        "rounds": len(rounds),
+        "floor_ms": floor * 1e3,
+        "ratio_to_floor": molq / floor,
+        "rounds_ms": [round(r["molq"] * 1e3, 3) for r in rounds],
+    }
     meets = molq <= 0.003
     if peer is None:
-        psij = psij_seconds_per_job(size["seq"])
-        detail |= {"psij_ms": psij * 1e3, "ratio_to_psij": molq / psij}
-        meets = meets and molq < psij
+        psij = median(r["psij"] for r in rounds)
+        ratios = [r["molq"] / r["psij"] for r in rounds]
+        detail |= {
+            "psij_ms": psij * 1e3,
+            "ratio_to_psij": median(ratios),
+            "psij_rounds_ms": [round(r["psij"] * 1e3, 3) for r in rounds],
+        }
+        meets = meets and all(ratio < 1 for ratio in ratios)
     else:
         detail["psij"] = f"unavailable: {peer}"
-    bulk = _local.bulk(size["bulk"])
+    bulk = sorted(rounds, key=lambda r: r["bulk_jobs_per_s"])[len(rounds) // 2]
     return {
         "local_sequential": fig(molq * 1e3, "ms/job", "<= 3 ms/job and faster than PSI/J", meets, **detail),
         "local_bulk": fig(
-            bulk["jobs_per_s"],
+            bulk["bulk_jobs_per_s"],
             "jobs/s",
             ">= 500 jobs/s",
-            bulk["jobs_per_s"] >= 500,
+            bulk["bulk_jobs_per_s"] >= 500,
             jobs=size["bulk"],
-            submit_s=bulk["submit_s"],
-            wait_s=bulk["wait_s"],
+            rounds=len(rounds),
+            submit_s=bulk["bulk_submit_s"],
+            wait_s=bulk["bulk_wait_s"],
             floor_jobs_per_s=1 / floor,
+            rounds_jobs_per_s=[round(r["bulk_jobs_per_s"]) for r in rounds],
         ),
     }
 

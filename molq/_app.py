@@ -227,6 +227,7 @@ class Submitor:
             job_dir=job_dir,
         )
         record = create_and_submit(self._store, scheduler, created, edges, clock=self._clock, command=submission.display)
+        self._reconciler.remember_retry_policy(job_id, created.retry)
         self._announce_new(record)
         return JobHandle(job_id, self.cluster_name, self._target.scheduler, record.scheduler_job_id, submitor=self)
 

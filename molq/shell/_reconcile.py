@@ -27,6 +27,7 @@ from molq.core import (
     Observation,
     Observe,
     RecordSubmission,
+    RetryPolicy,
     Scheduler,
     ScheduleRetry,
     StatusTransition,
@@ -47,6 +48,7 @@ from ._sweeps import advance_sweeps
 
 log = logging.getLogger("molq.reconcile")
 APPEND_CHUNK = 500  # jobs per write transaction in a pass: bounds how long the write lock is held
+MAX_REMEMBERED_POLICIES = 100_000
 
 
 @attrs.define
@@ -88,6 +90,15 @@ class JobReconciler:
         self.created_grace = created_grace
         self.absences_before_lost = absences_before_lost
         self.seconds_before_lost = seconds_before_lost
+        # Retry policies of jobs submitted through this process, so a job's end need not
+        # read its creation event back (a policy never changes once logged).
+        self._policies: dict[str, RetryPolicy] = {}
+
+    def remember_retry_policy(self, job_id: str, policy: RetryPolicy) -> None:
+        """Note the retry policy ``job_id`` was created with (as its ``job.created`` says)."""
+        if len(self._policies) >= MAX_REMEMBERED_POLICIES:
+            self._policies.clear()  # jobs that never ended here: read from the log when they do
+        self._policies[job_id] = policy
 
     def reconcile(self, job_ids: Sequence[str] | None = None) -> ReconcileReport:
         """Run one pass over the cluster's active jobs (or just ``job_ids``)."""
@@ -229,7 +240,7 @@ class JobReconciler:
         return events
 
     def _retry_events(self, record: JobRecord, now: float) -> tuple[JobEvent, ...]:
-        policy = self.store.created_event(record.job_id).retry
+        policy = self._policies.pop(record.job_id, None) or self.store.created_event(record.job_id).retry
         if policy.max_attempts <= record.attempt:
             return ()
         decision = decide_retry(policy, record, jitter=0.0)
@@ -263,6 +274,7 @@ class JobReconciler:
             try:
                 seed_resume_checkpoint(self.store, self.transport, record, created)
                 new = create_and_submit(self.store, self.scheduler, created, clock=self.clock)
+                self.remember_retry_policy(created.job_id, created.retry)
             except ConcurrencyConflict:
                 continue  # another process created this attempt first
             except MolqError as exc:
