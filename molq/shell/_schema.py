@@ -36,7 +36,7 @@ def build_migrations() -> Migrations:
     from sqlite_utils import Migrations
 
     migrations = Migrations(MIGRATION_SET)
-    for step in (m001_event_log, m002_sweeps, m003_jobs_listing):
+    for step in (m001_event_log, m002_sweeps, m003_jobs_listing, m004_lean_appends):
         migrations()(step)
     return migrations
 
@@ -146,5 +146,18 @@ def m003_jobs_listing(db: Database) -> None:
     db.execute("CREATE INDEX jobs_listing ON jobs (archived, created_at DESC, job_id)")
 
 
-KNOWN_MIGRATIONS = frozenset({"m001_event_log", "m002_sweeps", "m003_jobs_listing"})
-PROJECTION_TABLES = ("jobs", "transitions", "dependencies", "sweeps", "projection_checkpoints")
+def m004_lean_appends(db: Database) -> None:
+    """Fewer pages written per append: a partial index for pending retries, no checkpoint table.
+
+    Few jobs wait for a retry at any time, so ``jobs_awaiting_retry`` holds only those rows
+    (what ``pending_retries`` reads) and is written only when a job starts or stops waiting.
+    ``projection_checkpoints`` was written by every append and read by nothing: projections
+    commit in the append's own transaction, so they are never behind the log.
+    """
+    db.execute("DROP INDEX jobs_retry_pending")
+    db.execute("CREATE INDEX jobs_awaiting_retry ON jobs (cluster_name) WHERE retry_pending = 1")
+    db.execute("DROP TABLE projection_checkpoints")
+
+
+KNOWN_MIGRATIONS = frozenset({"m001_event_log", "m002_sweeps", "m003_jobs_listing", "m004_lean_appends"})
+PROJECTION_TABLES = ("jobs", "transitions", "dependencies", "sweeps")

@@ -579,7 +579,6 @@ class _JobBatch:
         self.events: dict[str, list[JobEvent]] = {}
         self.seqs: dict[str, list[int]] = {}
         self.edges: list[tuple[Any, ...]] = []
-        self.last_seq = 0
 
     def add(self, seq: int, event: JobEvent) -> None:
         job_id = event.job_id
@@ -591,12 +590,11 @@ class _JobBatch:
             self.seqs[job_id].append(seq)
         if type(event) is JobDependencyRecorded:
             self.edges.append((seq, job_id, event.dependency_job_id, event.dependency_type, event.scheduler_dependency))
-        self.last_seq = seq
 
     def project(self, conn: sqlite3.Connection) -> None:
         if not self.events:
             return
-        stored = _load_records(conn, self.events)
+        stored, columns = _load_records(conn, self.events)
         folded: dict[str, tuple[JobRecord, int]] = {}
         transitions: list[tuple[Any, ...]] = []
         try:
@@ -621,12 +619,7 @@ class _JobBatch:
                 "VALUES (?, ?, ?, ?, ?)",
                 self.edges,
             )
-        _save_records(conn, folded, stored)
-        conn.execute(
-            "INSERT INTO projection_checkpoints (name, last_seq) VALUES ('jobs', ?) "
-            "ON CONFLICT(name) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
-            (self.last_seq,),
-        )
+        _save_records(conn, folded, columns)
 
     def _raise_first_corruption(self, stored: dict[str, JobRecord]) -> None:
         """Re-fold event by event in log order, so the error raised is the one at the earliest event."""
@@ -675,18 +668,45 @@ def _select_in(conn: sqlite3.Connection, sql: str, keys: Sequence[str]) -> list[
     return rows
 
 
-def _load_records(conn: sqlite3.Connection, job_ids: Iterable[str]) -> dict[str, JobRecord]:
-    rows = _select_in(conn, "SELECT job_id, record FROM jobs WHERE job_id IN ({})", list(job_ids))
-    return {job_id: _RECORD_DECODER.decode(data) for job_id, data in rows}
+StoredColumns = dict[str, tuple[int, int]]
+"""``job_id -> (archived, retry_pending)`` as the jobs table holds them."""
+
+
+def _load_records(conn: sqlite3.Connection, job_ids: Iterable[str]) -> tuple[dict[str, JobRecord], StoredColumns]:
+    """The stored records of ``job_ids`` (those the jobs table holds) and their flag columns."""
+    rows = _select_in(
+        conn, "SELECT job_id, archived, retry_pending, record FROM jobs WHERE job_id IN ({})", list(job_ids)
+    )
+    records = {job_id: _RECORD_DECODER.decode(data) for job_id, _, _, data in rows}
+    return records, {job_id: (archived, pending) for job_id, archived, pending, _ in rows}
+
+
+# An upsert rewrites the entry of every index on a column its SET list names (or that a
+# partial index's WHERE reads), changed value or not: naming ``archived`` and ``retry_pending``
+# only when one of them changes spares the jobs_listing page (and, before m004, the
+# jobs_retry_pending one) on most appends. ``cluster_name``, ``root_job_id``, ``attempt``
+# and ``created_at`` never change after ``job.created``, so no upsert names them.
+_INSERT_JOB = (
+    "INSERT INTO jobs (job_id, cluster_name, root_job_id, attempt, state, scheduler_job_id, created_at, "
+    "archived, retry_pending, last_seq, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, scheduler_job_id = excluded.scheduler_job_id, "
+)
+_UPSERT_FULL = (
+    _INSERT_JOB + "archived = excluded.archived, retry_pending = excluded.retry_pending, "
+    "last_seq = excluded.last_seq, record = excluded.record"
+)
+_UPSERT_LEAN = _INSERT_JOB + "last_seq = excluded.last_seq, record = excluded.record"
+_ARCHIVED, _PENDING = 7, 8  # positions in a jobs row as _save_records builds it
 
 
 def _save_records(
-    conn: sqlite3.Connection, folded: dict[str, tuple[JobRecord, int]], stored: dict[str, JobRecord]
+    conn: sqlite3.Connection, folded: dict[str, tuple[JobRecord, int]], stored: StoredColumns
 ) -> None:
     """Write the folded records as saving them one by one, in first-seen order, would.
 
     ``retry_pending`` is set while the next attempt does not exist yet; creating an attempt
-    clears it on the previous one.
+    clears it on the previous one. ``stored`` holds the flag columns of the rows that exist;
+    a row whose flags keep their values is written by the lean upsert (the same row).
     """
     wanted = [
         record.next_attempt_job_id
@@ -710,18 +730,24 @@ def _save_records(
             # The attempt a retry was waiting for now exists; clear that once, not on every event.
             clears.append((previous,))
             if previous in rows:
-                rows[previous][8] = 0
+                rows[previous][_PENDING] = 0
         rows[job_id] = [record.job_id, *indexed_columns(record), int(pending), seq, encode(record)]
     if clears:
-        conn.executemany("UPDATE jobs SET retry_pending = 0 WHERE job_id = ?", clears)
-    conn.executemany(
-        "INSERT INTO jobs (job_id, cluster_name, root_job_id, attempt, state, scheduler_job_id, created_at, "
-        "archived, retry_pending, last_seq, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, scheduler_job_id = excluded.scheduler_job_id, "
-        "archived = excluded.archived, retry_pending = excluded.retry_pending, last_seq = excluded.last_seq, "
-        "record = excluded.record",
-        rows.values(),
-    )
+        # Rows already at 0 are left unwritten (the same content, one page fewer).
+        conn.executemany("UPDATE jobs SET retry_pending = 0 WHERE job_id = ? AND retry_pending = 1", clears)
+    cleared = {previous for (previous,) in clears}
+    lean: list[list[Any]] = []  # new rows, in first-seen order (so the same rowids), and unchanged flags
+    full: list[list[Any]] = []
+    for job_id, row in rows.items():
+        columns = stored.get(job_id)
+        if columns is not None and job_id in cleared:
+            columns = (columns[0], 0)  # as the UPDATE above left the row
+        unchanged = columns is None or (row[_ARCHIVED], row[_PENDING]) == columns
+        (lean if unchanged else full).append(row)
+    if lean:
+        conn.executemany(_UPSERT_LEAN, lean)
+    if full:
+        conn.executemany(_UPSERT_FULL, full)
 
 
 def encode_record(record: JobRecord) -> bytes:

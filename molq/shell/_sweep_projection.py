@@ -52,11 +52,6 @@ def project_sweeps(conn: sqlite3.Connection, recorded: Sequence[Recorded]) -> No
         folded[event.sweep_id] = (evolve_sweep(before, event), item.seq)
     for record, seq in folded.values():
         save_sweep(conn, record, seq)
-    conn.execute(
-        "INSERT INTO projection_checkpoints (name, last_seq) VALUES ('sweeps', ?) "
-        "ON CONFLICT(name) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
-        (recorded[-1].seq,),
-    )
 
 
 def load_sweep(conn: sqlite3.Connection, sweep_id: str) -> SweepRecord | None:

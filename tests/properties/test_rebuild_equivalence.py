@@ -1,11 +1,15 @@
 """The batched rebuild writes the rows the event-by-event projector (molq <= 0.x, kept here) wrote.
 
 The oracle below is the projection code as it was before rebuilds folded each job's events
-at once: per event, load the record, evolve it, insert its transition; per job, save.
+at once: per event, load the record, evolve it, insert its transition; per job, save with
+the upsert that sets every mutable column (the store sets ``archived`` and ``retry_pending``
+only when one of them changes). The ``projection_checkpoints`` table it also wrote is gone
+(migration m004): it was never read.
 """
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -84,17 +88,12 @@ def oracle_project(conn: sqlite3.Connection, batch: list[tuple[int, JobEvent]]) 
     for job_id, (record, seq) in records.items():
         assert record is not None
         _save(conn, record, seq, new=job_id in new_jobs)
-    conn.execute(
-        "INSERT INTO projection_checkpoints (name, last_seq) VALUES ('jobs', ?) "
-        "ON CONFLICT(name) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
-        (batch[-1][0],),
-    )
 
 
 def oracle_rebuild(conn: sqlite3.Connection, page: int) -> int:
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for table in ("jobs", "transitions", "dependencies", "sweeps", "projection_checkpoints"):
+        for table in TABLES:
             conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         rows = conn.execute("SELECT seq, data FROM events ORDER BY seq").fetchall()
         for start in range(0, len(rows), page):
@@ -106,11 +105,15 @@ def oracle_rebuild(conn: sqlite3.Connection, page: int) -> int:
     return len(rows)
 
 
+TABLES = ("jobs", "transitions", "dependencies", "sweeps")
+
+
 def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
-    order = {"jobs": "job_id", "projection_checkpoints": "name", "sweeps": "sweep_id"}
+    """Every projection row, with its rowid (rows inserted in the same order get the same ones)."""
+    order = {"jobs": "job_id", "sweeps": "sweep_id"}
     return {
-        table: conn.execute(f"SELECT * FROM {table} ORDER BY {order.get(table, 'seq')}").fetchall()  # noqa: S608
-        for table in ("jobs", "transitions", "dependencies", "sweeps", "projection_checkpoints")
+        table: conn.execute(f"SELECT rowid, * FROM {table} ORDER BY {order.get(table, 'seq')}").fetchall()  # noqa: S608
+        for table in TABLES
     }
 
 
@@ -166,6 +169,112 @@ def test_rebuild_writes_the_rows_of_the_event_by_event_projector(log, page):
             assert got == expected
         finally:
             store.close()
+
+
+def _pieces(log: list[JobEvent], cuts: list[bool]) -> list[list[JobEvent]]:
+    """The log cut into appends of one stream each: where the stream changes, and where ``cuts`` says."""
+    pieces: list[list[JobEvent]] = []
+    for index, event in enumerate(log):
+        if not pieces or pieces[-1][0].job_id != event.job_id or cuts[index % len(cuts)]:
+            pieces.append([])
+        pieces[-1].append(event)
+    return pieces
+
+
+@settings(max_examples=80, deadline=None)
+@given(linked_logs(), st.lists(st.booleans(), min_size=1, max_size=8), st.lists(st.integers(1, 3), min_size=1))
+def test_appends_write_the_rows_of_the_event_by_event_projector(log, cuts, sizes):
+    """Appends (rows stored already; the lean upsert where the flags keep their values) write the oracle's rows.
+
+    Each ``append_batch`` carries a few pieces; a batch the fold refuses rolls back in both.
+    """
+    from molq.shell._schema import PROJECTION_TABLES
+
+    assert TABLES == PROJECTION_TABLES
+    pieces = _pieces(log, cuts)
+    with tempfile.TemporaryDirectory() as tmp:
+        store, oracle = JobStore(Path(tmp) / "jobs.db"), JobStore(Path(tmp) / "oracle.db")
+        versions: dict[str, int] = {}
+        try:
+            for size in itertools.cycle(sizes):
+                batch, pieces = pieces[:size], pieces[size:]
+                if not batch:
+                    break
+                moved = dict(versions)
+                streams = []
+                for piece in batch:
+                    stream = piece[0].job_id
+                    streams.append((stream, piece, moved.get(stream, 0)))
+                    moved[stream] = moved.get(stream, 0) + len(piece)
+                seq = store.last_seq()
+                oracle.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for piece in batch:
+                        oracle_project(oracle.conn, [(seq := seq + 1, event) for event in piece])
+                    oracle.conn.execute("COMMIT")
+                    expected = None
+                except CorruptLogError as exc:
+                    oracle.conn.execute("ROLLBACK")
+                    expected = str(exc)
+                try:
+                    store.append_batch(streams, now=0.0)
+                    got = None
+                    versions = moved
+                except CorruptLogError as exc:
+                    got = str(exc)
+                assert got == expected
+                assert dump(store.conn) == dump(oracle.conn)
+        finally:
+            store.close()
+            oracle.close()
+
+
+@pytest.mark.parametrize("page", [4, 5000])
+def test_a_cleared_retry_flag_set_again_in_the_same_page(page, tmp_path):
+    """``j`` names ``r`` as its previous attempt while ``r`` waits for ``x``: the oracle clears
+    ``r``'s flag, then saves ``r`` with it set again. With page 4, ``r``'s row is stored (flag
+    set) when that page starts, so the store must not keep its stored value (lean) there.
+    """
+    from molq.core import JobSpec, JobState, Observation, Observe, RecordSubmission, ScheduleRetry, decide
+    from molq.core._events import JobCheckpointSaved
+
+    spec = JobSpec("argv", argv=("true",))
+    first = JobCreated(job_id="r", at=1.0, cluster_name="c", scheduler="local", root_job_id="r", spec=spec)
+    log: list[JobEvent] = [first]
+    record = evolve(None, first)
+    for command in (RecordSubmission("1"), Observe(Observation(JobState.FAILED)), ScheduleRetry("x", 0.0)):
+        for event in decide(record, command, now=2.0):
+            record = evolve(record, event)
+            log.append(event)
+    assert len(log) == 4
+    assert record.next_attempt_job_id == "x"
+    log += [
+        JobCreated(job_id="j", at=3.0, cluster_name="c", scheduler="local", root_job_id="r", attempt=2,
+                   previous_attempt_job_id="r", spec=spec),
+        JobCheckpointSaved(job_id="r", at=4.0, seq=1, data="{}"),
+    ]
+    store = JobStore(tmp_path / "jobs.db")
+    conn = store.conn
+    versions: dict[str, int] = {}
+    for event in log:
+        versions[event.job_id] = versions.get(event.job_id, 0) + 1
+        conn.execute(
+            "INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)",
+            (event.job_id, versions[event.job_id], event_tag(event), 0.0, encode_event(event)),
+        )
+    try:
+        oracle_rebuild(conn, page)
+        expected = dump(conn)
+        # One page: r is saved first, then j's creation clears it. Two: the reverse, r waits again.
+        assert [(row[1], row[9]) for row in expected["jobs"]] == [("j", 0), ("r", int(page == 4))]
+        saved, _store._REBUILD_PAGE = _store._REBUILD_PAGE, page
+        try:
+            store.rebuild_projections()
+        finally:
+            _store._REBUILD_PAGE = saved
+        assert dump(conn) == expected
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("page", [2, 5000])

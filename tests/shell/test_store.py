@@ -225,3 +225,46 @@ def test_an_event_that_would_not_read_back_is_refused_and_nothing_is_written(sto
         store.append("j1", [bad], expected_version=1, now=2.0)
     assert store.last_seq() == before
     assert store.verify_projections() == []
+
+
+def test_lean_upserts_write_the_rows_of_full_upserts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Naming ``archived`` and ``retry_pending`` in the SET list only when one changes writes the same rows."""
+    from tests.shell.test_schema import dump, fill
+
+    from molq.shell import _store
+
+    statements: list[str] = []
+    lean = JobStore(tmp_path / "lean.db")
+    lean.conn.set_trace_callback(statements.append)
+    fill(lean)
+    lean.conn.set_trace_callback(None)
+    monkeypatch.setattr(_store, "_UPSERT_LEAN", _store._UPSERT_FULL)
+    full = JobStore(tmp_path / "full.db")
+    fill(full)
+    try:
+        assert dump(lean.conn) == dump(full.conn)
+        upserts = [sql for sql in statements if sql.startswith("INSERT INTO jobs")]
+        changed = [sql for sql in upserts if "retry_pending = excluded.retry_pending" in sql]
+        assert 0 < len(changed) < len(upserts)  # both variants ran
+        assert lean.verify_projections() == []
+    finally:
+        lean.close()
+        full.close()
+
+
+def test_a_state_change_writes_six_pages(tmp_path: Path) -> None:
+    """created -> submitted writes one page each of: events and its (stream, version) index,
+    transitions and ``transitions_job``, jobs and ``jobs_cluster_state``, nothing else
+    (no checkpoint row, no ``jobs_listing`` or ``jobs_awaiting_retry`` entry).
+    """
+    store = JobStore(tmp_path / "jobs.db")
+    try:
+        store.conn.execute("PRAGMA wal_autocheckpoint = 0")  # the WAL only grows: its size counts frames
+        store.append("j1", [created("j1")], expected_version=0, now=1.0)
+        wal = Path(f"{store.path}-wal")
+        before = wal.stat().st_size
+        store.append("j1", decide(store.get_record("j1"), RecordSubmission("1"), now=2.0), expected_version=1, now=2.0)
+        frame = store.conn.execute("PRAGMA page_size").fetchone()[0] + 24  # WAL frame header
+        assert (wal.stat().st_size - before) // frame <= 6
+    finally:
+        store.close()
