@@ -230,9 +230,12 @@ class ShellScheduler:
                 finally:
                     runner.lock.release()
             for path in runner.ended.keys() & wanted:
+                notice = runner.ended.pop(path, None)  # another thread may have taken it
+                if notice is None:
+                    continue
                 if len(self._notices) >= MAX_UNCLAIMED:
                     self._notices.clear()  # never observed (the jobs were settled elsewhere)
-                self._notices[path] = runner.ended.pop(path)
+                self._notices[path] = notice
                 hit = True
         return hit
 
