@@ -11,8 +11,10 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -96,7 +98,7 @@ def unavailable(unit: str, target: str, reason: str) -> dict[str, Any]:
     return {"value": None, "unit": unit, "target": target, "meets": None, "unavailable": reason, "detail": {}}
 
 
-def local_figures(size: dict[str, Any], peer: str | None) -> dict[str, Any]:
+def local_figures(size: dict[str, Any], peer: str | None, scratch: Path) -> dict[str, Any]:
     """Sequential and bulk local figures: the median of interleaved rounds.
 
     Each round measures the floor, molq, PSI/J and molq's bulk back to back, so every
@@ -110,10 +112,10 @@ def local_figures(size: dict[str, Any], peer: str | None) -> dict[str, Any]:
 
     rounds: list[dict[str, float]] = []
     for _ in range(size["rounds"]):
-        one = {"floor": _local.fork_exec_floor(size["seq"]), "molq": _local.sequential(size["seq"])}
+        one = {"floor": _local.fork_exec_floor(size["seq"]), "molq": _local.sequential(size["seq"], scratch)}
         if peer is None:
             one["psij"] = psij_seconds_per_job(size["seq"])
-        one |= {f"bulk_{k}": v for k, v in _local.bulk(size["bulk"]).items()}
+        one |= {f"bulk_{k}": v for k, v in _local.bulk(size["bulk"], scratch).items()}
         rounds.append(one)
     floor, molq = median(r["floor"] for r in rounds), median(r["molq"] for r in rounds)
     detail: dict[str, Any] = {
@@ -289,6 +291,18 @@ def table(figures: dict[str, Any]) -> str:
     )
 
 
+def _other(size: dict[str, Any]) -> dict[str, Any]:
+    names = [(f"slurm_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"]] + [
+        ("reconcile_cpu", "s CPU", "<= 1 s"),
+        ("projection_rebuild", "events/s", ">= 200,000"),
+        ("cli_list", "ms wall", "<= 300 ms"),
+        ("import_molq", "ms", "<= 150 ms"),
+        ("watch_memory", "MB", "<= 200 MB"),
+        ("slurm_wait_latency", "s", "<= 1 s"),
+    ]
+    return guarded(names, lambda: other_figures(size))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small sizes (< 60 s), for CI")
@@ -298,19 +312,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     peer = ensure_peer(install=not args.smoke)
     figures: dict[str, Any] = {}
-    figures |= guarded(
-        [("local_sequential", "ms/job", "<= 3 ms/job"), ("local_bulk", "jobs/s", ">= 500")],
-        lambda: local_figures(size, peer),
-    )
-    names = [(f"slurm_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"]] + [
-        ("reconcile_cpu", "s CPU", "<= 1 s"),
-        ("projection_rebuild", "events/s", ">= 200,000"),
-        ("cli_list", "ms wall", "<= 300 ms"),
-        ("import_molq", "ms", "<= 150 ms"),
-        ("watch_memory", "MB", "<= 200 MB"),
-        ("slurm_wait_latency", "s", "<= 1 s"),
-    ]
-    figures |= guarded(names, lambda: other_figures(size))
+    scratch = Path(tempfile.mkdtemp(prefix="molq-bench-local-"))
+    try:
+        figures |= guarded(
+            [("local_sequential", "ms/job", "<= 3 ms/job"), ("local_bulk", "jobs/s", ">= 500")],
+            lambda: local_figures(size, peer, scratch),
+        )
+        figures |= _other(size)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # last: see bench/_local.py
     result = {
         "mode": "smoke" if args.smoke else "full",
         "machine": machine(),
