@@ -117,6 +117,17 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
+def insert_log(conn: sqlite3.Connection, log: list[JobEvent]) -> None:
+    """Insert ``log`` as raw event rows (streams by job, versions in order), projecting nothing."""
+    versions: dict[str, int] = {}
+    for event in log:
+        versions[event.job_id] = versions.get(event.job_id, 0) + 1
+        conn.execute(
+            "INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)",
+            (event.job_id, versions[event.job_id], event_tag(event), 0.0, encode_event(event)),
+        )
+
+
 def outcome(run):
     try:
         return run()
@@ -151,13 +162,7 @@ def test_rebuild_writes_the_rows_of_the_event_by_event_projector(log, page):
         store = JobStore(Path(tmp) / "jobs.db")
         conn = store._conn
         conn.execute("BEGIN IMMEDIATE")
-        versions: dict[str, int] = {}
-        for event in log:
-            versions[event.job_id] = versions.get(event.job_id, 0) + 1
-            conn.execute(
-                "INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)",
-                (event.job_id, versions[event.job_id], event_tag(event), 0.0, encode_event(event)),
-            )
+        insert_log(conn, log)
         conn.execute("COMMIT")
         try:
             expected = outcome(lambda: (oracle_rebuild(conn, page), dump(conn)))
@@ -255,13 +260,7 @@ def test_a_cleared_retry_flag_set_again_in_the_same_page(page, tmp_path):
     ]
     store = JobStore(tmp_path / "jobs.db")
     conn = store.conn
-    versions: dict[str, int] = {}
-    for event in log:
-        versions[event.job_id] = versions.get(event.job_id, 0) + 1
-        conn.execute(
-            "INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)",
-            (event.job_id, versions[event.job_id], event_tag(event), 0.0, encode_event(event)),
-        )
+    insert_log(conn, log)
     try:
         oracle_rebuild(conn, page)
         expected = dump(conn)
