@@ -176,7 +176,7 @@ def _check_utf8(spec: JobSpec) -> None:
     """
     try:
         _PROBE_ENCODER.encode(spec)
-    except (UnicodeEncodeError, TypeError):
+    except (ValueError, TypeError, OverflowError, msgspec.EncodeError):  # UnicodeEncodeError is a ValueError
         _ensure_utf8(spec, "job")
 
 
