@@ -26,7 +26,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # Every store the suite leaves behind is audited at the end (issue 5: `molq replay
 # --verify` passes over the databases the whole suite produced), except stores that a
 # test damages on purpose; those tests are recognised by what their source does.
-_TAMPERING = re.compile(r"UPDATE jobs|DELETE FROM|INSERT INTO events|write_bytes|truncat|corrupt|damage|_sqlite_migrations|tamper", re.I)
+_TAMPERING = re.compile(r"UPDATE jobs|DELETE FROM|INSERT INTO events|insert_log|write_bytes|truncat|corrupt|damage|_sqlite_migrations|tamper", re.I)
 _TEST_DIRS: list[tuple[Path, bool]] = []
 
 
