@@ -149,21 +149,18 @@ class _RangeCheck:
             return True
         return bool(row[8] == 0)
 
-    def stored_rows_agree(self) -> bool:
+    def _stored(self, table: str, columns: str) -> list[Any]:
+        """``(seq, job_id, *columns)`` rows of a per-job projection table in this range, by job then seq."""
         where, args = _where("job_id", self.bounds)
-        transitions = self.conn.execute(
-            "SELECT seq, job_id, old_state, new_state, timestamp, reason FROM transitions "  # noqa: S608
-            f"WHERE {where} ORDER BY job_id, seq",
+        return self.conn.execute(
+            f"SELECT seq, job_id, {columns} FROM {table} WHERE {where} ORDER BY job_id, seq",  # noqa: S608
             args,
         ).fetchall()
-        if transitions != self.transitions:
+
+    def stored_rows_agree(self) -> bool:
+        if self._stored("transitions", "old_state, new_state, timestamp, reason") != self.transitions:
             return False
-        edges = self.conn.execute(
-            "SELECT seq, job_id, dependency_job_id, dependency_type, scheduler_dependency FROM dependencies "  # noqa: S608
-            f"WHERE {where} ORDER BY job_id, seq",
-            args,
-        ).fetchall()
-        if edges != self.edges:
+        if self._stored("dependencies", "dependency_job_id, dependency_type, scheduler_dependency") != self.edges:
             return False
         wanted = sorted({following for following, _ in self.pending})
         existing = {

@@ -117,15 +117,29 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-def insert_log(conn: sqlite3.Connection, log: list[JobEvent]) -> None:
-    """Insert ``log`` as raw event rows (streams by job, versions in order), projecting nothing."""
+def insert_log(conn: sqlite3.Connection, log: list[JobEvent], damage: dict[int, str] | None = None) -> None:
+    """Insert ``log`` as raw event rows (streams by job, versions in order), projecting nothing.
+
+    ``damage`` maps an event's index to how it is spoiled: ``"stream"`` (moved to stream
+    ``z``), ``"bytes"`` (its data cut in half); any ``"versions"`` entry numbers the first
+    stream's events against the log order.
+    """
+    damage = damage or {}
     versions: dict[str, int] = {}
-    for event in log:
-        versions[event.job_id] = versions.get(event.job_id, 0) + 1
-        conn.execute(
-            "INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)",
-            (event.job_id, versions[event.job_id], event_tag(event), 0.0, encode_event(event)),
-        )
+    rows = []
+    for i, event in enumerate(log):
+        stream, data = event.job_id, encode_event(event)
+        if damage.get(i) == "stream":
+            stream = "z"
+        elif damage.get(i) == "bytes":
+            data = data[: len(data) // 2]
+        versions[stream] = versions.get(stream, 0) + 1
+        rows.append([stream, versions[stream], event_tag(event), 0.0, data])
+    if "versions" in damage.values():
+        mine = [row for row in rows if row[0] == rows[0][0]]
+        for row, version in zip(mine, reversed([row[1] for row in mine]), strict=True):
+            row[1] = version
+    conn.executemany("INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def outcome(run):
@@ -341,19 +355,7 @@ def test_verify_folds_like_the_event_by_event_audit(log, damage, page):
     with tempfile.TemporaryDirectory() as tmp:
         store = JobStore(Path(tmp) / "jobs.db")
         conn = store._conn
-        versions: dict[str, int] = {}
-        hurt = {i % len(log): how for i, how in damage}
-        for i, event in enumerate(log):
-            stream, data = event.job_id, encode_event(event)
-            if hurt.get(i) == "stream":
-                stream = "z"
-            elif hurt.get(i) == "bytes":
-                data = data[: len(data) // 2]
-            versions[stream] = versions.get(stream, 0) + 1
-            conn.execute(
-                "INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)",
-                (stream, versions[stream], event_tag(event), 0.0, data),
-            )
+        insert_log(conn, log, {i % len(log): how for i, how in damage})
         try:
             monkey, _verify._PAGE = _verify._PAGE, page
             try:

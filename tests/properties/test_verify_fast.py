@@ -8,7 +8,6 @@ nearly every job in its own range, so retry_pending is checked across ranges.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import hypothesis.strategies as st
 import msgspec
 import pytest
 from hypothesis import given, settings
-from tests.properties.test_rebuild_equivalence import POOL, linked_logs
+from tests.properties.test_rebuild_equivalence import POOL, insert_log, linked_logs
 from tests.strategies import histories
 
 from molq.core import CorruptLogError, JobEvent, encode_event, event_tag
@@ -75,27 +74,6 @@ def distinct_logs(draw: st.DrawFn) -> list[JobEvent]:
     return log
 
 
-def _write_log(conn: sqlite3.Connection, log, damage: dict[int, str]) -> None:
-    versions: dict[str, int] = {}
-    rows = []
-    for i, event in enumerate(log):
-        stream, data = event.job_id, encode_event(event)
-        if damage.get(i) == "stream":
-            stream = "z"
-        elif damage.get(i) == "bytes":
-            data = data[: len(data) // 2]
-        versions[stream] = versions.get(stream, 0) + 1
-        rows.append([stream, versions[stream], event_tag(event), 0.0, data])
-    if "versions" in damage.values():  # a stream whose versions run against the log order
-        stream = rows[0][0]
-        mine = [row for row in rows if row[0] == stream]
-        for row, version in zip(mine, reversed([row[1] for row in mine]), strict=True):
-            row[1] = version
-    conn.executemany(
-        "INSERT INTO events (stream, version, type, recorded_at, data) VALUES (?, ?, ?, ?, ?)", rows
-    )
-
-
 def audit(store: JobStore, range_events: int, monkeypatch: pytest.MonkeyPatch) -> tuple[bool, list[str]]:
     """(the fast answer, the exact audit's lines)."""
     monkeypatch.setattr(_verify_fast, "RANGE_EVENTS", range_events)
@@ -119,7 +97,7 @@ def test_fast_says_yes_iff_the_exact_audit_finds_nothing(log, damage, tampering,
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as monkeypatch:
         store = JobStore(Path(tmp) / "jobs.db")
         try:
-            _write_log(store._conn, log, {i % len(log): how for i, how in damage})
+            insert_log(store._conn, log, {i % len(log): how for i, how in damage})
             with contextlib.suppress(CorruptLogError):  # projections stay empty: both audits must say so
                 store.rebuild_projections()
             for sql in TAMPERING[tampering]:
