@@ -101,3 +101,14 @@ def local_submitor(store):
     from molq import Cluster, Submitor
 
     return Submitor(Cluster("laptop", "local"), store=store)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Under CI (``CI=true``) a skipped test is a failure: a missing service must not pass quietly."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI", "").lower() in ("true", "1") and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, where every service must be up: {reason}"
