@@ -205,6 +205,7 @@ class Submitor:
             job_id=job_id,
             jobs_dir=self._jobs_dir,
             local=self._target.is_local_transport,
+            remote=self._target.remote_location(),
         )
         refs = merge_dependency_refs(
             spec.scheduling, after_started=after_started, after=after, after_failure=after_failure, after_success=after_success

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from molq.core import ConfigError, QueueEntry, Scheduler, Transport
+from molq.core import ConfigError, QueueEntry, Scheduler, Transport, TransportError
 from molq.shell._local import LocalTransport
 
 
 if TYPE_CHECKING:
+    from molq._submit_spec import RemoteLocation
     from molq._workspace import Project, Workspace
 
 SCHEDULER_KINDS = ("local", "slurm", "pbs", "lsf")
@@ -78,6 +79,7 @@ class Cluster:
         self._transport: Transport = transport if transport is not None else LocalTransport()
         self._scheduler_options = scheduler_options
         self._scheduler_impl: Scheduler | None = None
+        self._remote_location: RemoteLocation | None = None
 
     @property
     def name(self) -> str:
@@ -110,6 +112,24 @@ class Cluster:
     def is_local_transport(self) -> bool:
         """Whether commands run on this machine."""
         return isinstance(self._transport, LocalTransport)
+
+    def remote_location(self) -> RemoteLocation | None:
+        """The remote login directory and home (asked once per Cluster); None on a local transport.
+
+        Raises:
+            TransportError: the host cannot be reached or gives no absolute paths.
+        """
+        if self.is_local_transport:
+            return None
+        if self._remote_location is None:
+            from molq._submit_spec import RemoteLocation
+
+            done = self._transport.run(["sh", "-c", 'pwd && printf "%s\\n" "$HOME"'], timeout=60)
+            if not done.ok:
+                msg = f"cannot learn the working directory on {self!r}: {done.stderr.strip()[-300:]}"
+                raise TransportError(msg)
+            self._remote_location = RemoteLocation.parse(done.stdout, host=repr(self._transport))
+        return self._remote_location
 
     def __repr__(self) -> str:
         return f"Cluster({self._name!r}, {self._scheduler!r}, transport={self._transport!r})"

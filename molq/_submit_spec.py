@@ -19,11 +19,34 @@ from molq.core import (
     JobSpec,
     Script,
     SubmitorDefaults,
+    TransportError,
 )
 from molq.core._spec import merge_execution, merge_resources, merge_scheduling
 
 
 RESERVED_METADATA_PREFIX = "molq."
+
+
+@attrs.frozen
+class RemoteLocation:
+    """Where relative paths start on a remote host: its login directory and ``$HOME``."""
+
+    cwd: str
+    home: str
+
+    @classmethod
+    def parse(cls, text: str, *, host: str) -> RemoteLocation:
+        """Read ``pwd`` and ``$HOME`` (one line each) as printed by the remote shell.
+
+        Raises:
+            TransportError: the answer is not two absolute paths.
+        """
+        lines = text.split("\n")
+        cwd, home = (lines[0], lines[1]) if len(lines) >= 2 else ("", "")
+        if not (cwd.startswith("/") and home.startswith("/")):
+            msg = f"cannot learn the working directory and home on {host}: got {text[:200]!r}"
+            raise TransportError(msg)
+        return cls(cwd=cwd, home=home)
 
 
 @attrs.frozen
@@ -110,7 +133,7 @@ def check_job_dir_name(name: object) -> str | None:
     return name
 
 
-def _resolve(path: str, base: str, *, local: bool) -> str:
+def _resolve(path: str, base: str, *, local: bool, home: str | None = None) -> str:
     if "\0" in path:
         msg = f"path {path!r} contains a NUL byte: it cannot be a file name"
         raise ConfigError(msg)
@@ -118,6 +141,13 @@ def _resolve(path: str, base: str, *, local: bool) -> str:
         if path == ".":
             return base  # already resolved (os.getcwd() or a resolved cwd): skip the lstat walk
         return str((Path(base) / Path(path).expanduser()).resolve())
+    if home is not None and (path == "~" or path.startswith("~/")):
+        # Paths reach the scheduler quoted, where no shell expands "~": expand it here,
+        # with the remote home, so sbatch and #SBATCH lines get a real path.
+        path = home + path[1:]
+    elif path.startswith("~"):
+        msg = f"path {path!r}: molq expands only '~' and '~/' on a remote host; give an absolute path"
+        raise ConfigError(msg)
     return posixpath.normpath(posixpath.join(base, path))
 
 
@@ -128,8 +158,12 @@ def build_spec(
     job_id: str,
     jobs_dir: str | None,
     local: bool,
+    remote: RemoteLocation | None = None,
 ) -> tuple[JobSpec, str]:
     """Validate, merge defaults and resolve paths; returns the spec and its job dir.
+
+    On a remote transport, ``remote`` (the login directory and home there) makes every
+    recorded path absolute and expands a leading ``~``; without it paths stay relative.
 
     Raises:
         ConfigError: any input is invalid; nothing has been written.
@@ -144,12 +178,13 @@ def build_spec(
     resources = merge_resources(defaults.resources, request.resources)  # type: ignore[arg-type]
     scheduling = merge_scheduling(defaults.scheduling, request.scheduling)  # type: ignore[arg-type]
     execution = merge_execution(defaults.execution, request.execution)  # type: ignore[arg-type]
-    base = os.getcwd() if local else "."
-    cwd = _resolve(execution.cwd or ".", base, local=local)
-    root = _resolve(jobs_dir, base, local=local) if jobs_dir is not None else f"{cwd}/.molq/jobs"
+    home = None if remote is None else remote.home
+    base = os.getcwd() if local else ("." if remote is None else remote.cwd)
+    cwd = _resolve(execution.cwd or ".", base, local=local, home=home)
+    root = _resolve(jobs_dir, base, local=local, home=home) if jobs_dir is not None else f"{cwd}/.molq/jobs"
     job_dir = f"{root}/{dir_name}"
-    stdout = _resolve(execution.output_file, cwd, local=local) if execution.output_file else f"{job_dir}/stdout.log"
-    stderr = _resolve(execution.error_file, cwd, local=local) if execution.error_file else f"{job_dir}/stderr.log"
+    stdout = _resolve(execution.output_file, cwd, local=local, home=home) if execution.output_file else f"{job_dir}/stdout.log"
+    stderr = _resolve(execution.error_file, cwd, local=local, home=home) if execution.error_file else f"{job_dir}/stderr.log"
     metadata.update({"molq.job_dir": job_dir, "molq.stdout_path": stdout, "molq.stderr_path": stderr})
     spec = JobSpec(
         resources=resources,

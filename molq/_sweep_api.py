@@ -117,6 +117,7 @@ def _template_spec(submitor: Submitor, request: Any, sweep_id: str) -> tuple[Any
         job_id=sweep_id,
         jobs_dir=submitor._jobs_dir,
         local=submitor.target.is_local_transport,
+        remote=submitor.target.remote_location(),
     )
     check_capabilities(spec, submitor.target.scheduler_impl.capabilities(), submitor.target.scheduler)
     return spec, job_dir
