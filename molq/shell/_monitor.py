@@ -69,7 +69,8 @@ class JobMonitor:
             interval = self.strategy.next_interval(elapsed=elapsed, polls=polls)
             if timeout is not None:
                 interval = min(interval, max(0.0, timeout - elapsed))
-            self._pause([record for record, done in results if not done], interval)
+            limit = None if timeout is None else max(0.0, timeout - elapsed)
+            self._pause([record for record, done in results if not done], interval, limit)
             polls += 1
 
     def _settle(self, job_ids: Sequence[str], timeout: float | None) -> None:
@@ -87,8 +88,22 @@ class JobMonitor:
             interval = self.strategy.next_interval(elapsed=0.0, polls=0)
             self._pause(pending, interval if timeout is None else min(interval, max(0.0, timeout)))
 
-    def _pause(self, pending: list[JobRecord], interval: float) -> None:
-        """Sleep ``interval``, or less when the scheduler can tell a job just ended."""
+    def _pause(self, pending: list[JobRecord], interval: float, limit: float | None = None) -> None:
+        """Sleep ``interval`` (never past ``limit``), or less when the scheduler can tell a job just ended.
+
+        A job that has ended and waits for its retry's back-off has nothing to tell: it
+        is left out of ``wait_for_any`` (which would return at once, every time, and spin
+        a core), and when only such jobs remain the pause lasts until the first retry is
+        due.
+        """
+        waiting = [r for r in pending if r.state.is_terminal]
+        if waiting and len(waiting) == len(pending):
+            due = min((r.retry_due_at for r in waiting if r.retry_due_at is not None), default=None)
+            if due is not None:
+                interval = max(interval, due - time.time())
+            self.sleep(max(0.0, interval if limit is None else min(interval, limit)))
+            return
+        pending = [r for r in pending if not r.state.is_terminal]
         wait_for_any = getattr(self.reconciler.scheduler, "wait_for_any", None)
         dirs = {r.job_id: r.metadata.get("molq.job_dir", "") for r in pending if r.scheduler_job_id}
         if wait_for_any is None or self.sleep is not time.sleep or not dirs or len(dirs) < len(pending):
