@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import attrs
 
@@ -155,6 +155,69 @@ class Submitor:
         return f"Submitor({self._target!r}, store={self._store!r})"
 
     # -- submission -----------------------------------------------------------------------
+    @overload
+    def submit_job(
+        self,
+        *,
+        argv: list[str] | None = None,
+        command: str | None = None,
+        script: Script | None = None,
+        resources: JobResources | None = None,
+        scheduling: JobScheduling | None = None,
+        execution: JobExecution | None = None,
+        metadata: dict[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        after_started: list[str] | None = None,
+        after: list[str] | None = None,
+        after_failure: list[str] | None = None,
+        after_success: list[str] | None = None,
+        job_dir_name: str | None = None,
+        max_duration: str | Duration | None = None,
+        dry_run: Literal[False] = False,
+    ) -> JobHandle: ...
+
+    @overload
+    def submit_job(
+        self,
+        *,
+        argv: list[str] | None = None,
+        command: str | None = None,
+        script: Script | None = None,
+        resources: JobResources | None = None,
+        scheduling: JobScheduling | None = None,
+        execution: JobExecution | None = None,
+        metadata: dict[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        after_started: list[str] | None = None,
+        after: list[str] | None = None,
+        after_failure: list[str] | None = None,
+        after_success: list[str] | None = None,
+        job_dir_name: str | None = None,
+        max_duration: str | Duration | None = None,
+        dry_run: Literal[True],
+    ) -> JobDryRun: ...
+
+    @overload
+    def submit_job(
+        self,
+        *,
+        argv: list[str] | None = None,
+        command: str | None = None,
+        script: Script | None = None,
+        resources: JobResources | None = None,
+        scheduling: JobScheduling | None = None,
+        execution: JobExecution | None = None,
+        metadata: dict[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        after_started: list[str] | None = None,
+        after: list[str] | None = None,
+        after_failure: list[str] | None = None,
+        after_success: list[str] | None = None,
+        job_dir_name: str | None = None,
+        max_duration: str | Duration | None = None,
+        dry_run: bool,
+    ) -> JobHandle | JobDryRun: ...
+
     def submit_job(
         self,
         *,
@@ -173,8 +236,34 @@ class Submitor:
         job_dir_name: str | None = None,
         max_duration: str | Duration | None = None,
         dry_run: bool = False,
-    ) -> Any:
+    ) -> JobHandle | JobDryRun:
         """Submit a job; exactly one of ``argv``, ``command`` or ``script``.
+
+        Args:
+            argv: the program and its arguments, run without a shell (each argument
+                arrives byte-exact).
+            command: one line of shell text, run by ``sh -c``.
+            script: a `Script` (inline text, or a path to a file) run as the job body.
+            resources: CPUs, memory, GPUs and time limit (`JobResources`); merged over
+                the Submitor's defaults.
+            scheduling: partition, account, QoS, array, exclusivity and other placement
+                fields (`JobScheduling`); merged over the defaults.
+            execution: environment, working directory, output and error files
+                (`JobExecution`); merged over the defaults. Without ``cwd`` the job runs
+                in the current directory (on a remote host: its login directory).
+            metadata: your own string labels, kept on the record (keys under ``molq.``
+                are reserved).
+            retry: the `RetryPolicy` of this job; default: the Submitor's, else one attempt.
+            after_started: job ids this job waits for to start.
+            after: job ids this job waits for to end, however they end.
+            after_failure: job ids that must fail before this job runs.
+            after_success: job ids that must succeed before this job runs.
+            job_dir_name: name of the job's directory under ``jobs_dir`` (default: the
+                job id).
+            max_duration: a wall-clock limit enforced by molq (``"90s"``, ``"2h"``, a
+                `Duration`); the job ends TIMED_OUT "duration limit reached".
+            dry_run: render everything and return a `JobDryRun`; nothing is written or
+                submitted.
 
         Returns:
             A JobHandle, or a JobDryRun when ``dry_run`` is true.
@@ -232,7 +321,7 @@ class Submitor:
         self._announce_new(record)
         return JobHandle(job_id, self.cluster_name, self._target.scheduler, record.scheduler_job_id, submitor=self)
 
-    submit = submit_job
+    submit = submit_job  # the reference's short name
 
     def _compile_dependencies(
         self, spec: JobSpec, refs: tuple[Any, ...], job_id: str

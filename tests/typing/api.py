@@ -1,0 +1,21 @@
+"""Type-checked with ``mypy --strict`` by the test command, never executed.
+
+What a user's editor sees: ``submit_job`` returns a JobHandle, or a JobDryRun with
+``dry_run=True``; a handle's ``wait`` returns a JobRecord.
+"""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+from molq import Cluster, JobDryRun, JobHandle, JobRecord, JobState, Submitor
+
+
+def _typed_use(flag: bool) -> None:
+    sub = Submitor(Cluster("laptop", "local"))
+    handle = sub.submit_job(argv=["true"])
+    assert_type(handle, JobHandle)
+    assert_type(handle.wait(timeout=10), JobRecord)
+    assert_type(handle.wait().state, JobState)
+    assert_type(sub.submit_job(command="true", dry_run=True), JobDryRun)
+    assert_type(sub.submit_job(command="true", dry_run=flag), JobHandle | JobDryRun)
