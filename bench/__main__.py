@@ -37,6 +37,7 @@ FULL = {
     "repeat": 7,
     "rounds": 3,
     "polls": (1000, 10_000),
+    "idle": (100, 10.0, 5.0),
 }
 SMOKE = {
     "seq": 20,
@@ -49,6 +50,7 @@ SMOKE = {
     "repeat": 3,
     "rounds": 1,
     "polls": (1000, 10_000),
+    "idle": (10, 2.0, 1.0),
 }
 
 
@@ -236,6 +238,23 @@ def other_figures(size: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def idle_figures(size: dict[str, Any]) -> dict[str, Any]:
+    """CPU per wall second while waiting on sleeping jobs and through a retry back-off."""
+    from . import _idle
+
+    jobs, seconds, backoff = size["idle"]
+    running = _idle.waiting_on_running_jobs(jobs, seconds)
+    backing_off = _idle.waiting_through_backoff(backoff)
+    return {
+        "wait_idle_running": fig(
+            running["cpu_per_wall"] * 100, "% of a core", "<= 2 %", running["cpu_per_wall"] <= 0.02, **running
+        ),
+        "wait_idle_backoff": fig(
+            backing_off["cpu_per_wall"] * 100, "% of a core", "<= 2 %", backing_off["cpu_per_wall"] <= 0.02, **backing_off
+        ),
+    }
+
+
 def guarded(
     name_unit_target: list[tuple[str, str, str]], run: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
@@ -319,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
             lambda: local_figures(size, peer, scratch),
         )
         figures |= _other(size)
+        figures |= guarded(
+            [("wait_idle_running", "% of a core", "<= 2 %"), ("wait_idle_backoff", "% of a core", "<= 2 %")],
+            lambda: idle_figures(size),
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)  # last: see bench/_local.py
     result = {

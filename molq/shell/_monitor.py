@@ -13,6 +13,9 @@ from ._reconcile import JobReconciler
 from ._store import JobStore
 
 
+NOTIFIED_POLL_FLOOR = 1.0  # seconds between polls while the scheduler can wake a wait
+
+
 class JobMonitor:
     """Waits until jobs (following their retry families) reach a final state."""
 
@@ -109,4 +112,7 @@ class JobMonitor:
         if wait_for_any is None or self.sleep is not time.sleep or not dirs or len(dirs) < len(pending):
             self.sleep(interval)
             return
-        wait_for_any(dirs, timeout=interval)
+        # The scheduler wakes us when a job ends, so polls are only a safety net (a runner
+        # that died, a job ended elsewhere): at least a second apart keeps waiting idle.
+        span = max(interval, NOTIFIED_POLL_FLOOR)
+        wait_for_any(dirs, timeout=span if limit is None else min(span, limit))

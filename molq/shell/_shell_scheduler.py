@@ -194,9 +194,13 @@ class ShellScheduler:
         wanted = {os.path.abspath(d) for d in job_dirs.values() if d}
         runners = [r for r in self._runners.values() if r.fileno() >= 0]
         paths = [f"{d}/status" for d in wanted]
-        pause, longest = 0.0005, (0.002 if len(paths) <= 16 else 0.02)  # stat cost grows with the set
+        # Look often at first (a short job's end is seen within a millisecond or two),
+        # then back off to a quarter second: a long wait costs few stat calls.
+        pause, longest = 0.0005, 0.25
         if runners:
-            pause = longest = 0.05  # notices wake us; polling only catches ends the runners don't see
+            # Notices wake us; the status files are looked at only for ends the runners
+            # do not see, so that look can back off to half a second (waiting stays idle).
+            pause, longest = 0.05, 0.5
         while True:
             if self._noticed(runners, wanted) or any(os.path.exists(path) for path in paths):
                 return

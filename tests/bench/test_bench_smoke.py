@@ -20,6 +20,8 @@ FIGURES = {
     "import_molq",
     "watch_memory",
     "slurm_wait_latency",
+    "wait_idle_running",
+    "wait_idle_backoff",
 }
 
 
