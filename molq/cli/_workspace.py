@@ -103,7 +103,7 @@ def remote_dirs(transport: Transport, root: str) -> list[str] | None:
     if not done.ok:
         msg = f"cannot list {root}: {done.stderr.strip()}"
         raise TransportError(msg)
-    return sorted(line for line in done.stdout.splitlines() if line)
+    return sorted(line for line in done.stdout.split("\n") if line)
 
 
 def owner_of(marker_text: str | None) -> dict[str, str] | None:

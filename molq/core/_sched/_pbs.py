@@ -145,7 +145,7 @@ def parse_qsub_output(stdout: str) -> str:
     Raises:
         SchedulerOutputError: stdout is not exactly one job id.
     """
-    lines = [line.strip() for line in stdout.splitlines() if line.strip()]
+    lines = [line.strip() for line in stdout.split("\n") if line.strip()]
     if len(lines) != 1 or not _QSUB_ID.match(lines[0]):
         msg = f"qsub printed no job id: {stdout[:200]!r}"
         raise SchedulerOutputError(msg)
