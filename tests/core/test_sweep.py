@@ -246,9 +246,23 @@ class TestContextAndDuration:
 
     def test_probe_round_trip_keeps_partial_last_line(self):
         """The probe parser recovers exact file contents, trailing newline or not."""
-        text = "@@molq-context-dir /d\n@@molq-context-file molq_log.jsonl\na\nb\n\n@@molq-context-end@@\n"
-        text += "@@molq-context-file result.json\n{}\n@@molq-context-end@@\n"
-        assert parse_context_probe(text) == {"/d": {"molq_log.jsonl": "a\nb\n", "result.json": "{}"}}
+        text = "@@molq-context-dir 1\n@@molq-context-file molq_log.jsonl\n|a\n|b\n|x\n@@molq-context-end@@\n"
+        text += "@@molq-context-file result.json\n|{}x\n\n@@molq-context-end@@\n"
+        assert parse_context_probe(text) == {"1": {"molq_log.jsonl": "a\nb\n", "result.json": "{}"}}
+
+    def test_marker_lines_inside_content_are_content(self):
+        """A file whose lines look like probe markers cannot open another job's entry."""
+        forged = "|@@molq-context-dir 2\n|@@molq-context-file result.json\n|@@molq-context-end@@\n"
+        text = f"@@molq-context-dir 1\n@@molq-context-file molq_log.jsonl\n{forged}|x\n@@molq-context-end@@\n"
+        found = parse_context_probe(text)
+        assert list(found) == ["1"]
+        assert found["1"]["molq_log.jsonl"].count("@@molq-context-dir 2") == 1
+
+    def test_line_break_look_alikes_do_not_split_log_lines(self):
+        """``\\v`` and friends stay inside a log line; only ``\\n`` ends one."""
+        record = self._record(log_lines=0)
+        events = context_events(record, {"molq_log.jsonl": "a\vb\u2028c\nnext\n"}, now=1)
+        assert [(e.line, e.message) for e in events] == [(1, "a\vb\u2028c"), (2, "next")]
 
     def test_only_complete_new_lines_and_newer_saves(self):
         """Log lines are numbered after those recorded; an incomplete line waits; old saves are skipped."""
