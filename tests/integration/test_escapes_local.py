@@ -61,3 +61,20 @@ class TestContextForgery:
             assert not [e for e in events if isinstance(e, JobResultSaved | JobCheckpointSaved)]
         forger_lines = [r.event for r in local_submitor.store.read_stream(forger.job_id)]
         assert len([e for e in forger_lines if isinstance(e, JobLogged)]) == len(FORGED)
+
+
+class TestSweepValuesAreData:
+    def test_a_value_inside_double_quotes_is_printed_not_run(self, local_submitor, tmp_path):
+        """``command='echo "tag={tag}"'`` with a tag of ``$(touch X)`` prints it; X is never made."""
+        canary = tmp_path / "X"
+        sweep = local_submitor.submit_sweep(
+            command='echo "tag={tag}"; cat <<EOF\n{tag}\nEOF',
+            matrix={"tag": [f"$(touch {canary})", f"`touch {canary}`", "plain"]},
+            max_parallel=3,
+        )
+        assert sweep.wait(timeout=60).state == "succeeded"
+        outputs = sorted(Path(r.metadata["molq.stdout_path"]).read_text() for r in sweep.jobs() if r)
+        assert outputs == sorted(
+            f"tag={tag}\n{tag}\n" for tag in (f"$(touch {canary})", f"`touch {canary}`", "plain")
+        )
+        assert not canary.exists()
