@@ -135,9 +135,19 @@ def _log_path(spec: JobSpec, stream: str, job_dir: str, *, is_array: bool) -> st
         spec.execution.output_file if stream == "stdout" else spec.execution.error_file
     )
     path = spec.metadata.get(f"molq.{stream}_path") or given or f"{job_dir}/{stream}"
-    if is_array and "%a" not in path:
-        return f"{path}.%A_%a"
-    return path
+    if is_array and "%a" in path:
+        return path  # an array path naming its task is a filename pattern on purpose
+    escaped = escape_filename_pattern(path)
+    return f"{escaped}.%A_%a" if is_array else escaped
+
+
+def escape_filename_pattern(path: str) -> str:
+    """``path`` as sbatch reads it back literally: every ``%`` doubled.
+
+    sbatch expands ``%j``, ``%x``, ``%u``... in ``--output``/``--error`` (``%%`` is a
+    ``%``); ``--chdir`` is taken literally (checked on 22.05), so it is not escaped.
+    """
+    return path.replace("%", "%%")
 
 
 def _resource_options(res: JobResources) -> list[str]:
