@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from molq.core import JobNotFoundError
+from molq.dashboard._text import shown
 
 
 if TYPE_CHECKING:
@@ -20,6 +21,15 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 SCHEDULERS = ("local", "slurm", "pbs", "lsf")
+
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` for every line molq prints: control characters in it are shown escaped.
+
+    Job output (``molq logs``) is the one thing printed raw, with ``click.echo``.
+    """
+    click.echo(shown(message, lines=True), err=err, nl=nl)
 
 
 def db_option(func: F) -> F:

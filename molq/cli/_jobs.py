@@ -11,6 +11,7 @@ import click
 from molq.cli._common import (
     clusters_in_store,
     db_option,
+    echo,
     job_options,
     resolve_job,
     submitor_for,
@@ -18,6 +19,7 @@ from molq.cli._common import (
     with_store,
 )
 from molq.core import MolqError
+from molq.dashboard._text import shown
 
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) 
         try:
             submitor_for(name, scheduler, store, config).refresh_jobs()
         except MolqError as exc:
-            click.echo(
+            echo(
                 f"molq: warning: cannot refresh cluster {name}: {exc}; showing stored states", err=True
             )
 
@@ -66,7 +68,7 @@ def list_command(
     records = list_jobs(store, cluster, include_terminal=include_all, limit=limit)
     if not records:
         what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
-        click.echo(f"No {what}.")
+        echo(f"No {what}.")
     else:
         print_jobs(store, records, time.time())
     print_sweeps(store, cluster, include_final=include_all)
@@ -81,9 +83,9 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
     from molq.core._sweep_state import sweep_status
     from molq.shell._sweeps import cell_states
 
-    click.echo("Sweeps:")
+    echo("Sweeps:")
     for sweep in sweeps:
-        click.echo(f"  {format_status(sweep_status(sweep, cell_states(store, sweep)))}")
+        echo(f"  {format_status(sweep_status(sweep, cell_states(store, sweep)))}")
 
 
 @click.command("history")
@@ -99,7 +101,7 @@ def history(store: JobStore, cluster: str | None, limit: int) -> None:
 
     records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=limit)
     if not records:
-        click.echo("No jobs recorded yet.")
+        echo("No jobs recorded yet.")
         return
     out().print(jobs_table(store, records, time.time(), title=f"Last {len(records)} job(s)"))
 
@@ -108,7 +110,7 @@ def print_pairs(rows: list[tuple[str, str]]) -> None:
     """Aligned ``label: value`` lines."""
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
-        click.echo(f"{label + ':':<{width + 1}} {value}")
+        echo(f"{label + ':':<{width + 1}} {shown(value)}")  # one line per field, whatever it holds
 
 
 @click.command("status")
@@ -145,11 +147,11 @@ def cancel(
     latest = store.latest_attempt(record.root_job_id) or record
     pending_retry = latest.next_attempt_job_id is not None and latest.cancel_requested_at is None
     if latest.state.is_terminal and not pending_retry:
-        click.echo(f"Job {latest.job_id} already finished ({latest.state}); nothing to cancel.")
+        echo(f"Job {latest.job_id} already finished ({latest.state}); nothing to cancel.")
         return
     submitor_for_record(record, store, config).cancel_job(record.job_id)
     after = store.latest_attempt(record.root_job_id) or latest
-    click.echo(f"Cancel requested for job {after.job_id}; it is now {after.state}.")
+    echo(f"Cancel requested for job {after.job_id}; it is now {after.state}.")
 
 
 COMMANDS = [list_command, status, history, cancel]
