@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 import time
@@ -78,3 +79,13 @@ class TestSweepValuesAreData:
             f"tag={tag}\n{tag}\n" for tag in (f"$(touch {canary})", f"`touch {canary}`", "plain")
         )
         assert not canary.exists()
+
+
+class TestEnvironmentBytes:
+    def test_a_non_utf8_variable_reaches_the_job_byte_for_byte(self, local_submitor, monkeypatch):
+        """One byte that is not UTF-8 in the submitter's environment: the job runs and sees it."""
+        monkeypatch.setitem(os.environb, b"MOLQ_TEST_RAW", b"caf\xe9 \xff")
+        handle = local_submitor.submit_job(argv=["sh", "-c", 'printf %s "$MOLQ_TEST_RAW"'])
+        record = handle.wait(timeout=60)
+        assert record.state is JobState.SUCCEEDED
+        assert Path(record.metadata["molq.stdout_path"]).read_bytes() == b"caf\xe9 \xff"
