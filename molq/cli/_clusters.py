@@ -10,7 +10,7 @@ import attrs
 import click
 from rich.table import Table
 
-from molq.cli._common import db_option, echo, with_store
+from molq.cli._common import db_option, echo, with_existing_store
 from molq.core import ConfigError
 from molq.dashboard._format import out
 from molq.dashboard._text import markup
@@ -69,7 +69,7 @@ def clusters() -> None:
 @clusters.command("list")
 @config_option
 @db_option
-@with_store
+@with_existing_store
 def list_clusters(store: JobStore, config: Path | None) -> None:
     """One row per cluster: scheduler, host, profile and job counts."""
     infos = known_clusters(store, config)
@@ -111,7 +111,7 @@ def _profile_lines(profile: MolqProfile) -> list[tuple[str, str]]:
 @click.argument("name")
 @config_option
 @db_option
-@with_store
+@with_existing_store
 def show_cluster(store: JobStore, name: str, config: Path | None) -> None:
     """Details of cluster NAME: its profile and its jobs by state."""
     from molq.cli._jobs import print_pairs

@@ -16,7 +16,7 @@ from molq.cli._common import (
     resolve_job,
     submitor_for,
     submitor_for_record,
-    with_store,
+    with_existing_store,
 )
 from molq.core import MolqError
 from molq.dashboard._text import shown
@@ -55,7 +55,7 @@ def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) 
 @no_refresh_option
 @config_option
 @db_option
-@with_store
+@with_existing_store
 def list_command(
     store: JobStore, include_all: bool, cluster: str | None, limit: int, no_refresh: bool, config: Path | None
 ) -> None:
@@ -94,7 +94,7 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many jobs."
 )
 @db_option
-@with_store
+@with_existing_store
 def history(store: JobStore, cluster: str | None, limit: int) -> None:
     """Recent jobs of every state, archived ones included, newest first (store only)."""
     from molq.dashboard._format import jobs_table, out
@@ -116,7 +116,7 @@ def print_pairs(rows: list[tuple[str, str]]) -> None:
 @click.command("status")
 @job_options
 @no_refresh_option
-@with_store
+@with_existing_store
 def status(
     store: JobStore,
     job_id: str,
@@ -138,7 +138,7 @@ def status(
 
 @click.command("cancel")
 @job_options
-@with_store
+@with_existing_store
 def cancel(
     store: JobStore, job_id: str, scheduler: str | None, cluster: str | None, config: Path | None
 ) -> None:

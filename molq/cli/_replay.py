@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from molq.cli._audit import Replay, build_replay, event_details, parse_as_of, replay_json
-from molq.cli._common import SCHEDULERS, db_option, echo, resolve_job, with_store
-from molq.core import event_tag
+from molq.cli._common import SCHEDULERS, db_option, echo, resolve_job, with_existing_store
+from molq.core import StoreError, event_tag
 from molq.dashboard._format import fmt_precise, short
 from molq.dashboard._model import EDGE_MARKS
 
@@ -98,7 +98,7 @@ def verify(store: JobStore, *, as_json: bool) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--cluster", metavar="NAME", help="Only look for the job in this cluster.")
 @db_option
-@with_store
+@with_existing_store
 def replay(
     store: JobStore,
     job_id: str | None,
@@ -116,6 +116,9 @@ def replay(
         msg = "give a JOB_ID to replay, or --verify (without a JOB_ID) to audit the whole store"
         raise click.UsageError(msg)
     if job_id is None:
+        if store.in_memory:
+            msg = f"no molq store at {store.path}: nothing to verify (nothing was created)"
+            raise StoreError(msg)
         return verify(store, as_json=as_json)
     record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
     result = build_replay(store, record.job_id, as_of)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from molq.cli._common import SCHEDULERS, db_option, echo, with_store
+from molq.cli._common import SCHEDULERS, db_option, echo, with_existing_store, with_store
 from molq.core import ConfigError
 
 
@@ -98,7 +98,7 @@ def sweep(store: JobStore, **params: Any) -> int:
 )
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")
 @db_option
-@with_store
+@with_existing_store
 def sweeps(
     store: JobStore, sweep_id: str | None, cluster: str | None, cancel: bool, config: Path | None
 ) -> int:

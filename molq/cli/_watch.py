@@ -17,7 +17,7 @@ from molq.cli._common import (
     resolve_job,
     submitor_for,
     submitor_for_record,
-    with_store,
+    with_existing_store,
 )
 from molq.cli._progress import wait_with_progress
 from molq.dashboard._format import jobs_table, out
@@ -52,7 +52,7 @@ def _watch_all(
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")
 @db_option
-@with_store
+@with_existing_store
 def watch(
     store: JobStore,
     job_id: str | None,
@@ -143,7 +143,7 @@ def _follow(store: JobStore, record: JobRecord, config: Path | None, offsets: di
 )
 @click.option("--tail", type=click.IntRange(min=0), metavar="N", help="Only the last N lines.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output until the job finishes.")
-@with_store
+@with_existing_store
 def logs(
     store: JobStore,
     job_id: str,
