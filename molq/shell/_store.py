@@ -7,6 +7,7 @@ as they were before the append.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import functools
 import gc
@@ -42,6 +43,7 @@ from molq.core._events import JobCreated, JobDependencyRecorded, LogEvent
 from molq.core._fold import fold_events
 
 from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, PROJECTION_TABLES, applied_migrations, build_migrations
+from ._sqlite_errors import store_error
 from ._sweep_projection import is_sweep_event, list_sweeps, load_sweep, project_sweeps, split_events
 
 
@@ -221,10 +223,13 @@ class JobStore:
             raise StoreError(msg) from exc
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite has already rolled back after SQLITE_FULL / IOERR: a second ROLLBACK
+            # would fail and hide what happened.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     # -- reading the log -------------------------------------------------------------
     def stream_version(self, stream: str) -> int:
@@ -436,7 +441,15 @@ def _connect(path: Path) -> sqlite3.Connection:
         mode = _switch_to_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-    except (OSError, sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+    except sqlite3.DatabaseError as exc:
+        raise store_error(path, exc) from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            msg = f"cannot create the molq store {path}: the disk is full ({exc.strerror})"
+        else:
+            msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
+        raise StoreError(msg) from exc
+    except UnicodeDecodeError as exc:
         msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
         raise StoreError(msg) from exc
     if not mode or str(mode[0]).lower() != "wal":
@@ -812,7 +825,7 @@ def _as_store_error(method: Any) -> Any:
 
     def fail(self: JobStore, exc: Exception) -> StoreError:
         if isinstance(exc, sqlite3.DatabaseError):
-            return StoreError(f"{self.path} cannot be read ({exc}); the file was left untouched")
+            return store_error(self.path, exc)
         return CorruptLogError(f"{self.path} holds a record that cannot be decoded ({exc})")
 
     if inspect.isgeneratorfunction(method):
