@@ -32,7 +32,7 @@ def _snapshot(directory: Path) -> dict[str, str]:
 def _foreign(tmp_path: Path, schema: str) -> Path:
     directory = tmp_path / "other-app"
     directory.mkdir()
-    path = directory / "app.db"
+    path = directory / "app.sqlite"  # not *.db: the end-of-suite audit would open it as a store
     with sqlite3.connect(path) as conn:
         conn.executescript(schema)
     conn.close()
