@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from molq.cli._common import echo
 from molq.core import MolqError
 
 
@@ -66,7 +67,7 @@ def fail(message: str, code: int = 1) -> int:
     """Print ``molq: error: MESSAGE`` as one line on stderr; return ``code``."""
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     text = "; ".join(lines).replace(":;", ":") or "unknown error"
-    click.echo(f"molq: error: {text}", err=True)
+    echo(f"molq: error: {text}", err=True)
     return code
 
 
@@ -82,7 +83,7 @@ def run(args: list[str] | None = None) -> int:
     except MolqError as exc:
         return fail(str(exc) or type(exc).__name__)
     except (click.Abort, KeyboardInterrupt):
-        click.echo("molq: interrupted", err=True)
+        echo("molq: interrupted", err=True)
         return 130
     return result if isinstance(result, int) else 0
 

@@ -10,9 +10,10 @@ import attrs
 import click
 from rich.table import Table
 
-from molq.cli._common import db_option, with_store
+from molq.cli._common import db_option, echo, with_existing_store
 from molq.core import ConfigError
 from molq.dashboard._format import out
+from molq.dashboard._text import markup
 
 
 if TYPE_CHECKING:
@@ -68,12 +69,12 @@ def clusters() -> None:
 @clusters.command("list")
 @config_option
 @db_option
-@with_store
+@with_existing_store
 def list_clusters(store: JobStore, config: Path | None) -> None:
     """One row per cluster: scheduler, host, profile and job counts."""
     infos = known_clusters(store, config)
     if not infos:
-        click.echo("No clusters yet: no profiles in the config file and no recorded jobs.")
+        echo("No clusters yet: no profiles in the config file and no recorded jobs.")
         return
     table = Table(header_style="bold")
     for column in ("CLUSTER", "SCHEDULER", "HOST", "PROFILE", "ACTIVE", "JOBS"):
@@ -82,7 +83,9 @@ def list_clusters(store: JobStore, config: Path | None) -> None:
         host = (info.profile.host if info.profile else None) or "(this machine)"
         profile = info.profile.name if info.profile else "-"
         table.add_row(
-            info.name, info.scheduler, host, profile, str(_active(info)), str(sum(info.counts.values()))
+            *(markup(v) for v in (info.name, info.scheduler, host, profile)),
+            str(_active(info)),
+            str(sum(info.counts.values())),
         )
     out().print(table)
 
@@ -108,7 +111,7 @@ def _profile_lines(profile: MolqProfile) -> list[tuple[str, str]]:
 @click.argument("name")
 @config_option
 @db_option
-@with_store
+@with_existing_store
 def show_cluster(store: JobStore, name: str, config: Path | None) -> None:
     """Details of cluster NAME: its profile and its jobs by state."""
     from molq.cli._jobs import print_pairs

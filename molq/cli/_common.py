@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from molq.core import JobNotFoundError
+from molq.dashboard._text import shown
 
 
 if TYPE_CHECKING:
@@ -20,6 +21,15 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 SCHEDULERS = ("local", "slurm", "pbs", "lsf")
+
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` for every line molq prints: control characters in it are shown escaped.
+
+    Job output (``molq logs``) is the one thing printed raw, with ``click.echo``.
+    """
+    click.echo(shown(message, lines=True), err=err, nl=nl)
 
 
 def db_option(func: F) -> F:
@@ -52,25 +62,34 @@ def job_options(func: F) -> F:
     return db_option(func)
 
 
-def open_store(db: Path | None) -> JobStore:
-    """The job store at ``db`` (or the default one)."""
+def open_store(db: Path | None, *, create: bool = True) -> JobStore:
+    """The job store at ``db`` (or the default one); ``create=False``: it must exist."""
     from molq.shell._store import JobStore
 
-    return JobStore(db)
+    return JobStore(db, create=create)
 
 
-def with_store(func: F) -> F:
-    """Open the store named by ``db``, pass it as ``store`` and close it afterwards."""
+def _store_decorator(*, create: bool) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, db: Path | None, **kwargs: Any) -> Any:
+            store = open_store(db, create=create)
+            try:
+                return func(*args, store=store, **kwargs)
+            finally:
+                store.close()
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, db: Path | None, **kwargs: Any) -> Any:
-        store = open_store(db)
-        try:
-            return func(*args, store=store, **kwargs)
-        finally:
-            store.close()
+        return wrapper  # type: ignore[return-value]
 
-    return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+with_store = _store_decorator(create=True)
+"""Open (or create) the store named by ``db``, pass it as ``store``, close it afterwards."""
+
+with_existing_store = _store_decorator(create=False)
+"""As ``with_store`` for commands that read or follow recorded jobs: a missing store is
+read as an empty one and never created (a typo in ``--db`` makes no file)."""
 
 
 def resolve_job(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from molq.cli._common import job_options, resolve_job, with_store
+from molq.cli._common import echo, job_options, resolve_job, with_existing_store
 from molq.cli._jobs import print_pairs
 from molq.dashboard._format import out
 from molq.dashboard._model import downstream_edges, upstream_edges
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @click.command("inspect")
 @job_options
-@with_store
+@with_existing_store
 def inspect(
     store: JobStore, job_id: str, scheduler: str | None, cluster: str | None, config: Path | None
 ) -> None:
@@ -32,7 +32,7 @@ def inspect(
     print_pairs(record_lines(store, record))
     sweep_line = sweep_of(store, record)
     if sweep_line:
-        click.echo(sweep_line)
+        echo(sweep_line)
     family = store.family(record.root_job_id)
     console.print()
     console.print(family_table(family, record.job_id))

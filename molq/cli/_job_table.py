@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from molq.dashboard._clock import fmt_duration, fmt_time, runtime
+from molq.dashboard._text import shown
 
 
 if TYPE_CHECKING:
@@ -38,17 +39,17 @@ Piece = tuple[str, str | None]
 
 
 def job_cells(record: JobRecord, name: str | None, now: float) -> tuple[str, ...]:
-    """The plain text of one table row (``name`` is the job's ``--name``, if any)."""
+    """The plain text of one table row (``name`` is the job's ``--name``, if any), shown safely."""
     return (
-        record.job_id[:12],
-        record.cluster_name,
-        record.scheduler,
+        shown(record.job_id[:12]),
+        shown(record.cluster_name),
+        shown(record.scheduler),
         record.state.value,
         str(record.attempt),
         fmt_time(record.submitted_at or record.created_at),
         fmt_duration(runtime(record, now)),
         "-" if record.exit_code is None else str(record.exit_code),
-        name or record.command_display,
+        shown(name or record.command_display),
     )
 
 

@@ -11,13 +11,15 @@ import click
 from molq.cli._common import (
     clusters_in_store,
     db_option,
+    echo,
     job_options,
     resolve_job,
     submitor_for,
     submitor_for_record,
-    with_store,
+    with_existing_store,
 )
 from molq.core import MolqError
+from molq.dashboard._text import shown
 
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) 
         try:
             submitor_for(name, scheduler, store, config).refresh_jobs()
         except MolqError as exc:
-            click.echo(
+            echo(
                 f"molq: warning: cannot refresh cluster {name}: {exc}; showing stored states", err=True
             )
 
@@ -53,7 +55,7 @@ def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) 
 @no_refresh_option
 @config_option
 @db_option
-@with_store
+@with_existing_store
 def list_command(
     store: JobStore, include_all: bool, cluster: str | None, limit: int, no_refresh: bool, config: Path | None
 ) -> None:
@@ -66,7 +68,7 @@ def list_command(
     records = list_jobs(store, cluster, include_terminal=include_all, limit=limit)
     if not records:
         what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
-        click.echo(f"No {what}.")
+        echo(f"No {what}.")
     else:
         print_jobs(store, records, time.time())
     print_sweeps(store, cluster, include_final=include_all)
@@ -81,9 +83,9 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
     from molq.core._sweep_state import sweep_status
     from molq.shell._sweeps import cell_states
 
-    click.echo("Sweeps:")
+    echo("Sweeps:")
     for sweep in sweeps:
-        click.echo(f"  {format_status(sweep_status(sweep, cell_states(store, sweep)))}")
+        echo(f"  {format_status(sweep_status(sweep, cell_states(store, sweep)))}")
 
 
 @click.command("history")
@@ -92,14 +94,14 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many jobs."
 )
 @db_option
-@with_store
+@with_existing_store
 def history(store: JobStore, cluster: str | None, limit: int) -> None:
     """Recent jobs of every state, archived ones included, newest first (store only)."""
     from molq.dashboard._format import jobs_table, out
 
     records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=limit)
     if not records:
-        click.echo("No jobs recorded yet.")
+        echo("No jobs recorded yet.")
         return
     out().print(jobs_table(store, records, time.time(), title=f"Last {len(records)} job(s)"))
 
@@ -108,13 +110,13 @@ def print_pairs(rows: list[tuple[str, str]]) -> None:
     """Aligned ``label: value`` lines."""
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
-        click.echo(f"{label + ':':<{width + 1}} {value}")
+        echo(f"{label + ':':<{width + 1}} {shown(value)}")  # one line per field, whatever it holds
 
 
 @click.command("status")
 @job_options
 @no_refresh_option
-@with_store
+@with_existing_store
 def status(
     store: JobStore,
     job_id: str,
@@ -136,7 +138,7 @@ def status(
 
 @click.command("cancel")
 @job_options
-@with_store
+@with_existing_store
 def cancel(
     store: JobStore, job_id: str, scheduler: str | None, cluster: str | None, config: Path | None
 ) -> None:
@@ -145,11 +147,11 @@ def cancel(
     latest = store.latest_attempt(record.root_job_id) or record
     pending_retry = latest.next_attempt_job_id is not None and latest.cancel_requested_at is None
     if latest.state.is_terminal and not pending_retry:
-        click.echo(f"Job {latest.job_id} already finished ({latest.state}); nothing to cancel.")
+        echo(f"Job {latest.job_id} already finished ({latest.state}); nothing to cancel.")
         return
     submitor_for_record(record, store, config).cancel_job(record.job_id)
     after = store.latest_attempt(record.root_job_id) or latest
-    click.echo(f"Cancel requested for job {after.job_id}; it is now {after.state}.")
+    echo(f"Cancel requested for job {after.job_id}; it is now {after.state}.")
 
 
 COMMANDS = [list_command, status, history, cancel]

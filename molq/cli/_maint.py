@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from molq.cli._common import clusters_in_store, db_option, submitor_for, with_store
+from molq.cli._common import clusters_in_store, db_option, echo, submitor_for, with_store
 
 
 if TYPE_CHECKING:
@@ -45,16 +45,16 @@ def cleanup(store: JobStore, dry_run: bool, cluster: str | None, config: Path | 
     for submitor in _submitors(store, cluster, config):
         result = submitor.cleanup_jobs(dry_run=dry_run)
         dirs, records, errors = result["job_dirs"], result["records"], result["errors"]
-        click.echo(
+        echo(
             f"{submitor.cluster_name}: {verb.lower()} remove {len(dirs)} job dir(s), "
             f"{verb.lower()} archive {len(records)} record(s)"
         )
         for path in dirs:
-            click.echo(f"  remove  {path}")
+            echo(f"  remove  {path}")
         for job_id in records:
-            click.echo(f"  archive {job_id}")
+            echo(f"  archive {job_id}")
         for line in errors:
-            click.echo(f"molq: warning: {line}", err=True)
+            echo(f"molq: warning: {line}", err=True)
         failed = failed or bool(errors)
     return 1 if failed else 0
 
@@ -96,7 +96,7 @@ def daemon(
         if cleanup_now:
             last_cleanup = now
         if once:
-            click.echo(f"Reconciled {count} cluster(s).")
+            echo(f"Reconciled {count} cluster(s).")
             return
         time.sleep(interval)
 

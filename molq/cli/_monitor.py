@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from molq.cli._common import db_option, resolve_job, with_store
+from molq.cli._common import db_option, resolve_job, with_existing_store
 from molq.dashboard._format import out
 
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option("--once", is_flag=True, help="Print one frame and exit (no terminal needed).")
 @db_option
-@with_store
+@with_existing_store
 def monitor(
     store: JobStore,
     job_ids: tuple[str, ...],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-import click
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,6 +14,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from molq.cli._common import echo
 from molq.dashboard._format import err, fmt_duration, runtime, short
 
 
@@ -84,5 +84,5 @@ def report_final(record: JobRecord, *, quiet: bool = False) -> int:
         exit_code = "-" if record.exit_code is None else record.exit_code
         took = fmt_duration(runtime(record, time.time()))
         reason = f": {record.failure_reason}" if record.failure_reason else ""
-        click.echo(f"Job {record.job_id} {record.state} (exit {exit_code}, ran {took}){reason}")
+        echo(f"Job {record.job_id} {record.state} (exit {exit_code}, ran {took}){reason}")
     return 0 if record.state.value == "succeeded" else 1

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from molq.cli._audit import Replay, build_replay, event_details, parse_as_of, replay_json
-from molq.cli._common import SCHEDULERS, db_option, resolve_job, with_store
-from molq.core import event_tag
+from molq.cli._common import SCHEDULERS, db_option, echo, resolve_job, with_existing_store
+from molq.core import StoreError, event_tag
 from molq.dashboard._format import fmt_precise, short
 from molq.dashboard._model import EDGE_MARKS
 
@@ -35,33 +35,33 @@ def print_timeline(replay: Replay) -> None:
     """The event history, then the state, family and edges it implies."""
     rec = replay.record
     scope = "" if replay.as_of is None else f" as of {fmt_precise(replay.as_of)}"
-    click.echo(
+    echo(
         f"Job {rec.job_id} ({rec.cluster_name}, {rec.scheduler}){scope}: "
         f"{len(replay.events)} of {replay.total_events} event(s)"
     )
     for item in replay.events:
-        click.echo(
+        echo(
             f"  {fmt_precise(item.recorded_at)}  #{item.seq:<5} v{item.version:<3} "
             f"{event_tag(item.event):<24} {event_details(item.event)}"
         )
     exit_code = "" if rec.exit_code is None else f", exit {rec.exit_code}"
-    click.echo(f"State{scope or ' now'}: {rec.state}{exit_code}")
-    click.echo(f"Attempt family (root {short(rec.root_job_id)}):")
+    echo(f"State{scope or ' now'}: {rec.state}{exit_code}")
+    echo(f"Attempt family (root {short(rec.root_job_id)}):")
     for member in replay.family:
         mark = "»" if member.job_id == rec.job_id else " "
-        click.echo(f"  {mark} attempt {member.attempt}  {member.job_id}  {member.state}")
+        echo(f"  {mark} attempt {member.attempt}  {member.job_id}  {member.state}")
     _print_edges("Depends on", replay.upstream, upstream=True)
     _print_edges("Needed by", replay.downstream, upstream=False)
 
 
 def _print_edges(title: str, edges: list[EdgeAsOf], *, upstream: bool) -> None:
     if not edges:
-        click.echo(f"{title}: none")
+        echo(f"{title}: none")
         return
-    click.echo(f"{title}:")
+    echo(f"{title}:")
     for e in edges:
         other = e.dependency_job_id if upstream else e.job_id
-        click.echo(f"  {EDGE_MARKS[e.status]} {e.status:<10} {e.condition:<14} {other}  ({e.native})")
+        echo(f"  {EDGE_MARKS[e.status]} {e.status:<10} {e.condition:<14} {other}  ({e.native})")
 
 
 def verify(store: JobStore, *, as_json: bool) -> int:
@@ -70,15 +70,15 @@ def verify(store: JobStore, *, as_json: bool) -> int:
     events = store.last_seq()
     jobs = store.job_count()
     if as_json:
-        click.echo(
+        echo(
             json.dumps({"ok": not differences, "events": events, "jobs": jobs, "differences": differences})
         )
     elif differences:
-        click.echo(f"MISMATCH: {len(differences)} difference(s) between the projections and the event log:")
+        echo(f"MISMATCH: {len(differences)} difference(s) between the projections and the event log:")
         for line in differences:
-            click.echo(f"  - {line}")
+            echo(f"  - {line}")
     else:
-        click.echo(f"OK: the projections of {jobs} job(s) match the event log ({events} event(s)).")
+        echo(f"OK: the projections of {jobs} job(s) match the event log ({events} event(s)).")
     return 1 if differences else 0
 
 
@@ -98,7 +98,7 @@ def verify(store: JobStore, *, as_json: bool) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--cluster", metavar="NAME", help="Only look for the job in this cluster.")
 @db_option
-@with_store
+@with_existing_store
 def replay(
     store: JobStore,
     job_id: str | None,
@@ -116,11 +116,14 @@ def replay(
         msg = "give a JOB_ID to replay, or --verify (without a JOB_ID) to audit the whole store"
         raise click.UsageError(msg)
     if job_id is None:
+        if store.in_memory:
+            msg = f"no molq store at {store.path}: nothing to verify (nothing was created)"
+            raise StoreError(msg)
         return verify(store, as_json=as_json)
     record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
     result = build_replay(store, record.job_id, as_of)
     if as_json:
-        click.echo(json.dumps(replay_json(result), indent=2))
+        echo(json.dumps(replay_json(result), indent=2))
     else:
         print_timeline(result)
     return 0

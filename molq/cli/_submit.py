@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
-from molq.cli._common import SCHEDULERS, db_option, resolve_job_ids, with_store
+from molq.cli._common import SCHEDULERS, db_option, echo, resolve_job_ids, with_store
 from molq.cli._progress import report_final, wait_with_progress
 from molq.core import ConfigError, JobExecution, JobResources, JobScheduling, RetryPolicy
 
@@ -111,15 +111,15 @@ def retry_policy(
 
 def print_dry_run(dry: JobDryRun) -> None:
     """The exact command, the details and the rendered script of a dry run."""
-    click.echo("Dry run: nothing was submitted or recorded.")
-    click.echo(f"command: {dry.command}")
+    echo("Dry run: nothing was submitted or recorded.")
+    echo(f"command: {dry.command}")
     details = dict(dry.details)
     script = details.pop("script", "")
     for key, value in details.items():
-        click.echo(f"{key}: {value}")
-    click.echo(f"--- script {details.get('script_path', '')} ---")
-    click.echo(script.rstrip("\n"))
-    click.echo("--- end of script ---")
+        echo(f"{key}: {value}")
+    echo(f"--- script {details.get('script_path', '')} ---")
+    echo(script.rstrip("\n"))
+    echo("--- end of script ---")
 
 
 @click.command("submit")
@@ -174,10 +174,10 @@ def submit(store: JobStore, **params: Any) -> int:
         return 0
     handle = submitor.submit_job(**kwargs)
     if opts.quiet:
-        click.echo(handle.job_id)
+        echo(handle.job_id)
     else:
         sid = handle.scheduler_job_id or "-"
-        click.echo(
+        echo(
             f"Submitted job {handle.job_id} to cluster {handle.cluster_name} ({handle.scheduler}, id {sid})"
         )
     if not opts.block:

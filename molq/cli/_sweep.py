@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from molq.cli._common import SCHEDULERS, db_option, with_store
+from molq.cli._common import SCHEDULERS, db_option, echo, with_existing_store, with_store
 from molq.core import ConfigError
 
 
@@ -82,11 +82,11 @@ def sweep(store: JobStore, **params: Any) -> int:
         fail_fast=spec.fail_fast,
         max_duration=params["max_duration"],
     )
-    click.echo(handle.sweep_id)
+    echo(handle.sweep_id)
     if not params["block"]:
         return 0
     status = handle.wait(timeout=params["timeout"])
-    click.echo(format_status(status))
+    echo(format_status(status))
     return 0 if status.state == "succeeded" else 1
 
 
@@ -98,7 +98,7 @@ def sweep(store: JobStore, **params: Any) -> int:
 )
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")
 @db_option
-@with_store
+@with_existing_store
 def sweeps(
     store: JobStore, sweep_id: str | None, cluster: str | None, cancel: bool, config: Path | None
 ) -> int:
@@ -115,7 +115,7 @@ def sweeps(
     for record in records:
         submitor = submitor_for(record.cluster_name, record.scheduler, store, config)
         status = submitor.cancel_sweep(record.sweep_id) if cancel else submitor.get_sweep(record.sweep_id)
-        click.echo(format_status(status))
+        echo(format_status(status))
     return 0
 
 

@@ -12,11 +12,12 @@ from molq.cli._common import (
     SCHEDULERS,
     clusters_in_store,
     db_option,
+    echo,
     job_options,
     resolve_job,
     submitor_for,
     submitor_for_record,
-    with_store,
+    with_existing_store,
 )
 from molq.cli._progress import wait_with_progress
 from molq.dashboard._format import jobs_table, out
@@ -51,7 +52,7 @@ def _watch_all(
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")
 @db_option
-@with_store
+@with_existing_store
 def watch(
     store: JobStore,
     job_id: str | None,
@@ -74,7 +75,7 @@ def watch(
         record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
         records = wait_with_progress(submitor_for_record(record, store, config), [record.job_id], timeout)
     if not records:
-        click.echo("No active jobs to watch.")
+        echo("No active jobs to watch.")
         return 0
     out().print(jobs_table(store, records, time.time()))
     return 0 if all(r.state.value == "succeeded" for r in records) else 1
@@ -108,11 +109,11 @@ def _show(transport: Transport, paths: list[tuple[str, str]], tail: int | None) 
     for name, path in paths:
         text = _read(transport, path)
         if len(paths) > 1:
-            click.echo(f"==> {name} ({path}) <==")
+            echo(f"==> {name} ({path}) <==")
         if text is None:
-            click.echo(f"(no {name} yet: {path})", err=True)
+            echo(f"(no {name} yet: {path})", err=True)
             text = ""
-        click.echo(_tail(text, tail), nl=False)
+        click.echo(_tail(text, tail), nl=False)  # job output, raw
         offsets[path] = len(text)
     return offsets
 
@@ -128,7 +129,7 @@ def _follow(store: JobStore, record: JobRecord, config: Path | None, offsets: di
         for path, seen in offsets.items():
             text = _read(transport, path) or ""
             if len(text) > seen:
-                click.echo(text[seen:], nl=False)
+                click.echo(text[seen:], nl=False)  # job output, raw
                 offsets[path] = len(text)
         if done:
             return
@@ -142,7 +143,7 @@ def _follow(store: JobStore, record: JobRecord, config: Path | None, offsets: di
 )
 @click.option("--tail", type=click.IntRange(min=0), metavar="N", help="Only the last N lines.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output until the job finishes.")
-@with_store
+@with_existing_store
 def logs(
     store: JobStore,
     job_id: str,

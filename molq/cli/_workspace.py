@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from rich.table import Table
 
+from molq.cli._common import echo
 from molq.core import TransportError
 from molq.dashboard._format import out
+from molq.dashboard._text import markup
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,9 +90,9 @@ def sync(
         msg = f"rsync failed ({result.returncode}) for {arrow}: {result.stderr.strip()}"
         raise click.ClickException(msg)
     for line in result.changes:
-        click.echo(f"  {line}")
+        echo(f"  {line}")
     verb = "Would sync" if dry_run else "Synced"
-    click.echo(f"{verb} {arrow} on {target.name} ({len(result.changes)} change(s))")
+    echo(f"{verb} {arrow} on {target.name} ({len(result.changes)} change(s))")
     return 0
 
 
@@ -103,7 +105,7 @@ def remote_dirs(transport: Transport, root: str) -> list[str] | None:
     if not done.ok:
         msg = f"cannot list {root}: {done.stderr.strip()}"
         raise TransportError(msg)
-    return sorted(line for line in done.stdout.splitlines() if line)
+    return sorted(line for line in done.stdout.split("\n") if line)
 
 
 def owner_of(marker_text: str | None) -> dict[str, str] | None:
@@ -129,7 +131,7 @@ def list_workspaces(root: str, cluster: str | None, profile: str | None, config:
     target = target_cluster(cluster, profile, config)
     names = remote_dirs(target.transport, root)
     if not names:
-        click.echo(f"No workspaces under {root} on {target.name}.")
+        echo(f"No workspaces under {root} on {target.name}.")
         return
     client = SyncClient(target.transport)
     table = Table(header_style="bold")
@@ -138,7 +140,7 @@ def list_workspaces(root: str, cluster: str | None, profile: str | None, config:
     for name in names:
         owner = owner_of(client.read_remote_file(f"{root.rstrip('/')}/{name}/{OWNER_MARKER}"))
         who = f"{owner['user']}@{owner['machine_id'][:12]}" if owner else "-"
-        table.add_row(f"{root.rstrip('/')}/{name}", who, owner["path"] if owner else "-")
+        table.add_row(markup(f"{root.rstrip('/')}/{name}"), markup(who), markup(owner["path"] if owner else "-"))
     out().print(table)
 
 

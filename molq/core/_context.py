@@ -52,13 +52,12 @@ _SAVED_DECODER: Final = msgspec.json.Decoder(SavedFile)
 def log_events(record: JobRecord, new_lines: str, *, now: float) -> tuple[JobEvent, ...]:
     """``job.log`` events for complete lines after the ``record.log_lines`` already recorded."""
     events: list[JobEvent] = []
-    for number, text in enumerate(new_lines.splitlines(keepends=True), start=record.log_lines + 1):
-        if not text.endswith("\n"):
-            break
+    lines = new_lines.split("\n")[:-1]  # the last piece is a partial line (or empty)
+    for number, text in enumerate(lines, start=record.log_lines + 1):
         try:
             line = _LOG_DECODER.decode(text)
         except (msgspec.DecodeError, msgspec.ValidationError):
-            line = LogLine(message=text.rstrip("\n"), level="RAW")
+            line = LogLine(message=text, level="RAW")
         events.append(
             JobLogged(
                 job_id=record.job_id,
@@ -100,26 +99,36 @@ def context_events(record: JobRecord, files: Mapping[str, str], *, now: float) -
 PROBE_BEGIN: Final = "@@molq-context-dir "
 PROBE_FILE: Final = "@@molq-context-file "
 PROBE_END: Final = "@@molq-context-end@@"
+PROBE_CONTENT: Final = "|"
+PROBE_TAIL: Final = "x"
 
 
 def parse_context_probe(text: str) -> dict[str, dict[str, str]]:
-    """Split the batched probe's output into job dir -> file name -> content."""
+    """Split the batched probe's output into job number -> file name -> content.
+
+    The probe prefixes every content line with ``|`` and ends each file with an ``x``
+    of its own, so a file's text can never be read as a marker (a job cannot speak
+    for another job) and a missing final newline survives. Jobs are numbered
+    ``1..n`` in the order the probe was given, not named by their directory.
+    Lines are split on newlines only.
+    """
     out: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
     name: str | None = None
     body: list[str] = []
-    for line in text.splitlines(keepends=True):
-        bare = line.rstrip("\n")
-        if name is None and bare.startswith(PROBE_BEGIN):
-            current = out.setdefault(bare[len(PROBE_BEGIN) :], {})
-        elif name is None and bare.startswith(PROBE_FILE) and current is not None:
-            name, body = bare[len(PROBE_FILE) :], []
-        elif name is not None and bare == PROBE_END and current is not None:
-            content = "".join(body)
-            current[name] = content.removesuffix("\n")
+    for line in text.split("\n"):
+        if line.startswith(PROBE_CONTENT):
+            if name is not None:
+                body.append(line[len(PROBE_CONTENT) :])
+        elif line.startswith(PROBE_BEGIN):
+            current, name = out.setdefault(line[len(PROBE_BEGIN) :], {}), None
+        elif line.startswith(PROBE_FILE) and current is not None:
+            name, body = line[len(PROBE_FILE) :], []
+        elif line == PROBE_END and name is not None and current is not None:
+            content = "\n".join(body)
+            if content.endswith(PROBE_TAIL):
+                current[name] = content.removesuffix(PROBE_TAIL)
             name = None
-        elif name is not None:
-            body.append(line)
     return out
 
 

@@ -5,29 +5,30 @@ Rules of this module:
           of the srunx reference it breaks (R1.2, R2.4, R2.5, R2.6, R2.10, R3.5,
           R3.6, R3.8, R3.9, R3.10).
   Rule 2: axes keep insertion order; matrix values override base args.
-  Rule 3: values reach a shell only through ``quote`` (command and script text);
-          argv items, names and paths get the plain text.
+  Rule 3: values never become shell text: in command and inline-script text a
+          ``{name}`` becomes a reference to ``$MOLQ_ARG_<name>`` (``_sweep_shell``)
+          and the value travels in the job's environment; argv items, env values,
+          names and paths get the plain text (they are data, never parsed by a shell).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TypeAlias
 
 import attrs
 
 from ._errors import SpecError
-from ._sched._body import quote
 from ._spec import JobExecution, JobSpec, Script
+from ._sweep_shell import PLACEHOLDER, arg_env, check_inline_script, render_shell
 
 
 ScalarValue: TypeAlias = str | int | float | bool
 Matrix: TypeAlias = tuple[tuple[str, tuple[ScalarValue, ...]], ...]
 
 _NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PLACEHOLDER: Final = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|(?<!\$)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def _freeze_matrix(value: Mapping[str, Sequence[ScalarValue]] | Matrix) -> Matrix:
@@ -205,59 +206,75 @@ def scalar_text(value: ScalarValue) -> str:
     return str(value)
 
 
-def render_text(template: str, args: Mapping[str, ScalarValue], *, quoted: bool) -> str:
-    """Replace ``{name}`` placeholders; ``{{name}}`` is a literal and ``${name}`` is left to the shell.
-
-    Raises:
-        SpecError: a placeholder names no argument.
-    """
-
-    def substitute(match: re.Match[str]) -> str:
-        if match.group(1) is not None:
-            return "{" + match.group(1) + "}"
-        name = match.group(2)
+def _text_of(args: Mapping[str, ScalarValue]) -> Callable[[str], str]:
+    def text_of(name: str) -> str:
         if name not in args:
             known = ", ".join(sorted(args)) or "none"
             msg = f"template placeholder {{{name}}} names no sweep argument (known: {known})"
             raise SpecError(msg)
-        text = scalar_text(args[name])
-        return quote(text) if quoted else text
+        return scalar_text(args[name])
 
-    return _PLACEHOLDER.sub(substitute, template)
+    return text_of
+
+
+def render_text(template: str, args: Mapping[str, ScalarValue]) -> str:
+    """Replace ``{name}`` placeholders with plain text (argv, names, paths, env values).
+
+    ``{{name}}`` is a literal ``{name}`` and ``${name}`` is left alone.
+
+    Raises:
+        SpecError: a placeholder names no argument.
+    """
+    text_of = _text_of(args)
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return "{" + match.group(1) + "}"
+        return text_of(match.group(2))
+
+    return PLACEHOLDER.sub(substitute, template)
 
 
 def _render_opt(text: str | None, args: Mapping[str, ScalarValue]) -> str | None:
-    return None if text is None else render_text(text, args, quoted=False)
+    return None if text is None else render_text(text, args)
 
 
 def render_spec(spec: JobSpec, args: Mapping[str, ScalarValue]) -> JobSpec:
     """The spec of one cell: placeholders filled in the work, names, env and log paths.
 
+    In ``command`` and inline-script text a placeholder becomes a reference to
+    ``$MOLQ_ARG_<name>``; every argument is exported under that name.
+
     Raises:
-        SpecError: a placeholder names no argument.
+        SpecError: a placeholder names no argument, or stands where no value can
+            be placed safely (see ``_sweep_shell``).
     """
     work: dict[str, object] = {}
+    shell_text = False
     if spec.argv is not None:
-        work["argv"] = tuple(render_text(a, args, quoted=False) for a in spec.argv)
+        work["argv"] = tuple(render_text(a, args) for a in spec.argv)
     elif spec.command is not None:
-        work["command"] = render_text(spec.command, args, quoted=True)
+        work["command"] = render_shell(spec.command, _text_of(args))
+        shell_text = True
     elif spec.script is not None and spec.script.text is not None:
-        work["script"] = Script.inline(render_text(spec.script.text, args, quoted=True))
+        check_inline_script(spec.script.text)
+        work["script"] = Script.inline(render_shell(spec.script.text, _text_of(args)))
+        shell_text = True
     elif spec.script is not None:
-        work["script"] = Script.path(render_text(spec.script.file_path or "", args, quoted=False))
+        work["script"] = Script.path(render_text(spec.script.file_path or "", args))
     return attrs.evolve(
         spec,
-        execution=_render_execution(spec.execution, args),
+        execution=_render_execution(spec.execution, args, export_args=shell_text),
         **work,  # type: ignore[arg-type]
     )
 
 
-def _render_execution(execution: JobExecution, args: Mapping[str, ScalarValue]) -> JobExecution:
-    env = (
-        None
-        if execution.env is None
-        else {k: render_text(v, args, quoted=False) for k, v in execution.env.items()}
-    )
+def _render_execution(
+    execution: JobExecution, args: Mapping[str, ScalarValue], *, export_args: bool
+) -> JobExecution:
+    env = None if execution.env is None else {k: render_text(v, args) for k, v in execution.env.items()}
+    if export_args:
+        env = {**(env or {}), **arg_env({k: scalar_text(v) for k, v in args.items()})}
     return attrs.evolve(
         execution,
         env=env,

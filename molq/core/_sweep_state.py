@@ -235,4 +235,4 @@ def cell_created(sweep: SweepCreated, cell: SweepCell, *, now: float) -> JobCrea
 
 
 def _render_path(path: str, args: Mapping[str, ScalarValue]) -> str:
-    return render_text(path, args, quoted=False)
+    return render_text(path, args)

@@ -118,7 +118,7 @@ def parse_itemized(stdout: str) -> tuple[str, ...]:
     Lines for items that did not change (``.`` type with only dots) are dropped.
     """
     changes: list[str] = []
-    for line in stdout.splitlines():
+    for line in stdout.split("\n"):
         match = _ITEMIZE.match(line)
         if match is None:
             continue
@@ -405,7 +405,7 @@ def classify_ssh_failure(
         return None
     if started:
         return "link_dropped"
-    lines = [line for line in stderr.splitlines() if line.strip()]
+    lines = [line for line in stderr.split("\n") if line.strip()]
     last = lines[-1] if lines else ""
     checks: tuple[tuple[re.Pattern[str], SshFailure], ...] = (
         (_HOST_KEY, "host_key"),

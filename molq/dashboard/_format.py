@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from molq.dashboard._clock import fmt_duration as fmt_duration
@@ -13,6 +12,7 @@ from molq.dashboard._clock import fmt_precise as fmt_precise
 from molq.dashboard._clock import fmt_time as fmt_time
 from molq.dashboard._clock import runtime as runtime
 from molq.dashboard._model import job_name_of
+from molq.dashboard._text import markup
 
 
 if TYPE_CHECKING:
@@ -83,14 +83,14 @@ def jobs_table(store: JobStore, records: list[JobRecord], now: float, *, title: 
         )
     for r in records:
         table.add_row(
-            short(r.job_id),
-            r.cluster_name,
-            r.scheduler,
+            markup(short(r.job_id)),
+            markup(r.cluster_name),
+            markup(r.scheduler),
             styled_state(r.state),
             str(r.attempt),
             fmt_time(r.submitted_at or r.created_at),
             fmt_duration(runtime(r, now)),
             "-" if r.exit_code is None else str(r.exit_code),
-            escape(job_name(store, r)),
+            markup(job_name(store, r)),
         )
     return table

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.table import Table
 
 from molq.dashboard._format import fmt_duration, fmt_precise, fmt_time, job_name, runtime, short, styled_state
 from molq.dashboard._model import EDGE_MARKS, EdgeView
+from molq.dashboard._text import markup
 
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def family_table(family: list[JobRecord], selected: str) -> Table:
             styled_state(r.state),
             "-" if r.exit_code is None else str(r.exit_code),
             fmt_time(r.finished_at),
-            escape(r.failure_reason or ""),
+            markup(r.failure_reason or ""),
         )
     return table
 
@@ -85,7 +85,7 @@ def edges_table(title: str, edges: list[EdgeView], other_label: str) -> Table:
             short(e.other_job_id),
             styled_state(e.other_state) if e.other_state else "?",
             e.condition,
-            escape(e.native),
+            markup(e.native),
         )
     return table
 
@@ -103,7 +103,7 @@ def timeline_table(store: JobStore, family: list[JobRecord]) -> Table:
                 str(r.attempt),
                 old,
                 styled_state(t.new_state),
-                escape(t.reason or ""),
+                markup(t.reason or ""),
             )
     return table
 
@@ -114,5 +114,5 @@ def pairs_table(rows: list[tuple[str, str]]) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for label, value in rows:
-        grid.add_row(label, escape(value))
+        grid.add_row(label, markup(value))
     return grid

@@ -6,7 +6,6 @@ import time
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -23,6 +22,7 @@ from molq.dashboard._format import (
 )
 from molq.dashboard._model import Summary, downstream_edges, upstream_edges
 from molq.dashboard._panels import edges_table, family_table, pairs_table, record_lines, timeline_table
+from molq.dashboard._text import markup
 
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def header(title: str, summary: Summary, refreshed_at: float) -> Panel:
     bar = ProgressBar(total=max(summary.total, 1), completed=summary.finished, width=60)
     when = time.strftime("%H:%M:%S", time.localtime(refreshed_at))
     return Panel(
-        Group(line, bar), title=f"[bold]{escape(title)}[/]", subtitle=f"refreshed {when}", title_align="left"
+        Group(line, bar), title=f"[bold]{markup(title)}[/]", subtitle=f"refreshed {when}", title_align="left"
     )
 
 
@@ -68,8 +68,8 @@ def job_list(store: JobStore, records: list[JobRecord], selected: int, height: i
         r = records[index]
         table.add_row(
             short(r.job_id),
-            escape(job_name(store, r)),
-            escape(r.cluster_name),
+            markup(job_name(store, r)),
+            markup(r.cluster_name),
             styled_state(r.state),
             str(r.attempt),
             fmt_duration(runtime(r, now)),

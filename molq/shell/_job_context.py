@@ -18,8 +18,10 @@ from molq.core._context import (
     CHECKPOINT_FILE,
     LOG_FILE,
     PROBE_BEGIN,
+    PROBE_CONTENT,
     PROBE_END,
     PROBE_FILE,
+    PROBE_TAIL,
     RESULT_FILE,
     RESUME_CHECKPOINT_FILE,
     context_events,
@@ -37,14 +39,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("molq.context")
 
-_END = f"printf '\\n{PROBE_END}\\n'"
+_FILE = f"{{ cat \"$d/$f\"; printf {PROBE_TAIL}; }} | sed 's/^/{PROBE_CONTENT}/'; printf '\\n{PROBE_END}\\n'"
+_LOG = f"{{ tail -n \"+$n\" \"$d/$f\"; printf {PROBE_TAIL}; }} | sed 's/^/{PROBE_CONTENT}/'; printf '\\n{PROBE_END}\\n'"
 PROBE_SCRIPT = f"""
+LC_ALL=C; export LC_ALL
+i=0
 while [ "$#" -gt 1 ]; do
-  d=$1; n=$2; shift 2
-  printf '{PROBE_BEGIN}%s\\n' "$d"
-  if [ -f "$d/{LOG_FILE}" ]; then printf '{PROBE_FILE}{LOG_FILE}\\n'; tail -n "+$n" "$d/{LOG_FILE}"; {_END}; fi
+  d=$1; n=$2; shift 2; i=$((i+1))
+  printf '{PROBE_BEGIN}%s\\n' "$i"
+  f={LOG_FILE}
+  if [ -f "$d/$f" ]; then printf '{PROBE_FILE}%s\\n' "$f"; {_LOG}; fi
   for f in {CHECKPOINT_FILE} {RESULT_FILE}; do
-    if [ -f "$d/$f" ]; then printf '{PROBE_FILE}%s\\n' "$f"; cat "$d/$f"; {_END}; fi
+    if [ -f "$d/$f" ]; then printf '{PROBE_FILE}%s\\n' "$f"; {_FILE}; fi
   done
 done
 """
@@ -73,8 +79,8 @@ def harvest_context(reconciler: JobReconciler, polled: Sequence[JobRecord], repo
         report.errors.append(f"reading job context files failed: {exc}")
         return
     found = parse_context_probe(done.stdout)
-    for record in records:
-        files = found.get(record.metadata["molq.job_dir"])
+    for number, record in enumerate(records, start=1):
+        files = found.get(str(number))
         if files:
             _append_context(store, record, files, reconciler.clock)
 

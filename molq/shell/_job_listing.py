@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from molq.core import CorruptLogError, JobRecord, JobState, StoreError, decode_event
+from molq.core import CorruptLogError, JobRecord, JobState, decode_event
 from molq.core._events import JobCreated
+
+from ._sqlite_errors import store_error
 
 
 if TYPE_CHECKING:
@@ -116,8 +118,7 @@ def _reading(store: JobStore) -> Iterator[None]:
     except sqlite3.IntegrityError:
         raise
     except sqlite3.DatabaseError as exc:
-        msg = f"{store.path} cannot be read ({exc}); the file was left untouched"
-        raise StoreError(msg) from exc
+        raise store_error(store.path, exc) from exc
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         msg = f"{store.path} holds a record that cannot be decoded ({exc})"
         raise CorruptLogError(msg) from exc

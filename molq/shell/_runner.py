@@ -41,6 +41,13 @@ class RunJob(msgspec.Struct, frozen=True, tag="run"):
     env: dict[str, str]
     time_limit_s: int | None = None
     grace_s: int = 5
+    env_bytes: tuple[tuple[bytes, bytes], ...] = ()  # variables that are not UTF-8, as bytes
+
+    def environment(self) -> dict[bytes, bytes]:
+        """The job's environment: ``env`` plus the byte-exact ``env_bytes``."""
+        env = {os.fsencode(k): os.fsencode(v) for k, v in self.env.items()}
+        env.update(self.env_bytes)
+        return env
 
 
 class Started(msgspec.Struct, frozen=True, tag="started"):
@@ -222,7 +229,7 @@ class Runner:
         argv = ["/bin/sh", f"{d}/job.sh"]
         try:
             pid = os.posix_spawn(
-                argv[0], argv, req.env, file_actions=stdio, setsid=True, setsigdef=_DEFAULT_SIGNALS
+                argv[0], argv, req.environment(), file_actions=stdio, setsid=True, setsigdef=_DEFAULT_SIGNALS
             )
         except OSError as exc:
             return Refused(job_dir=d, message=f"cannot start {argv[1]}: {exc.strerror or exc}")
@@ -255,7 +262,7 @@ class Runner:
         devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
         try:
             pid = os.posix_spawn(
-                argv[0], argv, req.env, file_actions=devnull, setsid=True, setsigdef=_DEFAULT_SIGNALS
+                argv[0], argv, req.environment(), file_actions=devnull, setsid=True, setsigdef=_DEFAULT_SIGNALS
             )
         except OSError:
             return None  # the job still runs; only its time limit is not enforced

@@ -11,7 +11,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import msgspec
 
@@ -88,11 +88,13 @@ class RunnerClient:
             RunnerUnavailable: no runner could be reached; nothing was started.
             SchedulerError: the runner refused the job, or did not answer in time.
         """
+        text_env, bytes_env = _split_environment(os.environb)
         request = RunJob(
             job_dir=job_dir,
             stdout=stdout,
             stderr=stderr,
-            env=dict(os.environ),
+            env=text_env,
+            env_bytes=bytes_env,
             time_limit_s=time_limit_s,
             grace_s=grace_s,
         )
@@ -284,3 +286,19 @@ def started_pid(job_dir: str) -> int | None:
         msg = f"the local runner died while recording the start of {job_dir}; the job may be running without a pid"
         raise SchedulerError(msg)
     return int(text)
+
+
+def _split_environment(environ: Mapping[bytes, bytes]) -> tuple[dict[str, str], tuple[tuple[bytes, bytes], ...]]:
+    """The environment as UTF-8 text, plus the variables that are not UTF-8 as raw bytes.
+
+    JSON carries text only; a byte that is not UTF-8 (``os.environ`` holds it as a lone
+    surrogate) travels base64-encoded in ``env_bytes`` and reaches the job unchanged.
+    """
+    text: dict[str, str] = {}
+    raw: list[tuple[bytes, bytes]] = []
+    for key, value in environ.items():
+        try:
+            text[key.decode()] = value.decode()
+        except UnicodeDecodeError:
+            raw.append((key, value))
+    return text, tuple(raw)

@@ -139,7 +139,7 @@ _KIND = 'if [ -d "$1" ]; then echo d; elif [ -e "$1" ]; then echo f; else echo m
 
 
 def _tail(stderr: str) -> str:
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    lines = [line for line in stderr.strip().split("\n") if line.strip()]
     return lines[-1] if lines else "no message from ssh"
 
 

@@ -7,6 +7,7 @@ as they were before the append.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import functools
 import gc
@@ -42,6 +43,7 @@ from molq.core._events import JobCreated, JobDependencyRecorded, LogEvent
 from molq.core._fold import fold_events
 
 from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, PROJECTION_TABLES, applied_migrations, build_migrations
+from ._sqlite_errors import store_error
 from ._sweep_projection import is_sweep_event, list_sweeps, load_sweep, project_sweeps, split_events
 
 
@@ -74,9 +76,12 @@ class JobStore:
         SchemaVersionError: the database was written by a newer molq.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, create: bool = True) -> None:
         self._path = Path(path).expanduser() if path is not None else default_store_path()
-        self._conn = _connect(self._path)
+        # create=False (read-only commands): a missing file is read as an empty store
+        # held in memory; nothing is created on disk.
+        self._in_memory = not create and not self._path.exists()
+        self._conn = _connect_memory() if self._in_memory else _connect(self._path)
         self._db: Database | None = None
         self._migrate()
 
@@ -85,6 +90,11 @@ class JobStore:
     def path(self) -> Path:
         """The database file."""
         return self._path
+
+    @property
+    def in_memory(self) -> bool:
+        """True when opened with ``create=False`` on a missing file: an empty store, not on disk."""
+        return self._in_memory
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -114,6 +124,9 @@ class JobStore:
         return self._db
 
     def _migrate(self) -> None:
+        if self._in_memory:
+            build_migrations().apply(self.db)
+            return
         with _file_lock(self._path):
             try:
                 applied = applied_migrations(self._conn)
@@ -210,10 +223,13 @@ class JobStore:
             raise StoreError(msg) from exc
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite has already rolled back after SQLITE_FULL / IOERR: a second ROLLBACK
+            # would fail and hide what happened.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     # -- reading the log -------------------------------------------------------------
     def stream_version(self, stream: str) -> int:
@@ -414,6 +430,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         msg = f"{path} is a directory, not a molq database"
         raise StoreError(msg)
     _check_header(path)
+    _refuse_foreign(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():
@@ -424,7 +441,15 @@ def _connect(path: Path) -> sqlite3.Connection:
         mode = _switch_to_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-    except (OSError, sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+    except sqlite3.DatabaseError as exc:
+        raise store_error(path, exc) from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            msg = f"cannot create the molq store {path}: the disk is full ({exc.strerror})"
+        else:
+            msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
+        raise StoreError(msg) from exc
+    except UnicodeDecodeError as exc:
         msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
         raise StoreError(msg) from exc
     if not mode or str(mode[0]).lower() != "wal":
@@ -470,6 +495,43 @@ def _check_header(path: Path) -> None:
         raise StoreError(msg) from exc
     if head and (len(head) < 100 or not head.startswith(_SQLITE_HEADER)):
         msg = f"{path} is not a molq database (no SQLite header); the file was left untouched"
+        raise StoreError(msg)
+
+
+def _connect_memory() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Refuse another application's SQLite file before anything is written to it.
+
+    Read through a read-only connection: a database with tables but no molq schema is
+    not molq's to convert (WAL mode, molq's tables) however its tables are named.
+    """
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
+        raise StoreError(msg) from exc
+    try:
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        molq = bool(applied_migrations(conn))
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        msg = f"{path} is not a readable molq database ({exc}); the file was left untouched"
+        raise StoreError(msg) from exc
+    finally:
+        conn.close()
+    own = [name for name in tables if not name.startswith("sqlite_")]
+    if own and not molq:
+        shown = ", ".join(sorted(own)[:5]) + (", ..." if len(own) > 5 else "")
+        msg = (
+            f"{path} is another application's SQLite database (tables: {shown}), not a molq "
+            "store; molq did not change it"
+        )
         raise StoreError(msg)
 
 
@@ -763,7 +825,7 @@ def _as_store_error(method: Any) -> Any:
 
     def fail(self: JobStore, exc: Exception) -> StoreError:
         if isinstance(exc, sqlite3.DatabaseError):
-            return StoreError(f"{self.path} cannot be read ({exc}); the file was left untouched")
+            return store_error(self.path, exc)
         return CorruptLogError(f"{self.path} holds a record that cannot be decoded ({exc})")
 
     if inspect.isgeneratorfunction(method):

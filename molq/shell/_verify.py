@@ -13,12 +13,21 @@ from typing import Any
 
 import msgspec
 
-from molq.core import CorruptLogError, JobEvent, JobRecord, JobState, StoreError, decode_event, evolve
+from molq.core import (
+    CorruptLogError,
+    JobEvent,
+    JobRecord,
+    JobState,
+    StoreError,
+    decode_event,
+    event_tag,
+    evolve,
+)
 from molq.core._events import JobCreated, JobDependencyRecorded
 from molq.core._fold import fold_events
 
 from ._store import _JOB_EVENT_TYPES, gc_paused
-from ._sweep_projection import rebuild_sweeps, verify_sweeps
+from ._sweep_projection import SWEEP_EVENT_TYPES, rebuild_sweeps, verify_sweeps
 from ._verify_fast import PARALLEL_THRESHOLD, projections_match
 
 
@@ -100,7 +109,7 @@ class _Fold:
         start = len(self.transitions)
         events: dict[str, list[JobEvent]] = {}
         seqs: dict[str, list[int]] = {}
-        for seq, stream, data in rows:
+        for seq, stream, stored_type, data in rows:
             try:
                 event = decode_event(data)
             except _UNREADABLE as exc:
@@ -109,6 +118,8 @@ class _Fold:
                     self.fold(stream, events.pop(stream), seqs.pop(stream))
                 self.broken.add(stream)
                 continue
+            if (tag := event_tag(event)) != stored_type:
+                self.problems.append((seq, 0, _type_mismatch(seq, stream, stored_type, tag)))
             if type(event) not in _JOB_EVENT_TYPES:
                 continue  # sweep events fold separately; cluster facts have no projection
             if event.job_id != stream:  # type: ignore[union-attr]  # a job event, checked above
@@ -175,7 +186,7 @@ def _rebuild(
     conn: sqlite3.Connection,
 ) -> tuple[dict[str, JobRecord], list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]:
     fold = _Fold()
-    cursor = conn.execute("SELECT seq, stream, data FROM events ORDER BY seq")
+    cursor = conn.execute("SELECT seq, stream, type, data FROM events ORDER BY seq")
     while rows := cursor.fetchmany(_PAGE):
         fold.page(rows)
     fold.edges.sort()
@@ -183,10 +194,24 @@ def _rebuild(
     return fold.records, fold.transitions, fold.edges, problems
 
 
+def _type_mismatch(seq: int, stream: str, stored_type: str, tag: str) -> str:
+    return (
+        f"event {seq} of {stream}: its type column says {stored_type!r} but its data is a "
+        f"{tag!r} event: the log was changed after it was written"
+    )
+
+
 def _sweep_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    """The sweep events, by the type column; a row whose data is not one (reported by the fold) is left out."""
     rows = []
-    for seq, stream, data in conn.execute("SELECT seq, stream, data FROM events WHERE type LIKE 'sweep.%' ORDER BY seq"):
-        rows.append((seq, stream, decode_event(data)))
+    query = "SELECT seq, stream, data FROM events WHERE type LIKE 'sweep.%' ORDER BY seq"
+    for seq, stream, data in conn.execute(query):
+        try:
+            event = decode_event(data)
+        except _UNREADABLE:
+            continue  # the fold reports it
+        if isinstance(event, SWEEP_EVENT_TYPES):
+            rows.append((seq, stream, event))
     return rows
 
 

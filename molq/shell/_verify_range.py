@@ -10,7 +10,7 @@ Rules of this module (``_verify_fast`` runs it over every range, in several proc
          stream whose ``seq`` does not rise with ``version`` makes the answer no, so each
          stream folds in log order, as the exact audit folds it. Any problem the exact audit
          would name (an unreadable event, an event in another job's stream, an impossible
-         history, a sweep row whose ``type`` and payload disagree) also makes it no.
+         history, a row whose ``type`` column and payload disagree) also makes it no.
   Rule 3 (retry_pending): the exact audit sets it while the next attempt is not among the
          folded jobs. Every range checks that its folded jobs are exactly its stored jobs, so
          when every range says yes the two sets are equal and a range may ask the jobs table.
@@ -84,8 +84,7 @@ class _RangeCheck:
     def run(self) -> bool:
         where, args = _where("stream", self.bounds)
         rows = self.conn.execute(
-            # ``type LIKE 'sweep.%'`` is how the exact audit picks the sweep events it folds.
-            f"SELECT seq, stream, type LIKE 'sweep.%', data FROM events WHERE {where} "  # noqa: S608
+            f"SELECT seq, stream, type, data FROM events WHERE {where} "  # noqa: S608
             "ORDER BY stream, version",
             args,
         )
@@ -94,7 +93,7 @@ class _RangeCheck:
         events: list[JobEvent] = []
         seqs: list[int] = []
         last = 0
-        for seq, stream, sweep, data in rows:
+        for seq, stream, stored_type, data in rows:
             if stream != current:
                 if events and not self.job(current, events, seqs):  # type: ignore[arg-type]
                     return False
@@ -103,15 +102,16 @@ class _RangeCheck:
                 return False  # versions out of log order: the exact audit folds by seq
             last = seq
             event = decode(data)
-            if type(event) in job_types and not sweep:
+            if type(event).__struct_config__.tag != stored_type:
+                return False  # a row whose type column and payload disagree: the exact audit names it
+            sweep = isinstance(event, sweep_types)
+            if type(event) in job_types:
                 if event.job_id != stream:  # type: ignore[union-attr]  # a job event, checked above
                     return False
                 events.append(event)  # type: ignore[arg-type]
                 seqs.append(seq)
-            elif sweep and isinstance(event, sweep_types):
+            elif sweep:
                 self.sweep_rows.append((seq, stream, event))
-            elif sweep or isinstance(event, sweep_types):
-                return False  # a row whose type column and payload disagree: let the exact audit decide
         if events and not self.job(current, events, seqs):  # type: ignore[arg-type]
             return False
         return not self.jobs and self.stored_rows_agree() and self.sweeps_agree()

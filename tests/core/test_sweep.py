@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from molq.core import CorruptLogError, JobSpec, JobState, SpecError
+from molq.core import CorruptLogError, JobSpec, JobState, Script, SpecError
 from molq.core._context import context_events, duration_exceeded, parse_context_probe
 from molq.core._machine import fold_job
 from molq.core._sweep import (
@@ -112,10 +112,50 @@ class TestMerge:
 
 
 class TestTemplates:
-    def test_command_values_are_quoted(self):
-        """Values reach a shell command through quote; ${VAR} and {{x}} are left alone."""
-        text = render_text("echo {v} ${HOME} {{v}}", {"v": "a b'c"}, quoted=True)
-        assert text == "echo 'a b'\"'\"'c' ${HOME} {v}"
+    def test_command_values_become_variable_references(self):
+        """In a command a value is never text: {v} is $MOLQ_ARG_v, exported; ${VAR} and {{x}} stay."""
+        spec = render_spec(JobSpec("command", command="echo {v} ${HOME} {{v}}"), {"v": "a b'c", "n": 2})
+        assert spec.command == 'echo "${MOLQ_ARG_v}" ${HOME} {v}'
+        assert spec.execution.env == {"MOLQ_ARG_v": "a b'c", "MOLQ_ARG_n": "2"}
+
+    @pytest.mark.parametrize(
+        ("template", "expected"),
+        [
+            ('echo "tag={v}"', 'echo "tag=${MOLQ_ARG_v}"'),
+            ("echo 'tag={v}'", "echo 'tag='\"${MOLQ_ARG_v}\"''"),
+            ("cat <<EOF\n{v}\nEOF\necho {v}", 'cat <<EOF\n${MOLQ_ARG_v}\nEOF\necho "${MOLQ_ARG_v}"'),
+            ('echo "$(cat {v})"', 'echo "$(cat "${MOLQ_ARG_v}")"'),
+            ("sleep 1 # {v} isn't", 'sleep 1 # "${MOLQ_ARG_v}" isn\'t'),
+        ],
+    )
+    def test_each_quoting_context_gets_its_reference(self, template, expected):
+        """Double quotes, single quotes, here-documents, $(...) and comments each get a fitting reference."""
+        assert render_spec(JobSpec("command", command=template), {"v": "$(id)"}).command == expected
+
+    @pytest.mark.parametrize(
+        ("template", "value", "match"),
+        [
+            ("cat <<'EOF'\n{v}\nEOF", "a b", "quoted here-document"),
+            ("echo $(( {v} + 1 ))", "a[$(id)]", "must be an integer"),
+            ("(( x = {v} ))", "1+1", "must be an integer"),
+            ("echo $'{v}'", "1", r"\$'\.\.\.'"),
+        ],
+    )
+    def test_contexts_that_cannot_carry_the_value_are_spec_errors(self, template, value, match):
+        """Where no reference works and the value is not plain, the template is refused."""
+        with pytest.raises(SpecError, match=match):
+            render_spec(JobSpec("command", command=template), {"v": value})
+
+    def test_plain_values_are_written_into_a_quoted_heredoc(self):
+        """A quoted here-document is never expanded: a plain value is written as it is."""
+        spec = render_spec(JobSpec("command", command="cat <<'EOF'\nlr: {v}\nEOF"), {"v": 0.1})
+        assert spec.command == "cat <<'EOF'\nlr: 0.1\nEOF"
+
+    def test_non_shell_inline_script_placeholders_are_refused(self):
+        """A python inline script cannot take a shell reference: the error names the variable."""
+        script = Script.inline("#!/usr/bin/env python3\nprint('{v}')\n")
+        with pytest.raises(SpecError, match="MOLQ_ARG_v"):
+            render_spec(JobSpec("script", script=script), {"v": 1})
 
     def test_argv_values_are_plain_and_bools_lowercase(self):
         """argv items get the plain text; bools render as true/false."""
@@ -125,7 +165,7 @@ class TestTemplates:
     def test_unknown_placeholder(self):
         """A placeholder without an argument is a SpecError listing the known names."""
         with pytest.raises(SpecError, match=r"known: a, b"):
-            render_text("{zz}", {"a": 1, "b": 2}, quoted=False)
+            render_text("{zz}", {"a": 1, "b": 2})
 
 
 def _created(n: int = 3, *, max_parallel: int = 1, fail_fast: bool = False) -> SweepCreated:
@@ -218,7 +258,8 @@ class TestSweepState:
     def test_cell_created_renders_and_links(self):
         """A cell's job.created has its rendered command, its own dir and the sweep link."""
         created = cell_created(_created(), SweepCell(index=2, job_id="c2", args=(("x", 2),)), now=9)
-        assert created.spec.command == "echo 2"
+        assert created.spec.command == 'echo "${MOLQ_ARG_x}"'
+        assert created.spec.execution.env == {"MOLQ_ARG_x": "2"}
         assert created.job_dir == "/j/sw/cell-0002"
         assert created.spec.metadata["molq.stdout_path"] == "/j/sw/cell-0002/stdout.log"
         assert created.spec.metadata["molq.sweep_id"] == "sw"
@@ -246,9 +287,23 @@ class TestContextAndDuration:
 
     def test_probe_round_trip_keeps_partial_last_line(self):
         """The probe parser recovers exact file contents, trailing newline or not."""
-        text = "@@molq-context-dir /d\n@@molq-context-file molq_log.jsonl\na\nb\n\n@@molq-context-end@@\n"
-        text += "@@molq-context-file result.json\n{}\n@@molq-context-end@@\n"
-        assert parse_context_probe(text) == {"/d": {"molq_log.jsonl": "a\nb\n", "result.json": "{}"}}
+        text = "@@molq-context-dir 1\n@@molq-context-file molq_log.jsonl\n|a\n|b\n|x\n@@molq-context-end@@\n"
+        text += "@@molq-context-file result.json\n|{}x\n\n@@molq-context-end@@\n"
+        assert parse_context_probe(text) == {"1": {"molq_log.jsonl": "a\nb\n", "result.json": "{}"}}
+
+    def test_marker_lines_inside_content_are_content(self):
+        """A file whose lines look like probe markers cannot open another job's entry."""
+        forged = "|@@molq-context-dir 2\n|@@molq-context-file result.json\n|@@molq-context-end@@\n"
+        text = f"@@molq-context-dir 1\n@@molq-context-file molq_log.jsonl\n{forged}|x\n@@molq-context-end@@\n"
+        found = parse_context_probe(text)
+        assert list(found) == ["1"]
+        assert found["1"]["molq_log.jsonl"].count("@@molq-context-dir 2") == 1
+
+    def test_line_break_look_alikes_do_not_split_log_lines(self):
+        """``\\v`` and friends stay inside a log line; only ``\\n`` ends one."""
+        record = self._record(log_lines=0)
+        events = context_events(record, {"molq_log.jsonl": "a\vb\u2028c\nnext\n"}, now=1)
+        assert [(e.line, e.message) for e in events] == [(1, "a\vb\u2028c"), (2, "next")]
 
     def test_only_complete_new_lines_and_newer_saves(self):
         """Log lines are numbered after those recorded; an incomplete line waits; old saves are skipped."""

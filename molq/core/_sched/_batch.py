@@ -63,6 +63,22 @@ def output_paths(spec: JobSpec, job_dir: str) -> tuple[str, str]:
     return out, err
 
 
+def literal_path(name: str, path: str, patterns: str, scheduler: str) -> str:
+    """``path`` if it holds none of the ``%`` sequences the scheduler would expand.
+
+    Raises:
+        ConfigError: the path holds one of ``patterns``; the scheduler has no escape.
+    """
+    found = sorted({p for p in patterns.split() if p in path})
+    if found:
+        msg = (
+            f"{name} {path!r} contains {', '.join(found)}, which {scheduler} replaces in "
+            "output paths and cannot escape: choose a path without it"
+        )
+        raise ConfigError(msg)
+    return path
+
+
 def positive_int(name: str, text: str, *, low: int, high: int) -> int:
     """Parse ``text`` as an integer within ``[low, high]``.
 

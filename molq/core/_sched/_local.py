@@ -78,10 +78,10 @@ PROBE_SCRIPT: Final = r"""
 i=0
 for d in "$@"; do
   i=$((i+1))
-  wp=-; [ -f "$d/wrapper.pid" ] && wp=$(cat "$d/wrapper.pid")
+  wp=-; [ -f "$d/wrapper.pid" ] && wp=$(tr -cd 0-9 < "$d/wrapper.pid")
   alive=0; [ "$wp" != - ] && kill -0 "$wp" 2>/dev/null && alive=1
-  st=-; [ -f "$d/status" ] && st=$(cat "$d/status") && [ -n "$st" ] && st="$st $(date -r "$d/status" +%s.%N 2>/dev/null)"
-  ec=-; [ -f "$d/exit_code" ] && ec=$(cat "$d/exit_code")
+  st=-; [ -f "$d/status" ] && st=$(tr -cd "0-9 .-" < "$d/status") && [ -n "$st" ] && st="$st $(date -r "$d/status" +%s.%N 2>/dev/null)"
+  ec=-; [ -f "$d/exit_code" ] && ec=$(tr -cd 0-9- < "$d/exit_code")
   sa=-; [ -f "$d/pid" ] && sa=$(date -r "$d/pid" +%s.%N 2>/dev/null)
   to=0; [ -e "$d/timed_out" ] && to=1
   cr=0; [ -e "$d/cancel_requested" ] && cr=1
@@ -130,7 +130,7 @@ def _int(text: str) -> int | None:
 def parse_probe(stdout: str, job_dirs: list[str]) -> dict[str, Observation]:
     """Interpret the probe's lines; job dirs with no line are unknown (state None)."""
     seen: dict[str, Observation] = {}
-    for line in stdout.splitlines():
+    for line in stdout.split("\n"):
         fields = line.split("\t")
         if len(fields) != 9 or fields[0] != "molq-probe":
             continue

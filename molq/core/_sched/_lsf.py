@@ -15,11 +15,12 @@ from typing import Final
 from .._errors import ConfigError, SchedulerOutputError
 from .._ports import SchedulerCapabilities, Submission
 from .._spec import JobSpec
-from ._batch import directive_value, output_paths, positive_int
+from ._batch import directive_value, literal_path, output_paths, positive_int
 from ._body import render_body
 
 
 LSF_SCRIPT_FILE: Final = "job.lsf"
+LSF_PATH_PATTERNS: Final = "%J %I"  # bsub -o/-e: job id, array index (OpenLava: %%J too)
 LSF_CAPABILITIES: Final = SchedulerCapabilities(
     gpu_count=True,
     gpu_type=True,
@@ -104,6 +105,8 @@ def render_lsf_script(spec: JobSpec, job_dir: str) -> str:
             bad priority or array spec).
     """
     out, err = output_paths(spec, job_dir)
+    out = literal_path("stdout path", out, LSF_PATH_PATTERNS, "LSF")
+    err = literal_path("stderr path", err, LSF_PATH_PATTERNS, "LSF")
     options: list[str] = []
     name = lsf_job_name(spec.execution.job_name, spec.scheduling.array_spec)
     if name is not None:

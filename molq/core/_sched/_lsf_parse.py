@@ -109,7 +109,7 @@ def parse_bjobs_rows(text: str) -> list[BjobsRow]:
     Raises:
         SchedulerOutputError: a line is not a row of that format.
     """
-    return [_row(line) for line in text.splitlines() if line.strip()]
+    return [_row(line) for line in text.split("\n") if line.strip()]
 
 
 def _exited(row: BjobsRow) -> Observation:
@@ -166,7 +166,7 @@ def parse_bjobs_errors(stderr: str) -> tuple[frozenset[str], tuple[str, ...]]:
     """Ids bjobs does not know, and stderr lines that are real errors."""
     unknown: set[str] = set()
     other: list[str] = []
-    for line in stderr.splitlines():
+    for line in stderr.split("\n"):
         text = line.strip()
         if match := _NOT_FOUND.search(text):
             unknown.add(match.group(1))

@@ -14,7 +14,7 @@ from typing import Final, Literal, TypeAlias
 from .._errors import ConfigError, SchedulerOutputError
 from .._ports import SchedulerCapabilities, Submission
 from .._spec import JobSpec
-from ._batch import directive_value, output_paths, positive_int
+from ._batch import directive_value, literal_path, output_paths, positive_int
 from ._body import render_body
 
 
@@ -111,6 +111,9 @@ def render_pbs_script(spec: JobSpec, job_dir: str, *, flavor: PbsFlavor = "pro")
             bad priority or array range).
     """
     out, err = output_paths(spec, job_dir)
+    if flavor == "torque":  # Slurm's qsub wrapper hands -o/-e to sbatch, which expands %
+        out = literal_path("stdout path", out, "%", "Slurm's Torque qsub")
+        err = literal_path("stderr path", err, "%", "Slurm's Torque qsub")
     options: list[str] = []
     if spec.execution.job_name is not None:
         options.append(f"-N {pbs_job_name(spec.execution.job_name)}")
@@ -145,7 +148,7 @@ def parse_qsub_output(stdout: str) -> str:
     Raises:
         SchedulerOutputError: stdout is not exactly one job id.
     """
-    lines = [line.strip() for line in stdout.splitlines() if line.strip()]
+    lines = [line.strip() for line in stdout.split("\n") if line.strip()]
     if len(lines) != 1 or not _QSUB_ID.match(lines[0]):
         msg = f"qsub printed no job id: {stdout[:200]!r}"
         raise SchedulerOutputError(msg)

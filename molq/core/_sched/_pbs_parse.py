@@ -55,7 +55,7 @@ def parse_qstat_full(text: str) -> dict[str, dict[str, str]]:
     jobs: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
     last = ""
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if not line.strip():
             continue
         header = _JOB_ID.match(line)
@@ -167,7 +167,7 @@ def parse_qstat_errors(
     unknown: set[str] = set()
     finished: set[str] = set()
     other: list[str] = []
-    for line in stderr.splitlines():
+    for line in stderr.split("\n"):
         if not line.strip():
             continue
         if match := _UNKNOWN.search(line):

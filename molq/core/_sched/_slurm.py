@@ -135,9 +135,19 @@ def _log_path(spec: JobSpec, stream: str, job_dir: str, *, is_array: bool) -> st
         spec.execution.output_file if stream == "stdout" else spec.execution.error_file
     )
     path = spec.metadata.get(f"molq.{stream}_path") or given or f"{job_dir}/{stream}"
-    if is_array and "%a" not in path:
-        return f"{path}.%A_%a"
-    return path
+    if is_array and "%a" in path:
+        return path  # an array path naming its task is a filename pattern on purpose
+    escaped = escape_filename_pattern(path)
+    return f"{escaped}.%A_%a" if is_array else escaped
+
+
+def escape_filename_pattern(path: str) -> str:
+    """``path`` as sbatch reads it back literally: every ``%`` doubled.
+
+    sbatch expands ``%j``, ``%x``, ``%u``... in ``--output``/``--error`` (``%%`` is a
+    ``%``); ``--chdir`` is taken literally (checked on 22.05), so it is not escaped.
+    """
+    return path.replace("%", "%%")
 
 
 def _resource_options(res: JobResources) -> list[str]:
@@ -238,7 +248,7 @@ def adopt_argv(name: str) -> tuple[str, ...]:
 
 def parse_adopt(stdout: str, script_path: str) -> str | None:
     """The id of the job whose batch script is ``script_path``, if squeue lists one."""
-    for line in stdout.splitlines():
+    for line in stdout.split("\n"):
         job_id, sep, command = line.strip().partition("|")
         if sep and command == script_path and is_slurm_job_id(job_id):
             return job_id
@@ -324,7 +334,7 @@ def parse_sbatch_output(stdout: str) -> str:
     Raises:
         SchedulerOutputError: no line is a job id.
     """
-    for line in reversed(stdout.splitlines()):
+    for line in reversed(stdout.split("\n")):
         match = _SBATCH_ID.fullmatch(line.strip())
         if match:
             return match.group(1)
@@ -403,7 +413,7 @@ def observation(
 
 
 def _rows(stdout: str, width: int) -> Iterable[list[str]]:
-    for line in stdout.splitlines():
+    for line in stdout.split("\n"):
         fields = line.lstrip().split("|", width - 1)
         if len(fields) == width and _ID.fullmatch(fields[0]):
             yield fields
@@ -429,13 +439,13 @@ def parse_sacct(stdout: str) -> dict[str, Observation]:
 
 def parse_scontrol_show_job(stdout: str) -> Observation | None:
     """Parse ``scontrol show job``; an array's task records are combined into one."""
-    records = [_scontrol_record(chunk) for chunk in re.split(r"\n\s*\n", stdout)]
+    records = [_scontrol_record(chunk) for chunk in re.split(r"\n[ \t\r]*\n", stdout)]
     found = [record for record in records if record is not None]
     return combine(found) if found else None
 
 
 def _scontrol_record(text: str) -> Observation | None:
-    lines = text.strip().splitlines()
+    lines = text.strip().split("\n")
     if not lines or not lines[0].startswith("JobId="):
         return None
     fields: dict[str, str] = {}
