@@ -5,7 +5,14 @@ Every job here is a real local process; each test names the item of issue 13 it 
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import pytest
+
 from molq import Cluster, JobState, RetryBackoff, RetryPolicy, Submitor
+from molq.shell._job_context import enforce_durations
+from molq.shell._reconcile import ReconcileReport
 
 
 def test_huge_backoff_factor_retries_to_the_end(store, tmp_path):
@@ -19,3 +26,45 @@ def test_huge_backoff_factor_retries_to_the_end(store, tmp_path):
     assert [r.attempt for r in family] == [1, 2, 3, 4]
     assert all(r.state == JobState.FAILED for r in family)
     sub.run_daemon(once=True)  # a pass over the family raises nothing
+
+
+def _wait_for(path, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.01)
+
+
+def test_duration_expiry_after_the_job_ended_keeps_its_exit_0(store, tmp_path):
+    """Item 2: a job seen RUNNING, then ending 0 before the limit check, stays SUCCEEDED (no retry)."""
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    handle = sub.submit_job(command="sleep 0.3", max_duration="1s", retry=RetryPolicy(max_attempts=2))
+    job_dir = Path(sub.get_job(handle.job_id).metadata["molq.job_dir"])
+    _wait_for(job_dir / "pid")
+    sub.reconciler.reconcile([handle.job_id])  # the record now says RUNNING
+    assert sub.get_job(handle.job_id).state == JobState.RUNNING
+    _wait_for(job_dir / "status")  # the job ends 0; no pass has seen it yet
+    real_clock = sub.reconciler.clock
+    sub.reconciler.clock = lambda: real_clock() + 60.0  # its limit is long past
+    enforce_durations(sub.reconciler, ReconcileReport())
+    record = sub.get_job(handle.job_id)
+    assert (record.state, record.exit_code) == (JobState.SUCCEEDED, 0)
+    assert len(sub.get_retry_family(handle.job_id)) == 1
+
+
+@pytest.mark.parametrize("runner", ["1", "0"])
+def test_jobs_ending_around_their_limit_keep_their_real_outcome(store, tmp_path, monkeypatch, runner):
+    """Item 2: 20 jobs sleeping 1.00..1.19 s under a 1 s limit: exit 0 is SUCCEEDED, a kill TIMED_OUT."""
+    monkeypatch.setenv("MOLQ_LOCAL_RUNNER", runner)
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    handles = [sub.submit_job(command=f"sleep 1.{i:02d}", max_duration="1s") for i in range(20)]
+    sub.watch_jobs([h.job_id for h in handles], timeout=120)
+    outcomes = []
+    for handle in handles:
+        record = sub.get_job(handle.job_id)
+        status = (Path(record.metadata["molq.job_dir"]) / "status").read_text().split()[0]
+        outcomes.append((record.state, status))
+        assert len(sub.get_retry_family(handle.job_id)) == 1
+    for state, status in outcomes:
+        assert (state == JobState.SUCCEEDED) == (status == "0"), outcomes
+        assert state in (JobState.SUCCEEDED, JobState.TIMED_OUT), outcomes
