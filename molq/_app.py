@@ -35,6 +35,7 @@ from molq.core import (
 from molq.core._deps import CompiledEdge
 from molq.core._events import JobCreated
 from molq.shell._bus import EventBus, EventType
+from molq.shell._job_dirs import claim_named_job_dir
 from molq.shell._monitor import JobMonitor
 from molq.shell._reconcile import JobReconciler
 from molq.shell._store import JobStore
@@ -215,6 +216,8 @@ class Submitor:
         submission = scheduler.prepare(spec, job_dir)
         if dry_run:
             return JobDryRun(command=submission.display, details=_dry_run_details(spec, job_dir, submission, self))
+        if job_dir_name is not None:  # a name chosen by the caller may be taken
+            claim_named_job_dir(self._target.transport, job_dir, job_dir_name)
         created = JobCreated(
             job_id=job_id,
             at=self._clock(),

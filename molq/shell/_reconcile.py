@@ -20,6 +20,7 @@ import msgspec
 from molq.core import (
     Command,
     ConcurrencyConflict,
+    ConfigError,
     JobEvent,
     JobRecord,
     MarkLost,
@@ -41,6 +42,7 @@ from molq.core._events import JobCreated
 
 from ._bus import EventBus
 from ._job_context import enforce_durations, harvest_context, seed_resume_checkpoint
+from ._job_dirs import claim_job_dir
 from ._store import JobStore
 from ._submission import create_and_submit
 from ._sweeps import advance_sweeps
@@ -269,13 +271,18 @@ class JobReconciler:
         for record in self.store.pending_retries(self.cluster_name):
             if record.retry_due_at is None or record.retry_due_at > now or record.next_attempt_job_id is None:
                 continue
-            created = next_attempt(self.store.created_event(record.job_id), record, now)
+            try:
+                created = self._next_attempt_in_own_dir(record, now)
+            except MolqError as exc:
+                report.errors.append(f"retry of {record.root_job_id} has no job directory: {exc}")
+                continue
             new: JobRecord | None
             try:
                 seed_resume_checkpoint(self.store, self.transport, record, created)
                 new = create_and_submit(self.store, self.scheduler, created, clock=self.clock)
                 self.remember_retry_policy(created.job_id, created.retry)
             except ConcurrencyConflict:
+                self._release_dir(created)
                 continue  # another process created this attempt first
             except MolqError as exc:
                 report.errors.append(f"retry {created.job_id} of {record.root_job_id} failed to submit: {exc}")
@@ -284,6 +291,34 @@ class JobReconciler:
             if new is not None:
                 self._announce_created(new, report)
 
+    def _next_attempt_in_own_dir(self, record: JobRecord, now: float) -> JobCreated:
+        """The next attempt, in a directory no other job has used.
+
+        A named family's ``<name>.attemptN`` may be taken (by a job named so, or by a
+        family that shares the name): the attempt then gets ``<name>.attemptN-<id>``.
+        """
+        previous = self.store.created_event(record.job_id)
+        created = next_attempt(previous, record, now)
+        if not _named_dir(created):
+            return created  # named after its own fresh id: nobody else can hold it
+        assert created.job_dir is not None  # noqa: S101 - checked by _named_dir
+        if claim_job_dir(self.transport, created.job_dir):
+            return created
+        created = next_attempt(previous, record, now, unique=True)
+        assert created.job_dir is not None  # noqa: S101 - as above
+        if not claim_job_dir(self.transport, created.job_dir):
+            msg = f"job directory {created.job_dir} already exists"
+            raise ConfigError(msg)
+        return created
+
+    def _release_dir(self, created: JobCreated) -> None:
+        """Remove the directory claimed for an attempt another process created first."""
+        if created.job_dir and _named_dir(created):
+            try:
+                self.transport.remove(created.job_dir, recursive=True)
+            except MolqError as exc:
+                log.warning("could not remove the unused job directory %s: %s", created.job_dir, exc)
+
     def _announce_created(self, record: JobRecord, report: ReconcileReport) -> None:
         for transition in self.store.transitions(record.job_id):
             report.transitions.append(transition)
@@ -291,8 +326,17 @@ class JobReconciler:
                 self.event_bus.emit_transition(transition, record)
 
 
-def next_attempt(previous: JobCreated, record: JobRecord, now: float) -> JobCreated:
-    """The ``job.created`` event of the attempt after ``record``."""
+def _named_dir(created: JobCreated) -> bool:
+    """Whether the attempt's directory is named after the family (not after its own id)."""
+    return bool(created.job_dir) and created.job_dir.rsplit("/", 1)[-1] != created.job_id  # type: ignore[union-attr]
+
+
+def next_attempt(previous: JobCreated, record: JobRecord, now: float, *, unique: bool = False) -> JobCreated:
+    """The ``job.created`` event of the attempt after ``record``.
+
+    A named family's attempt N runs in ``<name>.attemptN`` (``<name>.attemptN-<id>``
+    with ``unique``, when that name is taken).
+    """
     assert record.next_attempt_job_id is not None  # noqa: S101 - checked by the caller
     new_id = record.next_attempt_job_id
     attempt = record.attempt + 1
@@ -302,6 +346,8 @@ def next_attempt(previous: JobCreated, record: JobRecord, now: float) -> JobCrea
         parent = job_dir.rsplit("/", 1)[0]
         base = job_dir.rsplit("/", 1)[-1].split(".attempt", 1)[0]
         job_dir = f"{parent}/{base}.attempt{attempt}" if base != record.job_id else f"{parent}/{new_id}"
+        if unique and base != record.job_id:
+            job_dir = f"{job_dir}-{new_id}"
         for key, name in (("molq.stdout_path", "stdout.log"), ("molq.stderr_path", "stderr.log")):
             if metadata.get(key) == f"{previous.job_dir}/{name}":
                 metadata[key] = f"{job_dir}/{name}"

@@ -5,12 +5,13 @@ Every job here is a real local process; each test names the item of issue 13 it 
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from molq import Cluster, JobState, RetryBackoff, RetryPolicy, Submitor
+from molq import Cluster, ConfigError, JobState, JobStore, RetryBackoff, RetryPolicy, Submitor
 from molq.shell._job_context import enforce_durations
 from molq.shell._reconcile import ReconcileReport
 
@@ -68,3 +69,53 @@ def test_jobs_ending_around_their_limit_keep_their_real_outcome(store, tmp_path,
     for state, status in outcomes:
         assert (state == JobState.SUCCEEDED) == (status == "0"), outcomes
         assert state in (JobState.SUCCEEDED, JobState.TIMED_OUT), outcomes
+
+
+def test_a_taken_job_dir_name_is_refused(store, tmp_path):
+    """Item 1: a second job named like a finished one is refused; it never reads the first's facts."""
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    first = sub.submit_job(command="exit 3", job_dir_name="run")
+    assert first.wait(timeout=30).exit_code == 3
+    before = len(list(store.read_all()))
+    with pytest.raises(ConfigError, match="job_dir_name 'run' was used before"):
+        sub.submit_job(command="true", job_dir_name="run")
+    assert len(list(store.read_all())) == before  # nothing recorded for the refused job
+    _wait_for(tmp_path / "jobs" / "run" / "status")
+    assert (tmp_path / "jobs" / "run" / "status").read_text().strip() == "3"
+
+
+def test_concurrent_submitters_of_one_name_get_one_dir(store, tmp_path):
+    """Item 1: eight submitters racing for one job_dir_name: exactly one job is created."""
+    path = store.path
+    results: list[object] = []
+
+    def submit() -> None:
+        with Submitor(Cluster("laptop", "local"), store=JobStore(path), jobs_dir=tmp_path / "jobs") as sub:
+            try:
+                results.append(sub.submit_job(command="true", job_dir_name="same").wait(timeout=30).state)
+            except ConfigError as exc:
+                results.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(JobState.SUCCEEDED) == 1, results
+    assert sum(isinstance(r, ConfigError) for r in results) == 7, results
+
+
+def test_a_retry_never_reuses_another_jobs_attempt_dir(store, tmp_path):
+    """Item 1: ``x.attempt2`` already holds a job's facts: the retry of ``x`` gets its own dir."""
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    other = sub.submit_job(command="exit 7", job_dir_name="x.attempt2")
+    assert other.wait(timeout=30).exit_code == 7
+    fast = RetryPolicy(max_attempts=2, backoff=RetryBackoff(initial_seconds=0.01, maximum_seconds=0.01))
+    handle = sub.submit_job(command='[ "$MOLQ_ATTEMPT" = 2 ]', job_dir_name="x", retry=fast)
+    final = handle.wait(timeout=30)
+    assert (final.state, final.exit_code, final.attempt) == (JobState.SUCCEEDED, 0, 2)
+    second_dir = final.metadata["molq.job_dir"]
+    assert second_dir.startswith(str(tmp_path / "jobs" / "x.attempt2-"))
+    _wait_for(tmp_path / "jobs" / "x.attempt2" / "status")
+    assert (tmp_path / "jobs" / "x.attempt2" / "status").read_text().strip() == "7"
+    assert sub.get_job(other.job_id).exit_code == 7
