@@ -119,3 +119,15 @@ def test_a_retry_never_reuses_another_jobs_attempt_dir(store, tmp_path):
     _wait_for(tmp_path / "jobs" / "x.attempt2" / "status")
     assert (tmp_path / "jobs" / "x.attempt2" / "status").read_text().strip() == "7"
     assert sub.get_job(other.job_id).exit_code == 7
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.3])
+def test_logs_of_a_retried_job_come_out_whole_and_in_order(store, tmp_path, pause):
+    """Item 5: a job printing L1..L3 that fails once: every line of both attempts, once, in order."""
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    fast = RetryPolicy(max_attempts=2, backoff=RetryBackoff(initial_seconds=0.0, maximum_seconds=0.0))
+    command = f'echo L1; echo L2; sleep {pause}; printf "L3\\vstill L3\\n"; [ "$MOLQ_ATTEMPT" = 2 ]'
+    handle = sub.submit_job(command=command, retry=fast)
+    lines = list(sub.subscribe_logs(handle.job_id, poll_interval=0.1, timeout=60))
+    assert lines == ["L1", "L2", "L3\vstill L3"] * 2
+    assert sub.latest_attempt(handle.job_id).state == JobState.SUCCEEDED
