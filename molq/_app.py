@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -12,6 +13,7 @@ import attrs
 
 from molq._cluster import Cluster, build_scheduler
 from molq.core import (
+    ConcurrencyConflict,
     ConfigError,
     DependencyError,
     Duration,
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from molq.core._polling import PollingStrategy
     from molq.core._sweep_state import SweepStatus
 
+_log = logging.getLogger("molq.daemon")
 _DIALECTS = {"slurm": "slurm", "pbs": "pbs", "lsf": "lsf"}
 
 
@@ -346,10 +349,16 @@ class Submitor:
         """Reconcile in a loop (one pass with ``once``); cleanup at most hourly."""
         last_cleanup = 0.0
         while True:
-            self._reconciler.reconcile()
+            try:
+                self._reconciler.reconcile()
+            except ConcurrencyConflict as exc:  # another process won a race: the next pass sees its events
+                _log.warning("reconcile pass skipped after a concurrent change: %s", exc)
             now = time.monotonic()
             if run_cleanup and (last_cleanup == 0.0 or now - last_cleanup >= 3600):
-                self.cleanup_jobs()
+                try:
+                    self.cleanup_jobs()
+                except ConcurrencyConflict as exc:
+                    _log.warning("cleanup skipped after a concurrent change: %s", exc)
                 last_cleanup = now
             if once:
                 return

@@ -51,6 +51,7 @@ from ._sweeps import advance_sweeps
 log = logging.getLogger("molq.reconcile")
 APPEND_CHUNK = 500  # jobs per write transaction in a pass: bounds how long the write lock is held
 MAX_REMEMBERED_POLICIES = 100_000
+CONFLICT_RETRIES = 5  # appends judged again on a fresh record before a job is left for the next pass
 
 
 @attrs.define
@@ -216,7 +217,12 @@ class JobReconciler:
                 self._announce(record, events, report)
 
     def _apply(self, record: JobRecord, command: Command, report: ReconcileReport) -> None:
-        for attempt in range(3):
+        """Append ``command``'s events, judged again on a fresh record after each conflict.
+
+        A job other processes keep changing is skipped for this pass (with an error in
+        the report): the next pass observes it again.
+        """
+        for _ in range(CONFLICT_RETRIES):
             now = self.clock()
             events = self._events_for(record, command, now)
             if not events:
@@ -225,12 +231,13 @@ class JobReconciler:
                 self.store.append(record.job_id, events, expected_version=record.version, now=now)
             except ConcurrencyConflict:
                 fresh = self.store.get_record(record.job_id)
-                if fresh is None or attempt == 2:
-                    raise
+                if fresh is None:
+                    return
                 record = fresh
                 continue
             self._announce(record, events, report)
             return
+        report.errors.append(f"{record.job_id} changed under every attempt to record it; left to the next pass")
 
     def _events_for(self, record: JobRecord, command: Command, now: float) -> tuple[JobEvent, ...]:
         events = decide(record, command, now=now)

@@ -5,6 +5,8 @@ Every job here is a real local process; each test names the item of issue 13 it 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from molq import Cluster, ConfigError, JobState, JobStore, RetryBackoff, RetryPolicy, Submitor
+from molq.core._events import JobUnseen
 from molq.shell._job_context import enforce_durations
 from molq.shell._reconcile import ReconcileReport
 
@@ -131,3 +134,74 @@ def test_logs_of_a_retried_job_come_out_whole_and_in_order(store, tmp_path, paus
     lines = list(sub.subscribe_logs(handle.job_id, poll_interval=0.1, timeout=60))
     assert lines == ["L1", "L2", "L3\vstill L3"] * 2
     assert sub.latest_attempt(handle.job_id).state == JobState.SUCCEEDED
+
+
+CLEANUP = """
+import sys
+from molq import Cluster, JobStore, RetentionPolicy, Submitor
+policy = RetentionPolicy(keep_job_dirs_for_days=0, keep_terminal_records_for_days=0, keep_failed_job_dirs=False)
+with Submitor(Cluster("laptop", "local"), store=JobStore(sys.argv[1]), jobs_dir=sys.argv[2]) as sub:
+    result = sub.cleanup_jobs(retention_policy=policy)
+    print(len(result["records"]), len(result["errors"]))
+"""
+
+
+def test_concurrent_cleanups_never_crash(store, tmp_path):
+    """Item 13: three cleanup_jobs processes over one store all exit 0; every job ends cleaned and archived."""
+    jobs = tmp_path / "jobs"
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=jobs)
+    handles = [sub.submit_job(argv=["true"]) for _ in range(120)]
+    sub.watch_jobs([h.job_id for h in handles], timeout=120)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CLEANUP, str(store.path), str(jobs)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err[-2000:] for _, err in outputs]
+    for handle in handles:
+        record = store.get_record(handle.job_id)
+        assert record.cleaned_at is not None
+        assert record.archived_at is not None
+    assert store.verify_projections() == []
+
+
+class RacedStore(JobStore):
+    """A store where another writer appends to the same job just before each of ``races`` appends."""
+
+    races = 0
+    raced_job: str | None = None
+
+    def append_batch(self, batch, *, now):
+        if self.races and any(stream == self.raced_job for stream, _, _ in batch):
+            self.races -= 1
+            record = self.get_record(self.raced_job)
+            unseen = JobUnseen(job_id=self.raced_job, at=now, detail="raced")
+            super().append_batch([(self.raced_job, [unseen], record.version)], now=now)
+        return super().append_batch(batch, now=now)
+
+
+def test_cancel_during_a_concurrent_append_is_judged_again(tmp_path):
+    """Item 13: a reconcile appending while cancel records its request: the job still ends CANCELLED."""
+    store = RacedStore(tmp_path / "raced.db")
+    with Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs") as sub:
+        handle = sub.submit_job(argv=["sleep", "30"])
+        _wait_for(Path(sub.get_job(handle.job_id).metadata["molq.job_dir"]) / "pid")
+        sub.refresh_jobs()
+        store.raced_job, store.races = handle.job_id, 2
+        handle.cancel()
+        assert handle.wait(timeout=30).state == JobState.CANCELLED
+
+
+def test_a_job_changing_under_every_append_does_not_stop_the_pass(tmp_path):
+    """Item 13: a job whose record changes under every append is skipped for the pass, not fatal."""
+    store = RacedStore(tmp_path / "raced.db")
+    with Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs") as sub:
+        handle = sub.submit_job(argv=["true"])
+        _wait_for(Path(sub.get_job(handle.job_id).metadata["molq.job_dir"]) / "status")
+        store.raced_job, store.races = handle.job_id, 10**6
+        report = sub.reconciler.reconcile()
+        assert any("left to the next pass" in e for e in report.errors), report.errors
+        sub.run_daemon(once=True)  # the daemon's pass survives it too
+        store.races = 0
+        assert handle.wait(timeout=30).state == JobState.SUCCEEDED
