@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import select
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -52,6 +53,7 @@ class ShellScheduler:
         self._transport = transport
         self.options = options
         self._runners: dict[str, RunnerClient] = {}  # jobs root -> its runner (this machine only)
+        self._runners_lock = threading.Lock()
         self._runner_off = False
         # End notices a wait has taken from the runners, until an observation uses them.
         self._notices: dict[str, Ended] = {}
@@ -128,9 +130,10 @@ class ShellScheduler:
         if self._runner_off or spawn is None or alive is None or not runner_enabled():
             return None
         root = os.path.dirname(os.path.abspath(job_dir))
-        runner = self._runners.get(root)
-        if runner is None:
-            runner = self._runners[root] = RunnerClient(root, spawn, alive)
+        with self._runners_lock:  # threads sharing this scheduler share one client per root
+            runner = self._runners.get(root)
+            if runner is None:
+                runner = self._runners[root] = RunnerClient(root, spawn, alive)
         return runner
 
     def close(self) -> None:

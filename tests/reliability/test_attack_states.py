@@ -205,3 +205,64 @@ def test_a_job_changing_under_every_append_does_not_stop_the_pass(tmp_path):
         sub.run_daemon(once=True)  # the daemon's pass survives it too
         store.races = 0
         assert handle.wait(timeout=30).state == JobState.SUCCEEDED
+
+
+@pytest.mark.parametrize("runner", ["1", "0"])
+def test_one_submitor_shared_by_threads(store, tmp_path, monkeypatch, runner):
+    """Item 12: 8 threads submitting 10 jobs each through one Submitor while one waits: all 80 SUCCEEDED."""
+    monkeypatch.setenv("MOLQ_LOCAL_RUNNER", runner)
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    ids: list[str] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def submit() -> None:
+        try:
+            for _ in range(10):
+                ids.append(sub.submit_job(argv=["true"]).job_id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def wait() -> None:
+        try:
+            while not stop.is_set():
+                sub.watch_jobs(list(ids), timeout=60)
+        except BaseException as exc:
+            errors.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    submitters = [threading.Thread(target=submit) for _ in range(8)]
+    waiter.start()
+    for thread in submitters:
+        thread.start()
+    for thread in submitters:
+        thread.join()
+    stop.set()
+    waiter.join()
+    assert errors == []
+    records = sub.watch_jobs(ids, timeout=60)
+    assert len(records) == 80
+    assert {r.state for r in records} == {JobState.SUCCEEDED}
+    assert store.verify_projections() == []
+
+
+def test_a_cancel_while_the_scheduler_starts_the_job_stops_it(store, tmp_path, monkeypatch):
+    """Item 12: a cancel from another thread lands mid-submission: recorded CANCELLED, and the job is stopped."""
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    scheduler = sub.target.scheduler_impl
+    start = scheduler.submit
+
+    def submit_while_cancelled(spec, job_dir):
+        sid = start(spec, job_dir)
+        other = threading.Thread(target=sub.cancel_job, args=(spec.execution.env["MOLQ_JOB_ID"],))
+        other.start()
+        other.join()
+        return sid
+
+    monkeypatch.setattr(scheduler, "submit", submit_while_cancelled)
+    handle = sub.submit_job(argv=["sleep", "30"])
+    record = sub.get_job(handle.job_id)
+    assert record.state == JobState.CANCELLED
+    job_dir = Path(record.metadata["molq.job_dir"])
+    _wait_for(job_dir / "status")  # the started process was stopped, not left running
+    assert (job_dir / "status").read_text().split()[0] != "0"
