@@ -45,6 +45,7 @@ from ._job_context import enforce_durations, harvest_context, seed_resume_checkp
 from ._job_dirs import claim_job_dir
 from ._store import JobStore
 from ._submission import create_and_submit
+from ._submitter import SUBMITTER_KEY, submitter_gone
 from ._sweeps import advance_sweeps
 
 
@@ -79,6 +80,7 @@ class JobReconciler:
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         jitter: Callable[[float], float] | None = None,
         created_grace: float = 30.0,
+        dead_submitter_grace: float = 2.0,
         absences_before_lost: int = 3,
         seconds_before_lost: float = 60.0,
     ) -> None:
@@ -91,6 +93,7 @@ class JobReconciler:
         self.new_id = new_id
         self.jitter = jitter or (lambda upper: random.uniform(0.0, upper))  # noqa: S311 - jitter, not crypto
         self.created_grace = created_grace
+        self.dead_submitter_grace = dead_submitter_grace
         self.absences_before_lost = absences_before_lost
         self.seconds_before_lost = seconds_before_lost
         # Retry policies of jobs submitted through this process, so a job's end need not
@@ -175,7 +178,7 @@ class JobReconciler:
         """Intent without a recorded submission: adopt what the scheduler has, else mark it."""
         now = self.clock()
         for record in records:
-            if record.created_at is not None and now - record.created_at < self.created_grace:
+            if not self._submission_settled(record, now):
                 continue
             adopt = getattr(self.scheduler, "adopt", None)
             sid = None
@@ -192,6 +195,21 @@ class JobReconciler:
             else:
                 command = MarkLost("submission interrupted: molq stopped before the scheduler confirmed the job")
             self._apply(record, command, report)
+
+    def _submission_settled(self, record: JobRecord, now: float) -> bool:
+        """Whether a CREATED job's submitter can no longer record the outcome itself.
+
+        After ``created_grace``, always; before it, once the submitting process is
+        known to be gone (ADR 0022), after ``dead_submitter_grace`` for what it had
+        already started to become visible.
+        """
+        if record.created_at is None:
+            return True
+        age = now - record.created_at
+        if age >= self.created_grace:
+            return True
+        token = record.metadata.get(SUBMITTER_KEY)
+        return age >= self.dead_submitter_grace and token is not None and submitter_gone(token)
 
     # -- appending ---------------------------------------------------------------------
     def apply(self, record: JobRecord, command: Command, report: ReconcileReport) -> None:

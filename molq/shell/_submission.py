@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+import attrs
+import msgspec
+
 from molq.core import (
     CompiledEdge,
     ConcurrencyConflict,
@@ -26,6 +29,7 @@ from molq.core._context import with_context_env
 from molq.core._events import JobCreated, JobDependencyRecorded
 
 from ._store import JobStore
+from ._submitter import SUBMITTER_KEY, submitter_token
 
 
 log = logging.getLogger("molq.submit")
@@ -49,7 +53,7 @@ def create_and_submit(
         SchedulerError / TransportError: the scheduler refused or could not be
             reached; a ``job.submit_failed`` event says why.
     """
-    created = with_context_env(created)
+    created = with_submitter(with_context_env(created))
     job_id = created.job_id
     intent: list[JobEvent] = [
         created,
@@ -107,6 +111,17 @@ def submit_recorded(
         except MolqError as exc:
             log.warning("job %s was cancelled during its submission; stopping it failed: %s", job_id, exc)
     return record
+
+
+def with_submitter(created: JobCreated) -> JobCreated:
+    """``created`` naming this process as its submitter (``molq.submitter``, ADR 0022).
+
+    Recovery may then settle an interrupted submission at once when its submitter is
+    gone, instead of waiting out the grace a live submitter needs.
+    """
+    spec = created.spec
+    metadata = {**spec.metadata, SUBMITTER_KEY: submitter_token()}
+    return msgspec.structs.replace(created, spec=attrs.evolve(spec, metadata=metadata))
 
 
 def _record_outcome(

@@ -266,3 +266,55 @@ def test_a_cancel_while_the_scheduler_starts_the_job_stops_it(store, tmp_path, m
     job_dir = Path(record.metadata["molq.job_dir"])
     _wait_for(job_dir / "status")  # the started process was stopped, not left running
     assert (job_dir / "status").read_text().split()[0] != "0"
+
+
+INTERRUPTED_SUBMITTER = """
+import os, sys, time
+from molq import Cluster, JobStore, Submitor
+sub = Submitor(Cluster("laptop", "local"), store=JobStore(sys.argv[1]), jobs_dir=sys.argv[2])
+def stop(spec, job_dir):
+    print("intent", flush=True)
+    if sys.argv[3] == "die":
+        os._exit(9)
+    time.sleep(60)
+sub.target.scheduler_impl.submit = stop
+sub.submit_job(argv=["true"])
+"""
+
+
+def _interrupted_submission(store, tmp_path, how):
+    argv = [sys.executable, "-c", INTERRUPTED_SUBMITTER, str(store.path), str(tmp_path / "jobs"), how]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    proc.stdout.close()
+    assert line == "intent"
+    (record,) = store.list_records("laptop", include_terminal=True)
+    assert record.state == JobState.CREATED
+    return proc, record
+
+
+def test_a_dead_submitters_job_is_settled_without_the_grace(store, tmp_path):
+    """Item 6: the submitter died after recording its intent: 3 s later (not 30) the job is LOST."""
+    proc, record = _interrupted_submission(store, tmp_path, "die")
+    assert proc.wait(timeout=30) == 9
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    sub.reconciler.clock = lambda: record.created_at + 3.0
+    sub.refresh_jobs()
+    after = sub.get_job(record.job_id)
+    assert after.state == JobState.LOST
+    assert "submission interrupted" in after.failure_reason
+
+
+def test_a_live_submitter_keeps_the_grace(store, tmp_path):
+    """Item 6: while the submitter lives its job stays CREATED for the grace; once it is killed, LOST."""
+    proc, record = _interrupted_submission(store, tmp_path, "hang")
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    try:
+        sub.reconciler.clock = lambda: record.created_at + 3.0
+        sub.refresh_jobs()
+        assert sub.get_job(record.job_id).state == JobState.CREATED
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    sub.refresh_jobs()
+    assert sub.get_job(record.job_id).state == JobState.LOST
