@@ -297,9 +297,9 @@ def probe_dir(job_dir: str, pid_alive: Callable[[int], bool]) -> Observation:
         if not wrapper_pid:  # a pid file of a runner before 2026-11-23 (or none yet)
             wrapper_pid = _read(f"{job_dir}/{RUNNER_PID_FILE}")
         alive = "1" if _runner_job_alive(body.strip(), wrapper_pid.strip(), pid_alive) else "0"
-    else:
-        pid = wrapper_pid.strip()
-        alive = "1" if pid.isdigit() and pid_alive(int(pid)) else "0"  # before status: no race
+    else:  # before status: no race
+        body = _read(f"{job_dir}/pid").partition("\n")[0].strip()
+        alive = "1" if _wrapper_job_alive(wrapper_pid.strip(), body, pid_alive) else "0"
     status = _read(f"{job_dir}/status")
     if status not in ("-", "") and len(status.split()) == 1:
         status = f"{status} {_mtime(f'{job_dir}/status')}"
@@ -329,6 +329,17 @@ def noticed_end(job_dir: str, notice: Ended) -> Observation:
         "1" if os.path.exists(f"{job_dir}/timed_out") else "0",
         "1" if os.path.exists(f"{job_dir}/cancel_requested") else "0",
     )
+
+
+def _wrapper_job_alive(wrapper_pid: str, body: str, pid_alive: Callable[[int], bool]) -> bool:
+    """Whether a wrapper's job may still end: its wrapper lives, or its body does.
+
+    A wrapper killed on its own leaves the body running in its session; the body
+    writes ``exit_code`` when it ends, so it is running, not lost, until then.
+    """
+    if wrapper_pid.isdigit() and pid_alive(int(wrapper_pid)):
+        return True
+    return wrapper_pid.isdigit() and body.isdigit() and pid_alive(int(body))
 
 
 def _runner_job_alive(body: str, runner_pid: str, pid_alive: Callable[[int], bool]) -> bool:

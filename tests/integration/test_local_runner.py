@@ -246,6 +246,9 @@ def test_an_end_notice_is_the_observation_without_reading_status(submitor, jobs)
     record = submitor.submit_job(argv=["sh", "-c", "exit 3"]).wait(timeout=30)
     job_dir = _job_dir(submitor, record.job_id)
     status = job_dir / "status"
+    deadline = time.monotonic() + 10
+    while not status.exists() and time.monotonic() < deadline:  # written just after the notice
+        time.sleep(0.01)
     at = status.stat().st_mtime
     from_file = probe_dir(str(job_dir), lambda pid: False)
     from_notice = noticed_end(str(job_dir), Ended(job_dir=str(job_dir), rc=int(status.read_text()), at=at))

@@ -5,6 +5,8 @@ Every job here is a real local process; each test names the item of issue 13 it 
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -15,6 +17,7 @@ import pytest
 
 from molq import Cluster, ConfigError, JobState, JobStore, RetryBackoff, RetryPolicy, Submitor
 from molq.core._events import JobUnseen
+from molq.core._sched._local import PROBE_SCRIPT, parse_probe
 from molq.shell._job_context import enforce_durations
 from molq.shell._reconcile import ReconcileReport
 
@@ -318,3 +321,45 @@ def test_a_live_submitter_keeps_the_grace(store, tmp_path):
         proc.wait(timeout=30)
     sub.refresh_jobs()
     assert sub.get_job(record.job_id).state == JobState.LOST
+
+
+def _kill_recorded(path: Path, line: int = 0) -> None:
+    os.kill(int(path.read_text().split("\n")[line]), signal.SIGKILL)
+
+
+def test_a_killed_wrapper_leaves_its_job_running_and_its_exit_recorded(store, tmp_path, monkeypatch):
+    """Item 4: run.sh SIGKILLed while the body runs: RUNNING, then SUCCEEDED with exit 0; no LOST retry."""
+    monkeypatch.setenv("MOLQ_LOCAL_RUNNER", "0")
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    policy = RetryPolicy(max_attempts=2, retry_on_states=[JobState.LOST],
+                         backoff=RetryBackoff(initial_seconds=0.0, maximum_seconds=0.0))
+    handle = sub.submit_job(command="sleep 1.5", retry=policy)
+    job_dir = Path(sub.get_job(handle.job_id).metadata["molq.job_dir"])
+    _wait_for(job_dir / "pid")
+    _kill_recorded(job_dir / "wrapper.pid")
+    time.sleep(0.2)
+    sub.refresh_jobs()
+    assert sub.get_job(handle.job_id).state == JobState.RUNNING
+    probe = subprocess.run(["sh", "-c", PROBE_SCRIPT, "molq-probe", str(job_dir)], capture_output=True, text=True,
+                           check=True)  # the probe used over SSH agrees
+    assert parse_probe(probe.stdout, [str(job_dir)])[str(job_dir)].state == JobState.RUNNING
+    final = handle.wait(timeout=60)
+    assert (final.state, final.exit_code, final.attempt) == (JobState.SUCCEEDED, 0, 1)
+    assert len(sub.get_retry_family(handle.job_id)) == 1
+
+
+@pytest.mark.parametrize(("runner", "killed"), [("0", "wrapper.pid"), ("1", "pid")])
+def test_cancel_after_the_wrapper_or_runner_was_killed_is_cancelled(store, tmp_path, monkeypatch, runner, killed):
+    """Item 4: the wrapper (or the local runner) SIGKILLed, then cancel(): the job is stopped and CANCELLED."""
+    monkeypatch.setenv("MOLQ_LOCAL_RUNNER", runner)
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    handle = sub.submit_job(argv=["sleep", "60"])
+    job_dir = Path(sub.get_job(handle.job_id).metadata["molq.job_dir"])
+    _wait_for(job_dir / "pid")
+    _kill_recorded(job_dir / killed, line=0 if killed == "wrapper.pid" else 1)
+    body = int((job_dir / "pid").read_text().split("\n")[0])
+    handle.cancel()
+    final = handle.wait(timeout=60)
+    assert final.state == JobState.CANCELLED
+    with pytest.raises(ProcessLookupError):
+        os.kill(body, 0)
