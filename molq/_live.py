@@ -139,21 +139,24 @@ def read_new_lines(
     """Complete lines written to ``path`` after byte ``offset`` (and a last partial one when ``final``).
 
     Lines end at a newline only: a job's output may hold other characters that
-    ``str.splitlines`` would take for line breaks.
+    ``str.splitlines`` would take for line breaks. The offset counts the file's
+    bytes: when the text came back with replacement characters (bytes that are not
+    UTF-8), the new bytes are read as bytes, so the next read starts where this one
+    stopped.
     """
     done = transport.run(["tail", "-c", f"+{offset + 1}", path], timeout=60)
     if not done.ok or not done.stdout:
         return [], offset
-    text = done.stdout
+    not_utf8 = "\ufffd" in done.stdout
+    data = transport.read_bytes(path)[offset:] if not_utf8 else done.stdout.encode()
     if not final:
-        cut = text.rfind("\n")
-        if cut < 0:
+        data = data[: data.rfind(b"\n") + 1]
+        if not data:
             return [], offset
-        text = text[: cut + 1]
-    lines = text.split("\n")
+    lines = data.decode("utf-8", "replace").split("\n")
     if lines[-1] == "":
         lines.pop()
-    return lines, offset + len(text.encode())
+    return lines, offset + len(data)
 
 
 def subscribe_logs(

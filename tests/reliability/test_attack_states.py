@@ -363,3 +363,11 @@ def test_cancel_after_the_wrapper_or_runner_was_killed_is_cancelled(store, tmp_p
     assert final.state == JobState.CANCELLED
     with pytest.raises(ProcessLookupError):
         os.kill(body, 0)
+
+
+def test_logs_with_bytes_that_are_not_utf8_lose_no_line(store, tmp_path):
+    """Item 5's class: a line holding a non-UTF-8 byte does not shift where the next read starts."""
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    handle = sub.submit_job(command=r"printf 'a\377\376b\n'; sleep 0.5; printf 'L2\nL3\n'")
+    lines = list(sub.subscribe_logs(handle.job_id, poll_interval=0.1, timeout=60))
+    assert lines == ["a\ufffd\ufffdb", "L2", "L3"]
