@@ -1,9 +1,10 @@
 """Who is submitting: a token naming this process, and whether a token's process is gone.
 
-The token is ``<host> <pid> <start>``: ``start`` is the process's start time as the
-kernel counts it (``/proc/<pid>/stat`` field 22) with the boot id, so a pid reused by
-another process never passes for the submitter. Without ``/proc`` it is ``-``, and
-only the pid is checked.
+The token is ``<host> <pid> <start> <pid namespace>``: ``start`` is the process's
+start time as the kernel counts it (``/proc/<pid>/stat`` field 22) with the boot id,
+so a pid reused by another process never passes for the submitter; the namespace
+keeps a container that shares the host name from judging another's pids. Without
+``/proc`` both are ``-``, and only the pid is checked.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def submitter_token() -> str:
     token = _cache.get(pid)
     if token is None:
         _cache.clear()
-        token = _cache[pid] = f"{socket.gethostname()} {pid} {_start_of(pid)}"
+        token = _cache[pid] = f"{socket.gethostname()} {pid} {_start_of(pid)} {_pid_namespace()}"
     return token
 
 
@@ -31,10 +32,9 @@ def submitter_gone(token: str) -> bool:
 
     Only a process on this host can be checked; a token of another host is never gone.
     """
-    host, _, rest = token.partition(" ")
-    pid_text, _, start = rest.partition(" ")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
+    host, pid_text, start, namespace = [*token.split(" "), "", "", ""][:4]
+    if host != socket.gethostname() or namespace != _pid_namespace() or not pid_text.isdigit():
+        return False  # pids of another host or container mean nothing here
     pid = int(pid_text)
     if not _alive(pid):
         return True
@@ -67,6 +67,13 @@ def _start_of(pid: int) -> str:
     except OSError:
         boot = "-"
     return f"{boot}:{stat[19]}"  # fields after the name: state is field 3, starttime field 22
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "-"
 
 
 def _stat(pid: int) -> list[str] | None:
