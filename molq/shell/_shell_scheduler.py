@@ -254,11 +254,26 @@ class ShellScheduler:
         if job_dir is None:
             msg = f"cannot cancel local job {scheduler_job_id}: its job directory is unknown"
             raise SchedulerError(msg)
+        self._reap_writers(job_dir)
         argv = ("sh", "-c", CANCEL_SCRIPT, "molq-cancel", job_dir, str(KILL_GRACE_S))
         done = self._transport.run(argv, timeout=KILL_GRACE_S + 30)
         if not done.ok:
             msg = f"cancel of local job {scheduler_job_id} failed: {done.stderr.strip()}"
             raise SchedulerError(msg, argv=argv, returncode=done.returncode, stderr=done.stderr)
+
+    def _reap_writers(self, job_dir: str) -> None:
+        """Collect a killed wrapper or runner that was this process's child.
+
+        A child that died stays a zombie until reaped, and the cancel script would
+        wait on it as if it could still write ``status``.
+        """
+        pid_alive = getattr(self._transport, "pid_alive", None)
+        if pid_alive is None:
+            return
+        for text in (_read(f"{job_dir}/wrapper.pid"), _read(f"{job_dir}/pid").partition("\n")[2]):
+            pid = text.strip()
+            if pid.isdigit():
+                pid_alive(int(pid))
 
     def resolve_terminal(self, scheduler_job_id: str, *, job_dir: str | None = None) -> TerminalStatus | None:
         """The recorded outcome, or None while running / when it can't be known."""

@@ -102,14 +102,18 @@ D=$1; grace=$2; ticks=$((grace * 20))
 n=0
 while [ ! -s "$D/pid" ] && [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
 [ -f "$D/status" ] && exit 0
-read -r pid 2>/dev/null < "$D/pid"  # the first line: a runner adds its own pid on the second
+{ read -r pid; read -r writer; } 2>/dev/null < "$D/pid"  # the job; a runner adds its own pid
 case $pid in ''|*[!0-9]*) exit 0 ;; esac
+[ -f "$D/wrapper.pid" ] && read -r writer 2>/dev/null < "$D/wrapper.pid"  # who writes status
 kill -TERM "-$pid" 2>/dev/null
 n=0
-while [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
+while [ ! -f "$D/status" ] && kill -0 "-$pid" 2>/dev/null && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
 [ -f "$D/status" ] || kill -KILL "-$pid" 2>/dev/null
-n=0
-while [ ! -f "$D/status" ] && [ "$n" -lt 40 ]; do sleep 0.05; n=$((n+1)); done
+n=0  # the status writer records the end; a killed one never will
+while [ ! -f "$D/status" ] && [ "$n" -lt 40 ]; do
+  case $writer in ''|*[!0-9]*) ;; *) kill -0 "$writer" 2>/dev/null || break ;; esac
+  sleep 0.05; n=$((n+1))
+done
 exit 0
 """
 
