@@ -338,6 +338,9 @@ class JobReconciler:
 
     def _release_dir(self, created: JobCreated) -> None:
         """Remove the directory claimed for an attempt another process created first."""
+        recorded = self.store.get_record(created.job_id)
+        if recorded is not None and recorded.metadata.get("molq.job_dir") == created.job_dir:
+            return  # the intent recorded is this one: the directory is in use
         if created.job_dir and _named_dir(created):
             try:
                 self.transport.remove(created.job_dir, recursive=True)

@@ -371,3 +371,34 @@ def test_logs_with_bytes_that_are_not_utf8_lose_no_line(store, tmp_path):
     handle = sub.submit_job(command=r"printf 'a\377\376b\n'; sleep 0.5; printf 'L2\nL3\n'")
     lines = list(sub.subscribe_logs(handle.job_id, poll_interval=0.1, timeout=60))
     assert lines == ["a\ufffd\ufffdb", "L2", "L3"]
+
+
+class StalePending(JobStore):
+    """A store whose pending retries are the ones read before another process created them."""
+
+    stale: list | None = None
+
+    def pending_retries(self, cluster_name):
+        return self.stale if self.stale is not None else super().pending_retries(cluster_name)
+
+
+def test_a_retry_created_by_another_process_leaves_no_stray_dir(tmp_path):
+    """Item 1: two reconcilers create the same named retry: one attempt, and the loser's claimed dir is removed."""
+    store = StalePending(tmp_path / "jobs.db")
+    jobs = tmp_path / "jobs"
+    with Submitor(Cluster("laptop", "local"), store=store, jobs_dir=jobs) as sub:
+        policy = RetryPolicy(max_attempts=2, backoff=RetryBackoff(initial_seconds=0.2, maximum_seconds=0.2))
+        handle = sub.submit_job(command="exit 1", job_dir_name="x", retry=policy)
+        _wait_for(jobs / "x" / "status")
+        sub.reconciler.reconcile()  # FAILED, retry scheduled in 0.2 s
+        store.stale = store.pending_retries("laptop")
+        assert [r.job_id for r in store.stale] == [handle.job_id]
+        time.sleep(0.3)
+        other = Submitor(Cluster("laptop", "local"), store=JobStore(store.path), jobs_dir=jobs)
+        other.reconciler.reconcile()  # the other process creates attempt 2 in x.attempt2
+        other.close()
+        report = sub.reconciler.reconcile()  # this one still sees the retry pending
+        assert report.errors == []
+        store.stale = None
+        assert sorted(p.name for p in jobs.iterdir()) == ["x", "x.attempt2"]
+        assert len(sub.get_retry_family(handle.job_id)) == 2
