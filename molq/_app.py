@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -12,6 +13,7 @@ import attrs
 
 from molq._cluster import Cluster, build_scheduler
 from molq.core import (
+    ConcurrencyConflict,
     ConfigError,
     DependencyError,
     Duration,
@@ -35,6 +37,7 @@ from molq.core import (
 from molq.core._deps import CompiledEdge
 from molq.core._events import JobCreated
 from molq.shell._bus import EventBus, EventType
+from molq.shell._job_dirs import claim_named_job_dir
 from molq.shell._monitor import JobMonitor
 from molq.shell._reconcile import JobReconciler
 from molq.shell._store import JobStore
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
     from molq.core._polling import PollingStrategy
     from molq.core._sweep_state import SweepStatus
 
+_log = logging.getLogger("molq.daemon")
 _DIALECTS = {"slurm": "slurm", "pbs": "pbs", "lsf": "lsf"}
 
 
@@ -305,6 +309,8 @@ class Submitor:
         submission = scheduler.prepare(spec, job_dir)
         if dry_run:
             return JobDryRun(command=submission.display, details=_dry_run_details(spec, job_dir, submission, self))
+        if job_dir_name is not None:  # a name chosen by the caller may be taken
+            claim_named_job_dir(self._target.transport, job_dir, job_dir_name)
         created = JobCreated(
             job_id=job_id,
             at=self._clock(),
@@ -433,10 +439,16 @@ class Submitor:
         """Reconcile in a loop (one pass with ``once``); cleanup at most hourly."""
         last_cleanup = 0.0
         while True:
-            self._reconciler.reconcile()
+            try:
+                self._reconciler.reconcile()
+            except ConcurrencyConflict as exc:  # another process won a race: the next pass sees its events
+                _log.warning("reconcile pass skipped after a concurrent change: %s", exc)
             now = time.monotonic()
             if run_cleanup and (last_cleanup == 0.0 or now - last_cleanup >= 3600):
-                self.cleanup_jobs()
+                try:
+                    self.cleanup_jobs()
+                except ConcurrencyConflict as exc:
+                    _log.warning("cleanup skipped after a concurrent change: %s", exc)
                 last_cleanup = now
             if once:
                 return

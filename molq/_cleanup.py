@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from molq.core import ArchiveJob, JobState, MarkCleaned, MolqError, RetentionPolicy, decide
+from molq.core import (
+    ArchiveJob,
+    ConcurrencyConflict,
+    JobState,
+    MarkCleaned,
+    MolqError,
+    RetentionPolicy,
+    decide,
+)
 
 
 if TYPE_CHECKING:
     from molq._app import Submitor
 
 DAY = 86400.0
+CONFLICT_RETRIES = 5  # appends judged again on a fresh record before one is left for the next run
 
 
 def cleanup(submitor: Submitor, policy: RetentionPolicy, *, dry_run: bool) -> dict[str, list[str]]:
@@ -44,18 +53,31 @@ def cleanup(submitor: Submitor, policy: RetentionPolicy, *, dry_run: bool) -> di
                     errors.append(f"{record.job_id}: {exc}")
                     removed.pop()
                     continue
-                _append(submitor, record.job_id, MarkCleaned(removed=(job_dir,)), now)
+                if not _append(submitor, record.job_id, MarkCleaned(removed=(job_dir,)), now):
+                    errors.append(f"{record.job_id}: its record kept changing; cleaned mark left to the next cleanup")
         if age >= policy.keep_terminal_records_for_days * DAY:
             archived.append(record.job_id)
-            if not dry_run:
-                _append(submitor, record.job_id, ArchiveJob(reason="retention"), now)
+            if not dry_run and not _append(submitor, record.job_id, ArchiveJob(reason="retention"), now):
+                errors.append(f"{record.job_id}: its record kept changing; archiving left to the next cleanup")
     return {"job_dirs": removed, "records": archived, "errors": errors}
 
 
-def _append(submitor: Submitor, job_id: str, command: MarkCleaned | ArchiveJob, now: float) -> None:
-    record = submitor.store.get_record(job_id)
-    if record is None:
-        return
-    events = decide(record, command, now=now)
-    if events:
-        submitor.store.append(job_id, events, expected_version=record.version, now=now)
+def _append(submitor: Submitor, job_id: str, command: MarkCleaned | ArchiveJob, now: float) -> bool:
+    """Decide ``command`` on the job's current record and append; whether that settled.
+
+    Another cleanup (or a reconcile) may append to the same job meanwhile: the
+    command is then judged again on the fresh record, where it is often already done.
+    """
+    for _ in range(CONFLICT_RETRIES):
+        record = submitor.store.get_record(job_id)
+        if record is None:
+            return True
+        events = decide(record, command, now=now)
+        if not events:
+            return True
+        try:
+            submitor.store.append(job_id, events, expected_version=record.version, now=now)
+        except ConcurrencyConflict:
+            continue
+        return True
+    return False

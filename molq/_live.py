@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from molq.core import Recorded, Transport
+from molq.core import JobRecord, Recorded, Transport
 from molq.core._events import JobCreated
 from molq.core._sweep_events import SweepCreated
 from molq.shell._store import JobStore
@@ -136,17 +136,27 @@ async def asubscribe_events(
 def read_new_lines(
     transport: Transport, path: str, offset: int, *, final: bool = False
 ) -> tuple[list[str], int]:
-    """Complete lines written to ``path`` after byte ``offset`` (and a last partial one when ``final``)."""
+    """Complete lines written to ``path`` after byte ``offset`` (and a last partial one when ``final``).
+
+    Lines end at a newline only: a job's output may hold other characters that
+    ``str.splitlines`` would take for line breaks. The offset counts the file's
+    bytes: when the text came back with replacement characters (bytes that are not
+    UTF-8), the new bytes are read as bytes, so the next read starts where this one
+    stopped.
+    """
     done = transport.run(["tail", "-c", f"+{offset + 1}", path], timeout=60)
     if not done.ok or not done.stdout:
         return [], offset
-    text = done.stdout
+    not_utf8 = "\ufffd" in done.stdout
+    data = transport.read_bytes(path)[offset:] if not_utf8 else done.stdout.encode()
     if not final:
-        cut = text.rfind("\n")
-        if cut < 0:
+        data = data[: data.rfind(b"\n") + 1]
+        if not data:
             return [], offset
-        text = text[: cut + 1]
-    return text.splitlines(), offset + len(text.encode())
+    lines = data.decode("utf-8", "replace").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines, offset + len(data)
 
 
 def subscribe_logs(
@@ -157,27 +167,50 @@ def subscribe_logs(
     poll_interval: float = 0.5,
     timeout: float | None = None,
 ) -> Iterator[str]:
-    """Yield new lines of the job's (latest attempt's) stdout or stderr until its family is final.
+    """Yield new lines of the job's stdout or stderr, attempt after attempt, until its family is final.
+
+    Every line of every attempt comes out once, in order: an attempt's file is read
+    to its end before the next attempt's is started.
 
     Raises:
         ConfigError: ``stream`` is neither ``stdout`` nor ``stderr``.
         JobNotFoundError: no such job in this cluster.
     """
     key = _stream_key(stream)
-    submitor.get_job(job_id)
+    first = submitor.get_job(job_id)
     deadline = None if timeout is None else time.monotonic() + timeout
-    path, offset = None, 0
+    reader = _AttemptLogs(submitor.target.transport, key, first.attempt)
     while True:
         latest, finished = submitor._monitor.final_record(job_id)
-        if latest.metadata.get(key) != path:
-            path, offset = latest.metadata.get(key), 0
-        if path:
-            lines, offset = read_new_lines(submitor.target.transport, path, offset, final=finished)
-            yield from lines
+        family = [latest] if latest.job_id == first.job_id else submitor.store.family(first.root_job_id)
+        yield from reader.read(family, finished=finished)
         if finished or (deadline is not None and time.monotonic() >= deadline):
             return
         time.sleep(poll_interval)
         submitor.reconciler.reconcile([latest.job_id])
+
+
+class _AttemptLogs:
+    """Where reading a family's logs has got to: which attempt, which file, which byte."""
+
+    def __init__(self, transport: Transport, key: str, attempt: int) -> None:
+        self.transport, self.key, self.attempt = transport, key, attempt
+        self.path: str | None = None
+        self.offset = 0
+
+    def read(self, family: list[JobRecord], *, finished: bool) -> Iterator[str]:
+        """New lines of the current attempt, then of each later one, in attempt order."""
+        attempts = [r for r in family if r.attempt >= self.attempt]
+        for index, record in enumerate(attempts):
+            path = record.metadata.get(self.key)
+            if path != self.path:  # an attempt with its own file (a shared file reads on)
+                self.path, self.offset = path, 0
+            self.attempt = record.attempt
+            is_last = index == len(attempts) - 1
+            done = record.state.is_terminal and (finished or not is_last)
+            if self.path:
+                lines, self.offset = read_new_lines(self.transport, self.path, self.offset, final=done)
+                yield from lines
 
 
 def _stream_key(stream: str) -> str:

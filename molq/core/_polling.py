@@ -10,6 +10,8 @@ from typing import Protocol
 
 import attrs
 
+from ._growth import capped_growth, check_finite
+
 
 class PollingStrategy(Protocol):
     """Decides the wait before the next poll."""
@@ -38,9 +40,14 @@ class ExponentialBackoffStrategy:
     factor: float = 2.0
     maximum: float = 60.0
 
+    def __attrs_post_init__(self) -> None:
+        check_finite("ExponentialBackoffStrategy", "initial", self.initial, minimum=0)
+        check_finite("ExponentialBackoffStrategy", "factor", self.factor, minimum=1)
+        check_finite("ExponentialBackoffStrategy", "maximum", self.maximum, minimum=0)
+
     def next_interval(self, *, elapsed: float, polls: int) -> float:
         """``initial * factor**polls`` capped at ``maximum``."""
-        return min(self.maximum, self.initial * self.factor ** max(0, polls))
+        return capped_growth(self.initial, self.factor, polls, self.maximum)
 
 
 @attrs.frozen

@@ -3,12 +3,15 @@
 Rules of this module:
   Rule 1: delay = min(maximum, initial * factor ** (attempt - 1) + jitter); fixed mode
           uses initial + jitter, capped the same way.
+  Rule 2: the cap applies before the power (capped_growth), so any attempt number
+          gives a finite delay.
 """
 
 from __future__ import annotations
 
 import attrs
 
+from ._growth import capped_growth
 from ._records import JobRecord
 from ._spec import RetryBackoff, RetryPolicy
 
@@ -27,7 +30,7 @@ def backoff_delay(backoff: RetryBackoff, attempt: int, *, jitter: float = 0.0) -
     if backoff.mode == "fixed":
         base = backoff.initial_seconds
     else:
-        base = backoff.initial_seconds * backoff.factor ** max(0, attempt - 1)
+        base = capped_growth(backoff.initial_seconds, backoff.factor, attempt - 1, backoff.maximum_seconds)
     return max(0.0, min(backoff.maximum_seconds, base + jitter))
 
 

@@ -15,6 +15,7 @@ import attrs
 
 from ._errors import ConfigError
 from ._frozen import FrozenDict, freeze, freeze_required
+from ._growth import check_finite
 from ._state import JobState
 from ._units import Duration, Memory
 
@@ -172,9 +173,9 @@ class RetryBackoff:
         if self.mode not in ("fixed", "exponential"):
             msg = f"RetryBackoff.mode must be 'fixed' or 'exponential', got {self.mode!r}"
             raise ConfigError(msg)
-        if self.initial_seconds < 0 or self.maximum_seconds < 0 or self.factor < 1:
-            msg = "RetryBackoff needs initial_seconds >= 0, maximum_seconds >= 0 and factor >= 1"
-            raise ConfigError(msg)
+        check_finite("RetryBackoff", "initial_seconds", self.initial_seconds, minimum=0)
+        check_finite("RetryBackoff", "maximum_seconds", self.maximum_seconds, minimum=0)
+        check_finite("RetryBackoff", "factor", self.factor, minimum=1)
 
 
 def _states(value: object) -> tuple[JobState, ...]:

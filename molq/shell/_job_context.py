@@ -11,7 +11,16 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from molq.core import ConcurrencyConflict, JobRecord, JobState, MolqError, Scheduler, Transport
+from molq.core import (
+    ConcurrencyConflict,
+    JobRecord,
+    JobState,
+    MolqError,
+    Observation,
+    Observe,
+    Scheduler,
+    Transport,
+)
 from molq.core._commands import ExpireDuration
 from molq.core._context import (
     CANCEL_MARKER,
@@ -112,19 +121,39 @@ def _append_context(
 
 
 def enforce_durations(reconciler: JobReconciler, report: ReconcileReport) -> None:
-    """Cancel running jobs past their ``max_duration`` and record them TIMED_OUT."""
+    """Cancel running jobs past their ``max_duration`` and record them TIMED_OUT.
+
+    The job's own end wins (ADR 0006): the expiry is decided on facts read after the
+    limit was found exceeded, once before the cancel and once after it. A job that
+    had already ended keeps its outcome; one that exited 0 while being cancelled is
+    SUCCEEDED.
+    """
     now = reconciler.clock()
     for record in reconciler.store.list_records(reconciler.cluster_name, include_terminal=False):
         if not duration_exceeded(record, now=now) or record.scheduler_job_id is None:
             continue
         job_dir = record.metadata.get("molq.job_dir")
         try:
-            write_cancel_marker(reconciler.transport, job_dir, now)
-            reconciler.scheduler.cancel(record.scheduler_job_id, job_dir=job_dir)
+            ended = _fresh_end(reconciler, record.scheduler_job_id, job_dir)
+            if ended is None:  # still running: end it, then see how it ended
+                write_cancel_marker(reconciler.transport, job_dir, now)
+                reconciler.scheduler.cancel(record.scheduler_job_id, job_dir=job_dir)
+                ended = _fresh_end(reconciler, record.scheduler_job_id, job_dir)
+                if ended is not None and ended.state is not JobState.SUCCEEDED:
+                    ended = None  # killed by this cancel: the limit is why it ended
         except MolqError as exc:
             report.errors.append(f"duration limit of {record.job_id}: cancel failed: {exc}")
             continue
-        reconciler.apply(record, ExpireDuration(), report)
+        reconciler.apply(record, ExpireDuration() if ended is None else Observe(ended), report)
+
+
+def _fresh_end(reconciler: JobReconciler, scheduler_job_id: str, job_dir: str | None) -> Observation | None:
+    """The job's end as the scheduler reports it now; None while it runs (or is unknown)."""
+    dirs = {scheduler_job_id: job_dir} if job_dir else None
+    observed = reconciler.scheduler.observe_many([scheduler_job_id], job_dirs=dirs).get(scheduler_job_id)
+    if observed is None or observed.state is None or not observed.state.is_terminal:
+        return None
+    return observed
 
 
 def write_cancel_marker(transport: Transport, job_dir: str | None, now: float) -> None:

@@ -20,6 +20,7 @@ import msgspec
 from molq.core import (
     Command,
     ConcurrencyConflict,
+    ConfigError,
     JobEvent,
     JobRecord,
     MarkLost,
@@ -41,14 +42,17 @@ from molq.core._events import JobCreated
 
 from ._bus import EventBus
 from ._job_context import enforce_durations, harvest_context, seed_resume_checkpoint
+from ._job_dirs import claim_job_dir
 from ._store import JobStore
 from ._submission import create_and_submit
+from ._submitter import SUBMITTER_KEY, submitter_gone
 from ._sweeps import advance_sweeps
 
 
 log = logging.getLogger("molq.reconcile")
 APPEND_CHUNK = 500  # jobs per write transaction in a pass: bounds how long the write lock is held
 MAX_REMEMBERED_POLICIES = 100_000
+CONFLICT_RETRIES = 5  # appends judged again on a fresh record before a job is left for the next pass
 
 
 @attrs.define
@@ -76,6 +80,7 @@ class JobReconciler:
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         jitter: Callable[[float], float] | None = None,
         created_grace: float = 30.0,
+        dead_submitter_grace: float = 2.0,
         absences_before_lost: int = 3,
         seconds_before_lost: float = 60.0,
     ) -> None:
@@ -88,6 +93,7 @@ class JobReconciler:
         self.new_id = new_id
         self.jitter = jitter or (lambda upper: random.uniform(0.0, upper))  # noqa: S311 - jitter, not crypto
         self.created_grace = created_grace
+        self.dead_submitter_grace = dead_submitter_grace
         self.absences_before_lost = absences_before_lost
         self.seconds_before_lost = seconds_before_lost
         # Retry policies of jobs submitted through this process, so a job's end need not
@@ -172,7 +178,7 @@ class JobReconciler:
         """Intent without a recorded submission: adopt what the scheduler has, else mark it."""
         now = self.clock()
         for record in records:
-            if record.created_at is not None and now - record.created_at < self.created_grace:
+            if not self._submission_settled(record, now):
                 continue
             adopt = getattr(self.scheduler, "adopt", None)
             sid = None
@@ -189,6 +195,21 @@ class JobReconciler:
             else:
                 command = MarkLost("submission interrupted: molq stopped before the scheduler confirmed the job")
             self._apply(record, command, report)
+
+    def _submission_settled(self, record: JobRecord, now: float) -> bool:
+        """Whether a CREATED job's submitter can no longer record the outcome itself.
+
+        After ``created_grace``, always; before it, once the submitting process is
+        known to be gone (ADR 0022), after ``dead_submitter_grace`` for what it had
+        already started to become visible.
+        """
+        if record.created_at is None:
+            return True
+        age = now - record.created_at
+        if age >= self.created_grace:
+            return True
+        token = record.metadata.get(SUBMITTER_KEY)
+        return age >= self.dead_submitter_grace and token is not None and submitter_gone(token)
 
     # -- appending ---------------------------------------------------------------------
     def apply(self, record: JobRecord, command: Command, report: ReconcileReport) -> None:
@@ -214,7 +235,12 @@ class JobReconciler:
                 self._announce(record, events, report)
 
     def _apply(self, record: JobRecord, command: Command, report: ReconcileReport) -> None:
-        for attempt in range(3):
+        """Append ``command``'s events, judged again on a fresh record after each conflict.
+
+        A job other processes keep changing is skipped for this pass (with an error in
+        the report): the next pass observes it again.
+        """
+        for _ in range(CONFLICT_RETRIES):
             now = self.clock()
             events = self._events_for(record, command, now)
             if not events:
@@ -223,12 +249,13 @@ class JobReconciler:
                 self.store.append(record.job_id, events, expected_version=record.version, now=now)
             except ConcurrencyConflict:
                 fresh = self.store.get_record(record.job_id)
-                if fresh is None or attempt == 2:
-                    raise
+                if fresh is None:
+                    return
                 record = fresh
                 continue
             self._announce(record, events, report)
             return
+        report.errors.append(f"{record.job_id} changed under every attempt to record it; left to the next pass")
 
     def _events_for(self, record: JobRecord, command: Command, now: float) -> tuple[JobEvent, ...]:
         events = decide(record, command, now=now)
@@ -269,13 +296,18 @@ class JobReconciler:
         for record in self.store.pending_retries(self.cluster_name):
             if record.retry_due_at is None or record.retry_due_at > now or record.next_attempt_job_id is None:
                 continue
-            created = next_attempt(self.store.created_event(record.job_id), record, now)
+            try:
+                created = self._next_attempt_in_own_dir(record, now)
+            except MolqError as exc:
+                report.errors.append(f"retry of {record.root_job_id} has no job directory: {exc}")
+                continue
             new: JobRecord | None
             try:
                 seed_resume_checkpoint(self.store, self.transport, record, created)
                 new = create_and_submit(self.store, self.scheduler, created, clock=self.clock)
                 self.remember_retry_policy(created.job_id, created.retry)
             except ConcurrencyConflict:
+                self._release_dir(created)
                 continue  # another process created this attempt first
             except MolqError as exc:
                 report.errors.append(f"retry {created.job_id} of {record.root_job_id} failed to submit: {exc}")
@@ -284,6 +316,37 @@ class JobReconciler:
             if new is not None:
                 self._announce_created(new, report)
 
+    def _next_attempt_in_own_dir(self, record: JobRecord, now: float) -> JobCreated:
+        """The next attempt, in a directory no other job has used.
+
+        A named family's ``<name>.attemptN`` may be taken (by a job named so, or by a
+        family that shares the name): the attempt then gets ``<name>.attemptN-<id>``.
+        """
+        previous = self.store.created_event(record.job_id)
+        created = next_attempt(previous, record, now)
+        if not _named_dir(created):
+            return created  # named after its own fresh id: nobody else can hold it
+        assert created.job_dir is not None  # noqa: S101 - checked by _named_dir
+        if claim_job_dir(self.transport, created.job_dir):
+            return created
+        created = next_attempt(previous, record, now, unique=True)
+        assert created.job_dir is not None  # noqa: S101 - as above
+        if not claim_job_dir(self.transport, created.job_dir):
+            msg = f"job directory {created.job_dir} already exists"
+            raise ConfigError(msg)
+        return created
+
+    def _release_dir(self, created: JobCreated) -> None:
+        """Remove the directory claimed for an attempt another process created first."""
+        recorded = self.store.get_record(created.job_id)
+        if recorded is not None and recorded.metadata.get("molq.job_dir") == created.job_dir:
+            return  # the intent recorded is this one: the directory is in use
+        if created.job_dir and _named_dir(created):
+            try:
+                self.transport.remove(created.job_dir, recursive=True)
+            except MolqError as exc:
+                log.warning("could not remove the unused job directory %s: %s", created.job_dir, exc)
+
     def _announce_created(self, record: JobRecord, report: ReconcileReport) -> None:
         for transition in self.store.transitions(record.job_id):
             report.transitions.append(transition)
@@ -291,8 +354,17 @@ class JobReconciler:
                 self.event_bus.emit_transition(transition, record)
 
 
-def next_attempt(previous: JobCreated, record: JobRecord, now: float) -> JobCreated:
-    """The ``job.created`` event of the attempt after ``record``."""
+def _named_dir(created: JobCreated) -> bool:
+    """Whether the attempt's directory is named after the family (not after its own id)."""
+    return bool(created.job_dir) and created.job_dir.rsplit("/", 1)[-1] != created.job_id  # type: ignore[union-attr]
+
+
+def next_attempt(previous: JobCreated, record: JobRecord, now: float, *, unique: bool = False) -> JobCreated:
+    """The ``job.created`` event of the attempt after ``record``.
+
+    A named family's attempt N runs in ``<name>.attemptN`` (``<name>.attemptN-<id>``
+    with ``unique``, when that name is taken).
+    """
     assert record.next_attempt_job_id is not None  # noqa: S101 - checked by the caller
     new_id = record.next_attempt_job_id
     attempt = record.attempt + 1
@@ -302,6 +374,8 @@ def next_attempt(previous: JobCreated, record: JobRecord, now: float) -> JobCrea
         parent = job_dir.rsplit("/", 1)[0]
         base = job_dir.rsplit("/", 1)[-1].split(".attempt", 1)[0]
         job_dir = f"{parent}/{base}.attempt{attempt}" if base != record.job_id else f"{parent}/{new_id}"
+        if unique and base != record.job_id:
+            job_dir = f"{job_dir}-{new_id}"
         for key, name in (("molq.stdout_path", "stdout.log"), ("molq.stderr_path", "stderr.log")):
             if metadata.get(key) == f"{previous.job_dir}/{name}":
                 metadata[key] = f"{job_dir}/{name}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import select
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -52,6 +53,7 @@ class ShellScheduler:
         self._transport = transport
         self.options = options
         self._runners: dict[str, RunnerClient] = {}  # jobs root -> its runner (this machine only)
+        self._runners_lock = threading.Lock()
         self._runner_off = False
         # End notices a wait has taken from the runners, until an observation uses them.
         self._notices: dict[str, Ended] = {}
@@ -128,9 +130,10 @@ class ShellScheduler:
         if self._runner_off or spawn is None or alive is None or not runner_enabled():
             return None
         root = os.path.dirname(os.path.abspath(job_dir))
-        runner = self._runners.get(root)
-        if runner is None:
-            runner = self._runners[root] = RunnerClient(root, spawn, alive)
+        with self._runners_lock:  # threads sharing this scheduler share one client per root
+            runner = self._runners.get(root)
+            if runner is None:
+                runner = self._runners[root] = RunnerClient(root, spawn, alive)
         return runner
 
     def close(self) -> None:
@@ -255,11 +258,26 @@ class ShellScheduler:
         if job_dir is None:
             msg = f"cannot cancel local job {scheduler_job_id}: its job directory is unknown"
             raise SchedulerError(msg)
+        self._reap_writers(job_dir)
         argv = ("sh", "-c", CANCEL_SCRIPT, "molq-cancel", job_dir, str(KILL_GRACE_S))
         done = self._transport.run(argv, timeout=KILL_GRACE_S + 30)
         if not done.ok:
             msg = f"cancel of local job {scheduler_job_id} failed: {done.stderr.strip()}"
             raise SchedulerError(msg, argv=argv, returncode=done.returncode, stderr=done.stderr)
+
+    def _reap_writers(self, job_dir: str) -> None:
+        """Collect a killed wrapper or runner that was this process's child.
+
+        A child that died stays a zombie until reaped, and the cancel script would
+        wait on it as if it could still write ``status``.
+        """
+        pid_alive = getattr(self._transport, "pid_alive", None)
+        if pid_alive is None:
+            return
+        for text in (_read(f"{job_dir}/wrapper.pid"), _read(f"{job_dir}/pid").partition("\n")[2]):
+            pid = text.strip()
+            if pid.isdigit():
+                pid_alive(int(pid))
 
     def resolve_terminal(self, scheduler_job_id: str, *, job_dir: str | None = None) -> TerminalStatus | None:
         """The recorded outcome, or None while running / when it can't be known."""
@@ -298,9 +316,9 @@ def probe_dir(job_dir: str, pid_alive: Callable[[int], bool]) -> Observation:
         if not wrapper_pid:  # a pid file of a runner before 2026-11-23 (or none yet)
             wrapper_pid = _read(f"{job_dir}/{RUNNER_PID_FILE}")
         alive = "1" if _runner_job_alive(body.strip(), wrapper_pid.strip(), pid_alive) else "0"
-    else:
-        pid = wrapper_pid.strip()
-        alive = "1" if pid.isdigit() and pid_alive(int(pid)) else "0"  # before status: no race
+    else:  # before status: no race
+        body = _read(f"{job_dir}/pid").partition("\n")[0].strip()
+        alive = "1" if _wrapper_job_alive(wrapper_pid.strip(), body, pid_alive) else "0"
     status = _read(f"{job_dir}/status")
     if status not in ("-", "") and len(status.split()) == 1:
         status = f"{status} {_mtime(f'{job_dir}/status')}"
@@ -330,6 +348,17 @@ def noticed_end(job_dir: str, notice: Ended) -> Observation:
         "1" if os.path.exists(f"{job_dir}/timed_out") else "0",
         "1" if os.path.exists(f"{job_dir}/cancel_requested") else "0",
     )
+
+
+def _wrapper_job_alive(wrapper_pid: str, body: str, pid_alive: Callable[[int], bool]) -> bool:
+    """Whether a wrapper's job may still end: its wrapper lives, or its body does.
+
+    A wrapper killed on its own leaves the body running in its session; the body
+    writes ``exit_code`` when it ends, so it is running, not lost, until then.
+    """
+    if wrapper_pid.isdigit() and pid_alive(int(wrapper_pid)):
+        return True
+    return wrapper_pid.isdigit() and body.isdigit() and pid_alive(int(body))
 
 
 def _runner_job_alive(body: str, runner_pid: str, pid_alive: Callable[[int], bool]) -> bool:

@@ -14,6 +14,7 @@ import gc
 import inspect
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -81,9 +82,42 @@ class JobStore:
         # create=False (read-only commands): a missing file is read as an empty store
         # held in memory; nothing is created on disk.
         self._in_memory = not create and not self._path.exists()
-        self._conn = _connect_memory() if self._in_memory else _connect(self._path)
-        self._db: Database | None = None
+        # One connection per thread (ADR 0021): a transaction belongs to one thread,
+        # so threads sharing a store never start one inside another's.
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._closed = False
+        main = self._new_connection()
+        self._local.conn = main
+        self._threads: dict[threading.Thread, sqlite3.Connection] = {threading.current_thread(): main}
         self._migrate()
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on its first use of the store)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open_for_thread()
+        return conn
+
+    def _open_for_thread(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._closed:
+                msg = f"the store {self._path} is closed"
+                raise StoreError(msg)
+            for thread in [t for t in self._threads if not t.is_alive()]:
+                self._threads.pop(thread).close()  # its thread has ended: nothing can use it
+            conn = self._new_connection()
+            if self._in_memory:  # each thread's empty in-memory store needs the schema too
+                from sqlite_utils import Database
+
+                build_migrations().apply(Database(conn))
+            self._threads[threading.current_thread()] = conn
+        self._local.conn = conn
+        return conn
+
+    def _new_connection(self) -> sqlite3.Connection:
+        return _connect_memory() if self._in_memory else _connect(self._path)
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -97,8 +131,11 @@ class JobStore:
         return self._in_memory
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
-        self._conn.close()
+        """Close every thread's connection (idempotent)."""
+        with self._lock:
+            self._closed = True
+            for conn in self._threads.values():
+                conn.close()
 
     def __enter__(self) -> JobStore:
         return self
@@ -117,11 +154,12 @@ class JobStore:
     @property
     def db(self) -> Database:
         """The sqlite-utils Database over this store's connection."""
-        if self._db is None:
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
             from sqlite_utils import Database
 
-            self._db = Database(self._conn)
-        return self._db
+            db = self._local.db = Database(self._conn)
+        return db
 
     def _migrate(self) -> None:
         if self._in_memory:
@@ -131,12 +169,12 @@ class JobStore:
             try:
                 applied = applied_migrations(self._conn)
             except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-                self._conn.close()
+                self.close()
                 msg = f"{self._path} is not a readable molq database ({exc}); the file was left untouched"
                 raise StoreError(msg) from exc
             unknown = applied - KNOWN_MIGRATIONS
             if unknown:
-                self._conn.close()
+                self.close()
                 msg = (
                     f"{self._path} was written by a newer molq (schema {', '.join(sorted(unknown))}); "
                     "upgrade molq to open it"

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+
+import attrs
+import msgspec
 
 from molq.core import (
     CompiledEdge,
+    ConcurrencyConflict,
     ConfigError,
+    InvalidTransition,
     JobEvent,
     JobRecord,
+    JobState,
+    MolqError,
     RecordSubmission,
     RecordSubmitFailure,
     Scheduler,
@@ -21,6 +29,11 @@ from molq.core._context import with_context_env
 from molq.core._events import JobCreated, JobDependencyRecorded
 
 from ._store import JobStore
+from ._submitter import SUBMITTER_KEY, submitter_token
+
+
+log = logging.getLogger("molq.submit")
+OUTCOME_RETRIES = 20  # a submission's outcome is worth many tries: without it the job stays CREATED
 
 
 def create_and_submit(
@@ -40,7 +53,7 @@ def create_and_submit(
         SchedulerError / TransportError: the scheduler refused or could not be
             reached; a ``job.submit_failed`` event says why.
     """
-    created = with_context_env(created)
+    created = with_submitter(with_context_env(created))
     job_id = created.job_id
     intent: list[JobEvent] = [
         created,
@@ -88,15 +101,54 @@ def submit_recorded(
             command = scheduler.prepare(created.spec, job_dir).display
         scheduler_job_id = scheduler.submit(created.spec, job_dir)  # it makes the job dir
     except (SchedulerError, TransportError, ConfigError) as exc:
-        now = clock()
-        events = decide(record, RecordSubmitFailure(reason=_reason(exc)), now=now)
-        store.append(job_id, events, expected_version=record.version, now=now)
+        _record_outcome(store, record, RecordSubmitFailure(reason=_reason(exc)), clock)
         raise
-    now = clock()
-    events = decide(record, RecordSubmission(scheduler_job_id, command=command), now=now)
-    store.append(job_id, events, expected_version=record.version, now=now)
-    for event in events:
-        record = evolve(record, event)
+    record = _record_outcome(store, record, RecordSubmission(scheduler_job_id, command=command), clock)
+    if record.state == JobState.CANCELLED and record.scheduler_job_id is None:
+        # Cancelled while the scheduler was starting it: stop what started.
+        try:
+            scheduler.cancel(scheduler_job_id, job_dir=job_dir or None)
+        except MolqError as exc:
+            log.warning("job %s was cancelled during its submission; stopping it failed: %s", job_id, exc)
+    return record
+
+
+def with_submitter(created: JobCreated) -> JobCreated:
+    """``created`` naming this process as its submitter (``molq.submitter``, ADR 0022).
+
+    Recovery may then settle an interrupted submission at once when its submitter is
+    gone, instead of waiting out the grace a live submitter needs.
+    """
+    spec = created.spec
+    metadata = {**spec.metadata, SUBMITTER_KEY: submitter_token()}
+    return msgspec.structs.replace(created, spec=attrs.evolve(spec, metadata=metadata))
+
+
+def _record_outcome(
+    store: JobStore, record: JobRecord, command: RecordSubmission | RecordSubmitFailure, clock: Callable[[], float]
+) -> JobRecord:
+    """Append the submission's outcome, judged again on a fresh record after a conflict.
+
+    Another thread or process may append meanwhile (a cancel request, say); the
+    outcome must still be recorded, or a started job would stay CREATED.
+    """
+    for attempt in range(OUTCOME_RETRIES):
+        now = clock()
+        try:
+            events = decide(record, command, now=now)
+        except InvalidTransition:
+            return record  # settled meanwhile (cancelled before the scheduler answered)
+        try:
+            store.append(record.job_id, events, expected_version=record.version, now=now)
+        except ConcurrencyConflict:
+            fresh = store.get_record(record.job_id)
+            if fresh is None or attempt == OUTCOME_RETRIES - 1:
+                raise
+            record = fresh
+            continue
+        for event in events:
+            record = evolve(record, event)
+        return record
     return record
 
 

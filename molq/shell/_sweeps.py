@@ -20,7 +20,7 @@ from molq.core._sweep_events import SweepCellLaunched, SweepCreated
 from molq.core._sweep_state import CellStates, SweepRecord, cell_created, plan_sweep, request_sweep_cancel
 
 from ._store import JobStore
-from ._submission import submit_recorded
+from ._submission import submit_recorded, with_submitter
 
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def _advance(
         return
     template = sweep_created(store, sweep.sweep_id)
     cells = [
-        with_context_env(cell_created(template, sweep.cells[e.index], now=now))
+        with_submitter(with_context_env(cell_created(template, sweep.cells[e.index], now=now)))
         for e in events
         if isinstance(e, SweepCellLaunched)
     ]

@@ -8,7 +8,7 @@ import pytest
 
 from molq.core import ConfigError, JobExecution, JobResources, JobSpec, JobState, Observation, Script
 from molq.core._sched._body import command_line, env_lines, inline_script, quote, render_body
-from molq.core._sched._local import parse_probe, render_job_script, render_wrapper
+from molq.core._sched._local import observe_facts, parse_probe, render_job_script, render_wrapper
 
 
 S = JobState
@@ -241,3 +241,20 @@ class TestLocalScripts:
         assert "molq-watchdog" not in w
         timed = render_wrapper(spec(resources=JobResources(time_limit="90s")), D, "/o", "/e")
         assert "molq-watchdog 90 " in timed
+
+
+class TestStoppedWithoutARecord:
+    @pytest.mark.parametrize(
+        ("timed_out", "cancelled", "state"),
+        [("0", "1", JobState.CANCELLED), ("1", "0", JobState.TIMED_OUT), ("1", "1", JobState.TIMED_OUT)],
+    )
+    def test_marked_and_gone(self, timed_out, cancelled, state):
+        """A job molq stopped whose processes are gone with no status is what molq stopped it for."""
+        obs = observe_facts("-", "-", "123", "0", "-", timed_out, cancelled)
+        assert obs.state == state
+        assert obs.exit_code is None
+        assert "not recorded" in (obs.reason or "")
+
+    def test_unmarked_and_gone_is_lost(self):
+        """Without a cancel or limit marker, a job gone without a status stays LOST."""
+        assert observe_facts("-", "-", "123", "0", "-", "0", "0").state == JobState.LOST

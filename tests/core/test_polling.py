@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from molq.core import ConfigError
 from molq.strategies import AdaptiveStrategy, ExponentialBackoffStrategy, FixedStrategy
 
 
@@ -58,3 +59,16 @@ class TestAdaptive:
         s = AdaptiveStrategy(expected_runtime=50.0, minimum=0.5, maximum=4.0)
         for elapsed in (0.0, 1.0, 49.0, 50.0, 51.0, 500.0):
             assert 0.5 <= s.next_interval(elapsed=elapsed, polls=0) <= 4.0
+
+
+class TestExponentialNeverOverflows:
+    def test_far_poll(self):
+        """A poll count past the float range gives the maximum, not OverflowError."""
+        s = ExponentialBackoffStrategy()
+        assert s.next_interval(elapsed=0.0, polls=5000) == 60.0
+
+    @pytest.mark.parametrize("kwargs", [{"factor": float("inf")}, {"maximum": float("nan")}, {"initial": -1.0}])
+    def test_impossible_values_refused(self, kwargs):
+        """Values that cannot give a finite interval are a ConfigError naming the field."""
+        with pytest.raises(ConfigError, match=f"ExponentialBackoffStrategy.{next(iter(kwargs))}"):
+            ExponentialBackoffStrategy(**kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from molq.core import (
+    ConfigError,
     JobRecord,
     JobState,
     RetryBackoff,
@@ -137,3 +138,39 @@ class TestDecideRetry:
         assert decision.retry is retried
         if not retried:
             assert "exit code" in decision.reason
+
+
+class TestBackoffNeverOverflows:
+    def test_default_policy_far_attempt(self):
+        """The default policy gives its maximum at attempt 1,026 (the float power overflowed there)."""
+        assert backoff_delay(RetryBackoff(), 1026) == 300.0
+        assert backoff_delay(RetryBackoff(), 10**9) == 300.0
+
+    def test_huge_factor(self):
+        """factor=1e200 is capped at attempt 3 instead of raising OverflowError."""
+        b = RetryBackoff(initial_seconds=1.0, factor=1e200, maximum_seconds=60.0)
+        assert [backoff_delay(b, n) for n in (1, 2, 3, 50)] == [1.0, 60.0, 60.0, 60.0]
+
+    def test_decide_retry_far_attempt(self):
+        """decide_retry at a huge attempt number still decides, with the maximum delay."""
+        policy = RetryPolicy(max_attempts=10**6, backoff=RetryBackoff(factor=1e200))
+        decision = decide_retry(policy, record(attempt=5000))
+        assert decision.retry
+        assert decision.delay == 300.0
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("factor", float("inf")),
+            ("factor", float("nan")),
+            ("initial_seconds", float("inf")),
+            ("maximum_seconds", float("nan")),
+            ("maximum_seconds", float("inf")),
+            ("factor", "2"),
+            ("initial_seconds", True),
+        ],
+    )
+    def test_impossible_values_refused(self, field, value):
+        """A backoff value that cannot give a finite delay is a ConfigError naming the field."""
+        with pytest.raises(ConfigError, match=f"RetryBackoff.{field}"):
+            RetryBackoff(**{field: value})

@@ -234,6 +234,15 @@ def test_a_runner_socket_held_by_another_user_is_never_sent_a_job(submitor, jobs
     assert all(line.split()[-1] == "0" for line in out.splitlines() if line.startswith("received")), out
 
 
+def _status_written(job_dir: Path) -> Path:
+    """The job's ``status`` file, once the runner has written it (just after its notice)."""
+    status = job_dir / "status"
+    deadline = time.monotonic() + 10
+    while not status.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return status
+
+
 def test_an_end_notice_is_the_observation_without_reading_status(submitor, jobs):
     """The runner tells the waiting submitter before it writes ``status`` (ADR 0016).
 
@@ -245,10 +254,7 @@ def test_an_end_notice_is_the_observation_without_reading_status(submitor, jobs)
 
     record = submitor.submit_job(argv=["sh", "-c", "exit 3"]).wait(timeout=30)
     job_dir = _job_dir(submitor, record.job_id)
-    status = job_dir / "status"
-    deadline = time.monotonic() + 10
-    while not status.exists() and time.monotonic() < deadline:  # written just after the notice
-        time.sleep(0.01)
+    status = _status_written(job_dir)
     at = status.stat().st_mtime
     from_file = probe_dir(str(job_dir), lambda pid: False)
     from_notice = noticed_end(str(job_dir), Ended(job_dir=str(job_dir), rc=int(status.read_text()), at=at))
@@ -264,7 +270,7 @@ def test_a_noticed_end_is_recorded_though_status_is_not_written_yet(submitor, jo
 
     record = submitor.submit_job(argv=["true"]).wait(timeout=30)
     job_dir = _job_dir(submitor, record.job_id)
-    (job_dir / "status").unlink()  # as if the runner had not written it yet
+    _status_written(job_dir).unlink()  # as if the runner had not written it yet
     scheduler = submitor.reconciler.scheduler
     scheduler._notices[str(job_dir)] = Ended(job_dir=str(job_dir), rc=7, at=123.0)
     sid = record.scheduler_job_id

@@ -110,3 +110,34 @@ def test_slurm_over_ssh(store, remote_dir):
     assert first.state is JobState.SUCCEEDED
     assert second.state is JobState.SUCCEEDED
     assert _remote_cat(second.metadata["molq.stdout_path"]) == "child\n"
+
+
+def _remote_exists(path: str) -> bool:
+    return subprocess.run(["ssh", ALIAS, "test", "-e", path], stdin=subprocess.DEVNULL, check=False).returncode == 0
+
+
+def _wait_remote(path: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while not _remote_exists(path):
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+def test_a_killed_wrapper_over_ssh_keeps_its_job(store, remote_dir):
+    """Issue 13 item 4: run.sh SIGKILLed on the host while the body runs: RUNNING, then SUCCEEDED, no LOST retry."""
+    from molq import RetryBackoff, RetryPolicy
+
+    sub = Submitor(Cluster("workstation", "local", host=ALIAS), store=store, jobs_dir=f"{remote_dir}/jobs")
+    policy = RetryPolicy(max_attempts=2, retry_on_states=[JobState.LOST],
+                         backoff=RetryBackoff(initial_seconds=0.0, maximum_seconds=0.0))
+    handle = sub.submit_job(command="sleep 3", retry=policy, execution=JobExecution(cwd=remote_dir))
+    job_dir = sub.get_job(handle.job_id).metadata["molq.job_dir"]
+    _wait_remote(f"{job_dir}/pid")
+    subprocess.run(["ssh", ALIAS, f'kill -KILL "$(cat {job_dir}/wrapper.pid)"'], stdin=subprocess.DEVNULL, check=True)
+    sub.refresh_jobs()
+    assert sub.get_job(handle.job_id).state is JobState.RUNNING
+    final = handle.wait(timeout=60)
+    assert (final.state, final.exit_code, final.attempt) == (JobState.SUCCEEDED, 0, 1)
+    assert len(sub.get_retry_family(handle.job_id)) == 1

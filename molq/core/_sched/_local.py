@@ -4,12 +4,15 @@ Rules of this module:
   Rule 1: the wrapper records facts (pids, start, status) in the job dir; this
           module only renders it and interprets what it wrote.
   Rule 2: a job whose exit cannot be known is reported LOST with a reason, never
-          guessed.
+          guessed; one molq itself stopped (cancel or limit marker) and that is gone
+          without a record is CANCELLED or TIMED_OUT, saying the status is unknown.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+import attrs
 
 from .._ports import SchedulerCapabilities
 from .._records import Observation
@@ -80,6 +83,9 @@ for d in "$@"; do
   i=$((i+1))
   wp=-; [ -f "$d/wrapper.pid" ] && wp=$(tr -cd 0-9 < "$d/wrapper.pid")
   alive=0; [ "$wp" != - ] && kill -0 "$wp" 2>/dev/null && alive=1
+  if [ "$alive" = 0 ] && [ "$wp" != - ] && [ -f "$d/pid" ]; then  # a killed wrapper: does its body live?
+    read -r bp < "$d/pid" 2>/dev/null; case $bp in ''|*[!0-9]*) ;; *) kill -0 "$bp" 2>/dev/null && alive=1 ;; esac
+  fi
   st=-; [ -f "$d/status" ] && st=$(tr -cd "0-9 .-" < "$d/status") && [ -n "$st" ] && st="$st $(date -r "$d/status" +%s.%N 2>/dev/null)"
   ec=-; [ -f "$d/exit_code" ] && ec=$(tr -cd 0-9- < "$d/exit_code")
   sa=-; [ -f "$d/pid" ] && sa=$(date -r "$d/pid" +%s.%N 2>/dev/null)
@@ -96,14 +102,18 @@ D=$1; grace=$2; ticks=$((grace * 20))
 n=0
 while [ ! -s "$D/pid" ] && [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
 [ -f "$D/status" ] && exit 0
-read -r pid 2>/dev/null < "$D/pid"  # the first line: a runner adds its own pid on the second
+{ read -r pid; read -r writer; } 2>/dev/null < "$D/pid"  # the job; a runner adds its own pid
 case $pid in ''|*[!0-9]*) exit 0 ;; esac
+[ -f "$D/wrapper.pid" ] && read -r writer 2>/dev/null < "$D/wrapper.pid"  # who writes status
 kill -TERM "-$pid" 2>/dev/null
 n=0
-while [ ! -f "$D/status" ] && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
+while [ ! -f "$D/status" ] && kill -0 "-$pid" 2>/dev/null && [ "$n" -lt "$ticks" ]; do sleep 0.05; n=$((n+1)); done
 [ -f "$D/status" ] || kill -KILL "-$pid" 2>/dev/null
-n=0
-while [ ! -f "$D/status" ] && [ "$n" -lt 40 ]; do sleep 0.05; n=$((n+1)); done
+n=0  # the status writer records the end; a killed one never will
+while [ ! -f "$D/status" ] && [ "$n" -lt 40 ]; do
+  case $writer in ''|*[!0-9]*) ;; *) kill -0 "$writer" 2>/dev/null || break ;; esac
+  sleep 0.05; n=$((n+1))
+done
 exit 0
 """
 
@@ -158,6 +168,9 @@ def observe_facts(
     rc = _int(exit_file) if exit_file != "-" else None
     if rc is not None:
         return _finished(rc, None, started_at, timed_out=timed_out == "1", cancelled=cancelled == "1")
+    if timed_out == "1" or cancelled == "1":  # molq stopped it; nothing recorded how it ended
+        ended = _finished(None, None, started_at, timed_out=timed_out == "1", cancelled=cancelled == "1")
+        return attrs.evolve(ended, reason=f"{ended.reason} (its exit status was not recorded)")
     return Observation(
         state=JobState.LOST,
         raw_state="wrapper gone",
