@@ -253,11 +253,10 @@ class TestRender:
         with pytest.raises(ConfigError, match="time_limit"):
             directives(resources=JobResources(time_limit=Duration(0)))
 
-    def test_memory_rounds_up_to_mebibytes(self):
-        """Memory is rendered in whole MiB, rounded up."""
-        assert "--mem=2M" in directives(
-            resources=JobResources(memory=Memory(1024**2 + 1))
-        )
+    def test_memory_in_largest_exact_unit(self):
+        """Memory is rendered in the largest exact unit (8G, not 8192M); bytes round up to K."""
+        assert "--mem=8G" in directives(resources=JobResources(memory=Memory.gb(8)))
+        assert "--mem=1025K" in directives(resources=JobResources(memory=Memory(1024**2 + 1)))
 
     def test_inline_script_runs_from_job_dir(self):
         """An inline script is run from <job_dir>/script.sh by the body."""
