@@ -113,6 +113,13 @@ class Submitor:
         self._defaults = defaults or SubmitorDefaults()
         self._store = store if store is not None else JobStore()
         self._jobs_dir = None if jobs_dir is None else str(jobs_dir)
+        from molq._submit_spec import check_retry
+
+        check_retry(default_retry_policy)
+        retention: object = retention_policy
+        if not isinstance(retention, RetentionPolicy | None):
+            msg = f"retention_policy must be a RetentionPolicy, got {type(retention_policy).__name__} {retention_policy!r}"
+            raise ConfigError(msg)
         self._default_retry = default_retry_policy
         self._retention = retention_policy or RetentionPolicy()
         self._profile_name = profile_name
@@ -185,8 +192,9 @@ class Submitor:
             SchedulerError / TransportError: the scheduler refused or could not be
                 reached (a ``job.submit_failed`` event records why).
         """
-        from molq._submit_spec import SubmitRequest, build_spec
+        from molq._submit_spec import SubmitRequest, build_spec, check_retry
 
+        check_retry(retry)
         request = SubmitRequest(
             argv=argv,
             command=command,

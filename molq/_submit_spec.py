@@ -20,7 +20,7 @@ from molq.core import (
     Script,
     SubmitorDefaults,
 )
-from molq.core._spec import merge_execution, merge_resources, merge_scheduling
+from molq.core._spec import check_submittable, merge_execution, merge_resources, merge_scheduling
 
 
 RESERVED_METADATA_PREFIX = "molq."
@@ -70,6 +70,19 @@ def _work(request: SubmitRequest) -> dict[str, object]:
         return {"command_type": "command", "command": request.command}
     _typed("script", request.script, Script)
     return {"command_type": "script", "script": request.script}
+
+
+def check_retry(value: object) -> None:
+    """Refuse a ``retry`` that is not a RetryPolicy (``retry="3"`` must not reach the store).
+
+    Raises:
+        ConfigError: naming the type given.
+    """
+    from molq.core import RetryPolicy
+
+    if value is not None and not isinstance(value, RetryPolicy):
+        msg = f"retry must be a RetryPolicy (e.g. RetryPolicy(max_attempts=3)), got {type(value).__name__} {value!r}"
+        raise ConfigError(msg)
 
 
 def _metadata(value: object) -> dict[str, str]:
@@ -144,8 +157,12 @@ def build_spec(
     resources = merge_resources(defaults.resources, request.resources)  # type: ignore[arg-type]
     scheduling = merge_scheduling(defaults.scheduling, request.scheduling)  # type: ignore[arg-type]
     execution = merge_execution(defaults.execution, request.execution)  # type: ignore[arg-type]
+    check_submittable(resources, max_duration)
     base = os.getcwd() if local else "."
     cwd = _resolve(execution.cwd or ".", base, local=local)
+    if local and not os.path.isdir(cwd):
+        msg = f"working directory {cwd!r} does not exist (or is not a directory); molq does not create it"
+        raise ConfigError(msg)
     root = _resolve(jobs_dir, base, local=local) if jobs_dir is not None else f"{cwd}/.molq/jobs"
     job_dir = f"{root}/{dir_name}"
     stdout = _resolve(execution.output_file, cwd, local=local) if execution.output_file else f"{job_dir}/stdout.log"

@@ -13,6 +13,7 @@ from typing import Literal, TypeAlias, get_args
 
 import attrs
 
+from ._checks import check_bool, check_int, check_str, check_str_mapping
 from ._errors import ConfigError
 from ._frozen import FrozenDict, freeze, freeze_required
 from ._state import JobState
@@ -32,13 +33,33 @@ def _opt_duration(value: Duration | str | int | None) -> Duration | None:
     return None if value is None else Duration.parse(value)
 
 
-def _opt_path_str(value: str | PurePath | None) -> str | None:
-    return None if value is None else str(value)
+def _opt_path_str(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, PurePath):
+        return str(value)
+    msg = f"a path must be a str or pathlib.Path, got {type(value).__name__} {value!r}"
+    raise ConfigError(msg)
 
 
 def _positive(name: str, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or value < 1):
-        msg = f"{name} must be a positive integer, got {value!r}"
+    check_int(name, value, minimum=1)
+
+
+def check_submittable(resources: JobResources, max_duration: Duration | None) -> None:
+    """Refuse quantities a job cannot run with (kept constructible so old logs still decode).
+
+    Raises:
+        ConfigError: zero memory, or a zero time limit or duration (the job would stop at once).
+    """
+    if resources.memory is not None and resources.memory.n_bytes == 0:
+        msg = "memory must be at least 1 byte: a job cannot run in no memory"
+        raise ConfigError(msg)
+    if resources.time_limit is not None and resources.time_limit.seconds == 0:
+        msg = "time_limit must be longer than 0 seconds: the job would be stopped at once"
+        raise ConfigError(msg)
+    if max_duration is not None and max_duration.seconds == 0:
+        msg = "max_duration must be longer than 0 seconds: the job would be stopped at once"
         raise ConfigError(msg)
 
 
@@ -85,6 +106,7 @@ class JobResources:
     def __attrs_post_init__(self) -> None:
         _positive("cpu_count", self.cpu_count)
         _positive("gpu_count", self.gpu_count)
+        check_str("gpu_type", self.gpu_type)
         if self.gpu_type is not None and self.gpu_count is None:
             msg = "gpu_type needs gpu_count"
             raise ConfigError(msg)
@@ -102,6 +124,9 @@ class DependencyRef:
 
     job_id: str
     condition: DependencyCondition = attrs.field(default="after_success", validator=_check_condition)
+
+    def __attrs_post_init__(self) -> None:
+        check_str("DependencyRef.job_id", self.job_id, optional=False)
 
 
 def _dep_tuple(value: Iterable[DependencyRef] | None) -> tuple[DependencyRef, ...]:
@@ -133,6 +158,9 @@ class JobScheduling:
             msg = "JobScheduling takes either 'dependency' (raw string) or 'dependencies' (DependencyRef tuple), not both"
             raise ConfigError(msg)
         _positive("node_count", self.node_count)
+        check_bool("exclusive_node", self.exclusive_node)
+        for name in ("partition", "account", "priority", "dependency", "array_spec", "email", "qos", "reservation"):
+            check_str(name, getattr(self, name))
 
     @property
     def queue(self) -> str | None:
@@ -141,6 +169,7 @@ class JobScheduling:
 
 
 def _opt_env(value: object) -> FrozenDict | None:
+    check_str_mapping("env", value)
     return freeze(value)  # type: ignore[arg-type]
 
 
@@ -157,6 +186,8 @@ class JobExecution:
     def __attrs_post_init__(self) -> None:
         if self.env is not None and not isinstance(self.env, FrozenDict):
             object.__setattr__(self, "env", FrozenDict(self.env))
+        for name in ("job_name", "output_file", "error_file"):
+            check_str(name, getattr(self, name))
 
 
 @attrs.frozen
@@ -178,11 +209,26 @@ class RetryBackoff:
 
 
 def _states(value: object) -> tuple[JobState, ...]:
-    return tuple(JobState(v) for v in value)  # type: ignore[attr-defined]
+    if isinstance(value, str | JobState) or not isinstance(value, Iterable):
+        msg = f"retry_on_states must be a tuple of JobState, got {type(value).__name__} {value!r}"
+        raise ConfigError(msg)
+    try:
+        return tuple(JobState(v) for v in value)
+    except ValueError as exc:
+        msg = f"retry_on_states: {exc}; expected states such as 'failed', 'timed_out', 'lost'"
+        raise ConfigError(msg) from exc
 
 
 def _codes(value: object) -> tuple[int, ...] | None:
-    return None if value is None else tuple(int(v) for v in value)  # type: ignore[attr-defined]
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        msg = f"retry_on_exit_codes must be a tuple of integers, got {type(value).__name__} {value!r}"
+        raise ConfigError(msg)
+    codes = tuple(value)
+    for code in codes:
+        check_int("retry_on_exit_codes item", code, optional=False)
+    return codes
 
 
 @attrs.frozen
@@ -197,7 +243,11 @@ class RetryPolicy:
     backoff: RetryBackoff = attrs.field(factory=RetryBackoff)
 
     def __attrs_post_init__(self) -> None:
-        _positive("max_attempts", self.max_attempts)
+        check_int("max_attempts", self.max_attempts, minimum=1, optional=False)
+        backoff: object = self.backoff
+        if not isinstance(backoff, RetryBackoff):
+            msg = f"RetryPolicy.backoff must be a RetryBackoff, got {type(self.backoff).__name__}"
+            raise ConfigError(msg)
         bad = [s for s in self.retry_on_states if not s.is_terminal]
         if bad:
             msg = f"retry_on_states must be terminal states, got {', '.join(s.value for s in bad)}"
@@ -213,9 +263,9 @@ class RetentionPolicy:
     keep_failed_job_dirs: bool = True
 
     def __attrs_post_init__(self) -> None:
-        if self.keep_job_dirs_for_days < 0 or self.keep_terminal_records_for_days < 0:
-            msg = "retention days must be >= 0"
-            raise ConfigError(msg)
+        check_int("keep_job_dirs_for_days", self.keep_job_dirs_for_days, minimum=0, optional=False)
+        check_int("keep_terminal_records_for_days", self.keep_terminal_records_for_days, minimum=0, optional=False)
+        check_bool("keep_failed_job_dirs", self.keep_failed_job_dirs)
 
 
 @attrs.frozen
@@ -225,6 +275,13 @@ class SubmitorDefaults:
     resources: JobResources | None = None
     scheduling: JobScheduling | None = None
     execution: JobExecution | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for name, kind in (("resources", JobResources), ("scheduling", JobScheduling), ("execution", JobExecution)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                msg = f"SubmitorDefaults.{name} must be a {kind.__name__}, got {type(value).__name__} {value!r}"
+                raise ConfigError(msg)
 
 
 def _merge(base: object, override: object) -> object:

@@ -121,7 +121,7 @@ def test_retries_create_a_family(molq, cli_env):
     config = Path(cli_env["MOLQ_CONFIG"])
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
-        '[profiles.quick]\nscheduler = "local"\n[profiles.quick.retry.backoff]\ninitial_seconds = 0.1\n'
+        '[profiles.quick]\nscheduler = "local"\ncluster_name = "quick"\n[profiles.quick.retry.backoff]\ninitial_seconds = 0.1\n'
     )
     argv = ("--profile", "quick", "--retries", "1", "--block", "--timeout", "60", "--", "sh", "-c", "exit 4")
     result = molq("submit", "local", *argv)
