@@ -27,6 +27,7 @@ from molq.core import (
     RetryPolicy,
     Script,
     StatusTransition,
+    StoreError,
     SubmitorDefaults,
     check_capabilities,
     compile_dependencies,
@@ -63,34 +64,45 @@ class JobDryRun:
         return self.command
 
 
-@attrs.frozen
+@attrs.define(eq=False)
 class JobHandle:
-    """A lightweight reference to a submitted job (its retry family's root id)."""
+    """A lightweight reference to a submitted job (its retry family's root id).
+
+    ``status()`` is the state this handle last saw (no I/O); ``refresh()``, ``wait()`` and
+    ``cancel()`` update it, as in upstream molq.
+    """
 
     job_id: str
     cluster_name: str
     scheduler: str
     scheduler_job_id: str | None
-    _submitor: Submitor = attrs.field(repr=False, eq=False, alias="submitor")
+    _submitor: Submitor = attrs.field(repr=False, alias="submitor")
+    _state: JobState = attrs.field(default=JobState.SUBMITTED, alias="state")
 
     def status(self) -> JobState:
-        """The state of the family's latest attempt, after a reconciliation pass."""
-        self._submitor.refresh_jobs()
-        return self._submitor.latest_attempt(self.job_id).state
+        """The cached state of the family's latest attempt (no I/O; ``refresh()`` updates it)."""
+        return self._state
 
     def refresh(self) -> JobHandle:
-        """A new handle reflecting the latest attempt's scheduler id."""
+        """Reconcile with the scheduler, update this handle's state and scheduler id; returns it."""
         self._submitor.refresh_jobs()
-        latest = self._submitor.latest_attempt(self.job_id)
-        return attrs.evolve(self, scheduler_job_id=latest.scheduler_job_id)
+        self._take(self._submitor.latest_attempt(self.job_id))
+        return self
 
     def wait(self, timeout: float | None = None) -> JobRecord:
         """Block until the family's latest attempt is final; returns its record."""
-        return self._submitor.watch_jobs([self.job_id], timeout=timeout)[0]
+        record = self._submitor.watch_jobs([self.job_id], timeout=timeout)[0]
+        self._take(record)
+        return record
 
     def cancel(self) -> None:
         """Cancel the latest active attempt."""
         self._submitor.cancel_job(self.job_id)
+        self._take(self._submitor.latest_attempt(self.job_id))
+
+    def _take(self, record: JobRecord) -> None:
+        self._state = record.state
+        self.scheduler_job_id = record.scheduler_job_id
 
 
 class Submitor:
@@ -237,7 +249,9 @@ class Submitor:
         record = create_and_submit(self._store, scheduler, created, edges, clock=self._clock, command=submission.display)
         self._reconciler.remember_retry_policy(job_id, created.retry)
         self._announce_new(record)
-        return JobHandle(job_id, self.cluster_name, self._target.scheduler, record.scheduler_job_id, submitor=self)
+        return JobHandle(
+            job_id, self.cluster_name, self._target.scheduler, record.scheduler_job_id, submitor=self, state=record.state
+        )
 
     submit = submit_job
 
@@ -276,7 +290,7 @@ class Submitor:
         record = self._store.get_record(job_id)
         if record is None or record.cluster_name != self.cluster_name:
             msg = f"no job {job_id!r} in cluster {self.cluster_name!r}"
-            raise JobNotFoundError(msg)
+            raise JobNotFoundError(job_id, self.cluster_name, message=msg)
         return record
 
     def latest_attempt(self, job_id: str) -> JobRecord:
@@ -433,8 +447,14 @@ class Submitor:
         """
         from molq._live import open_cursor, subscribe_events
 
-        cursor = open_cursor(self._store.path, self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
+        cursor = open_cursor(self._file_store_path(), self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
         return subscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
+
+    def _file_store_path(self) -> Path:
+        if self._store.in_memory:
+            msg = "subscriptions read the store from a second connection: use a file store, not JobStore(':memory:')"
+            raise StoreError(msg)
+        return self._store.path
 
     def asubscribe_events(
         self,
@@ -448,7 +468,7 @@ class Submitor:
         """The async form of ``subscribe_events`` (``async for recorded in ...``)."""
         from molq._live import asubscribe_events, open_cursor
 
-        cursor = open_cursor(self._store.path, self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
+        cursor = open_cursor(self._file_store_path(), self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
         return asubscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
 
     def subscribe_logs(

@@ -11,6 +11,7 @@ import attrs
 import msgspec
 
 from molq.core import (
+    CommandError,
     ConfigError,
     Duration,
     JobExecution,
@@ -18,6 +19,7 @@ from molq.core import (
     JobScheduling,
     JobSpec,
     Script,
+    ScriptError,
     SubmitorDefaults,
 )
 from molq.core._spec import check_submittable, merge_execution, merge_resources, merge_scheduling
@@ -41,10 +43,10 @@ class SubmitRequest:
     max_duration: object = None
 
 
-def _typed(name: str, value: object, kind: type) -> None:
+def _typed(name: str, value: object, kind: type, error: type[ConfigError] = ConfigError) -> None:
     if value is not None and not isinstance(value, kind):
         msg = f"{name} must be a {kind.__name__}, got {type(value).__name__}"
-        raise ConfigError(msg)
+        raise error(msg)
 
 
 def _work(request: SubmitRequest) -> dict[str, object]:
@@ -52,23 +54,23 @@ def _work(request: SubmitRequest) -> dict[str, object]:
     if len(given) != 1:
         names = ", ".join(given) or "none"
         msg = f"exactly one of argv, command or script must be given (got {names})"
-        raise ConfigError(msg)
+        raise CommandError(msg)
     argv = request.argv
     if argv is not None:
         if isinstance(argv, str) or not isinstance(argv, list | tuple) or not argv:
             msg = "argv must be a non-empty list of strings, e.g. ['python', 'train.py']"
-            raise ConfigError(msg)
+            raise CommandError(msg)
         bad = [a for a in argv if not isinstance(a, str)]
         if bad:
             msg = f"argv items must be strings, got {bad[0]!r}"
-            raise ConfigError(msg)
+            raise CommandError(msg)
         return {"command_type": "argv", "argv": tuple(argv)}
     if request.command is not None:
         if not isinstance(request.command, str) or not request.command.strip():
             msg = "command must be a non-empty shell command string"
-            raise ConfigError(msg)
+            raise CommandError(msg)
         return {"command_type": "command", "command": request.command}
-    _typed("script", request.script, Script)
+    _typed("script", request.script, Script, ScriptError)
     return {"command_type": "script", "script": request.script}
 
 

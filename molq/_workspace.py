@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from molq.core import ConfigError, JobExecution, Transport
+from molq.core import ConfigError, JobExecution, ScriptError, Transport
 
 
 class ClusterLike(Protocol):
@@ -171,8 +171,8 @@ class Project(_Directory):
         """
         if submitor.target is not self.cluster:
             msg = (
-                f"project {self.name!r} lives on cluster {self.cluster.name!r}; "
-                "the submitor targets another cluster"
+                f"Project belongs to cluster {self.cluster.name!r} (project {self.name!r}); "
+                f"the submitor targets cluster {getattr(submitor.target, 'name', '?')!r}"
             )
             raise ConfigError(msg)
         execution = kwargs.pop("execution", None)
@@ -187,7 +187,7 @@ def check_script_path(path: str | Path, allowed_roots: Iterable[str | Path]) -> 
     """Refuse a script path that escapes every allowed root (``..`` and links resolved).
 
     Raises:
-        ConfigError: the path is outside all of ``allowed_roots`` (or none are given).
+        ScriptError: (a ConfigError) the path is outside all of ``allowed_roots`` (or none are given).
     """
     resolved = Path(path).resolve()
     roots = [Path(root).resolve() for root in allowed_roots]
@@ -195,4 +195,4 @@ def check_script_path(path: str | Path, allowed_roots: Iterable[str | Path]) -> 
         return
     shown = ", ".join(str(root) for root in roots) or "(none)"
     msg = f"script path {str(path)!r} is outside the allowed roots: {shown}"
-    raise ConfigError(msg)
+    raise ScriptError(msg)

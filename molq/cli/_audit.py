@@ -160,7 +160,7 @@ def build_replay(store: JobStore, job_id: str, as_of: float | None) -> Replay:
         when = "" if as_of is None else f" at {_iso(as_of)}"
         first = f" (its first event was recorded {_iso(everything[0].recorded_at)})" if everything else ""
         msg = f"job {job_id} had no recorded events{when}{first}"
-        raise JobNotFoundError(msg)
+        raise JobNotFoundError(job_id, message=msg)
     downstream_ids = sorted({edge.job_id for edge in store.dependents(job_id)})
     downstream = [e for other in downstream_ids for e in _edges(store, other, as_of, upstream_of=job_id)]
     return Replay(

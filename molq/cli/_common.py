@@ -83,7 +83,7 @@ def resolve_job(
     """
     if not prefix.strip():
         msg = "a job id must not be empty"
-        raise JobNotFoundError(msg)
+        raise JobNotFoundError(prefix, cluster, message=msg)
     records = [store.get_record(i) for i in store.find_job_ids(prefix, cluster)]
     matches = [r for r in records if r is not None and (scheduler is None or r.scheduler == scheduler)]
     exact = [r for r in matches if r.job_id == prefix]
@@ -92,11 +92,11 @@ def resolve_job(
     where = _where(cluster, scheduler)
     if not matches:
         msg = f"no job matches {prefix!r}{where}"
-        raise JobNotFoundError(msg)
+        raise JobNotFoundError(prefix, cluster, message=msg)
     if len(matches) > 1:
         shown = ", ".join(r.job_id[:12] for r in matches[:5])
         msg = f"job id prefix {prefix!r} is ambiguous{where}: {len(matches)} jobs match ({shown}...)"
-        raise JobNotFoundError(msg)
+        raise JobNotFoundError(prefix, cluster, message=msg)
     return matches[0]
 
 

@@ -14,7 +14,7 @@ from typing import Literal, TypeAlias, get_args
 import attrs
 
 from ._checks import check_bool, check_int, check_str, check_str_mapping
-from ._errors import ConfigError
+from ._errors import CommandError, ConfigError, ScriptError
 from ._frozen import FrozenDict, freeze, freeze_required
 from ._state import JobState
 from ._units import Duration, Memory
@@ -74,13 +74,13 @@ class Script:
     def __attrs_post_init__(self) -> None:
         if self.variant == "inline" and (self.text is None or self.file_path is not None):
             msg = "an inline Script needs text and no file_path"
-            raise ConfigError(msg)
+            raise ScriptError(msg)
         if self.variant == "path" and (not self.file_path or self.text is not None):
             msg = "a path Script needs file_path and no text"
-            raise ConfigError(msg)
+            raise ScriptError(msg)
         if self.variant not in ("inline", "path"):
             msg = f"Script variant must be 'inline' or 'path', got {self.variant!r}"
-            raise ConfigError(msg)
+            raise ScriptError(msg)
 
     @classmethod
     def inline(cls, text: str) -> Script:
@@ -344,10 +344,10 @@ class JobSpec:
         }
         if sum(given.values()) != 1 or not given[self.command_type]:
             msg = "exactly one of argv, command or script must be given"
-            raise ConfigError(msg)
+            raise CommandError(msg)
         if self.argv is not None and not self.argv:
             msg = "argv must not be empty"
-            raise ConfigError(msg)
+            raise CommandError(msg)
 
     @property
     def display(self) -> str:

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,10 +75,16 @@ class JobStore:
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
+        self._in_memory = str(path) == IN_MEMORY
         self._path = Path(path).expanduser() if path is not None else default_store_path()
-        self._conn = _connect(self._path)
+        self._conn = _connect_in_memory() if self._in_memory else _connect(self._path)
         self._db: Database | None = None
         self._migrate()
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether this store is SQLite's private ``":memory:"`` database (gone on close)."""
+        return self._in_memory
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -114,7 +120,7 @@ class JobStore:
         return self._db
 
     def _migrate(self) -> None:
-        with _file_lock(self._path):
+        with nullcontext() if self._in_memory else _file_lock(self._path):
             try:
                 applied = applied_migrations(self._conn)
             except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
@@ -403,10 +409,20 @@ class JobStore:
         """Rebuild in memory and compare with the stored projections; returns differences."""
         from ._verify import verify_store
 
-        return verify_store(self._conn, self._path)
+        return verify_store(self._conn, None if self._in_memory else self._path)
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+IN_MEMORY = ":memory:"
+
+
+def _connect_in_memory() -> sqlite3.Connection:
+    """A private in-memory store (tests, notebooks); WAL does not apply to it."""
+    conn = sqlite3.connect(IN_MEMORY, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
 
 
 def _connect(path: Path) -> sqlite3.Connection:
