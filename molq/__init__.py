@@ -164,8 +164,12 @@ if TYPE_CHECKING:
     from molq.shell._bus import EventPayload as EventPayload
     from molq.shell._bus import EventType as EventType
     from molq.shell._local import LocalTransport as LocalTransport
+    from molq.shell._local_options import LocalSchedulerOptions as LocalSchedulerOptions
+    from molq.shell._lsf import LSFSchedulerOptions as LSFSchedulerOptions
     from molq.shell._monitor import JobMonitor as JobMonitor
+    from molq.shell._pbs import PBSSchedulerOptions as PBSSchedulerOptions
     from molq.shell._reconcile import JobReconciler as JobReconciler
+    from molq.shell._slurm import SlurmSchedulerOptions as SlurmSchedulerOptions
     from molq.shell._ssh import (
         RemoteFileNotFound as RemoteFileNotFound,
     )
@@ -248,6 +252,10 @@ _LOCATIONS: dict[str, str] = {
         "molq.core",
     ),
     **dict.fromkeys(["DashboardState", "JobRow", "MolqMonitor", "RunDashboard"], "molq.dashboard"),
+    "LocalSchedulerOptions": "molq.shell._local_options",
+    "SlurmSchedulerOptions": "molq.shell._slurm",
+    "PBSSchedulerOptions": "molq.shell._pbs",
+    "LSFSchedulerOptions": "molq.shell._lsf",
 }
 
 __all__ = sorted([*_LOCATIONS, "__version__"])  # noqa: PLE0605 - derived from the table above

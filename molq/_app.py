@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -229,7 +230,7 @@ class Submitor:
         refs = merge_dependency_refs(
             spec.scheduling, after_started=after_started, after=after, after_failure=after_failure, after_success=after_success
         )
-        check_capabilities(attrs.evolve(spec, scheduling=attrs.evolve(spec.scheduling, dependencies=refs)), self._target.scheduler_impl.capabilities(), self._target.scheduler)
+        check_capabilities(attrs.evolve(spec, scheduling=dataclasses.replace(spec.scheduling, dependencies=refs)), self._target.scheduler_impl.capabilities(), self._target.scheduler)
         spec, edges = self._compile_dependencies(spec, refs, job_id)
         scheduler = self._target.scheduler_impl
         submission = scheduler.prepare(spec, job_dir)
@@ -271,7 +272,7 @@ class Submitor:
                 scheduler_ids[ref.job_id] = latest.scheduler_job_id
         dialect = _DIALECTS[self._target.scheduler]
         expression, edges = compile_dependencies(refs, scheduler_ids, dialect, job_id=job_id)  # type: ignore[arg-type]
-        scheduling = attrs.evolve(spec.scheduling, dependency=expression, dependencies=())
+        scheduling = dataclasses.replace(spec.scheduling, dependency=expression, dependencies=())
         return attrs.evolve(spec, scheduling=scheduling), edges
 
     def _announce_new(self, record: JobRecord) -> None:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from molq._workspace import Project, Workspace
 
 from molq._scheduler_kinds import SCHEDULER_KINDS as SCHEDULER_KINDS
-from molq._scheduler_kinds import unknown_scheduler_message
+from molq._scheduler_kinds import check_options, unknown_scheduler_message
 
 
 def build_scheduler(kind: str, transport: Transport, options: object | None) -> Scheduler:
@@ -50,6 +50,7 @@ class Cluster:
 
     Raises:
         ConfigError: unknown scheduler, empty name, or both host and transport.
+        TypeError: ``scheduler_options`` is of another scheduler's options class.
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class Cluster:
         if host is not None and transport is not None:
             msg = "Cluster takes either host= or transport=, not both"
             raise ConfigError(msg)
+        check_options(scheduler, scheduler_options)
         if host is not None:
             from molq.shell._ssh import SshTransport, SshTransportOptions
 

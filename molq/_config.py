@@ -268,23 +268,6 @@ def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> object | Non
 
 
 def _option_types() -> dict[str, type]:
-    types: dict[str, type] = {}
-    try:
-        from molq.shell._slurm import SlurmSchedulerOptions
+    from molq._scheduler_kinds import options_class
 
-        types["slurm"] = SlurmSchedulerOptions
-    except ImportError:  # pragma: no cover - backend module not installed
-        pass
-    try:
-        from molq.shell._pbs import PBSSchedulerOptions
-
-        types["pbs"] = PBSSchedulerOptions
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from molq.shell._lsf import LSFSchedulerOptions
-
-        types["lsf"] = LSFSchedulerOptions
-    except ImportError:  # pragma: no cover
-        pass
-    return types
+    return {kind: options_class(kind) for kind in ("slurm", "pbs", "lsf")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 from pathlib import Path
@@ -173,7 +174,7 @@ def build_spec(
     spec = JobSpec(
         resources=resources,
         scheduling=scheduling,
-        execution=attrs.evolve(execution, cwd=cwd),
+        execution=dataclasses.replace(execution, cwd=cwd),
         metadata=metadata,
         cwd=cwd,
         max_duration=max_duration,
@@ -218,6 +219,13 @@ def _ensure_utf8(value: object, where: str) -> None:
     elif isinstance(value, tuple | list):
         for index, item in enumerate(value):
             _ensure_utf8(item, f"{where}[{index}]")
-    elif attrs.has(type(value)):
-        for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(value))):
-            _ensure_utf8(getattr(value, field.name), f"{where}.{field.name}" if where != "job" else field.name)
+    elif dataclasses.is_dataclass(value) or attrs.has(type(value)):
+        for name in _field_names(value):
+            _ensure_utf8(getattr(value, name), f"{where}.{name}" if where != "job" else name)
+
+
+def _field_names(value: object) -> list[str]:
+    """Field names of a value class: a stdlib dataclass (public values) or an attrs class (JobSpec)."""
+    if dataclasses.is_dataclass(value):
+        return [field.name for field in dataclasses.fields(value)]
+    return [field.name for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(value)))]

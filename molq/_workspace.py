@@ -6,6 +6,7 @@ LocalTransport, the remote host's for SshTransport).
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -179,7 +180,7 @@ class Project(_Directory):
         if execution is None:
             execution = JobExecution(cwd=self.path)
         else:
-            execution = attrs.evolve(execution, cwd=self.path)
+            execution = dataclasses.replace(execution, cwd=self.path)
         return submitor.submit_job(execution=execution, **kwargs)
 
 

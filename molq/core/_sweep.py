@@ -11,6 +11,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Mapping, Sequence
@@ -258,7 +259,7 @@ def _render_execution(execution: JobExecution, args: Mapping[str, ScalarValue]) 
         if execution.env is None
         else {k: render_text(v, args, quoted=False) for k, v in execution.env.items()}
     )
-    return attrs.evolve(
+    return dataclasses.replace(
         execution,
         env=env,
         job_name=_render_opt(execution.job_name, args),

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 
-import attrs
-
 from ._errors import ConfigError
+from ._value import sorted_fields
 
 
 _KIB = 1024
@@ -40,7 +40,7 @@ def _ceil_div(n: int, d: int) -> int:
     return -(-n // d)
 
 
-def _byte_count(_inst: object, _attr: object, value: int) -> None:
+def _byte_count(value: int) -> None:
     # Zero stays constructible so that logs written before it was refused still decode;
     # the constructors below and every submission refuse it.
     if isinstance(value, bool) or not isinstance(value, int):
@@ -51,11 +51,15 @@ def _byte_count(_inst: object, _attr: object, value: int) -> None:
         raise ConfigError(msg)
 
 
-@attrs.frozen(order=True)
+@sorted_fields
+@dataclass(frozen=True, order=True, slots=True)
 class Memory:
     """Immutable memory quantity stored as bytes (binary units: 1G = 1024**3 bytes)."""
 
-    n_bytes: int = attrs.field(validator=_byte_count)
+    n_bytes: int
+
+    def __post_init__(self) -> None:
+        _byte_count(self.n_bytes)
 
     @classmethod
     def kb(cls, n: float) -> Memory:
@@ -175,11 +179,20 @@ _DUR_FULL = re.compile(r"^(?:\s*\d+(?:\.\d+)?\s*[smhdw])+\s*$")
 _CLOCK = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
 
 
-@attrs.frozen(order=True)
+@sorted_fields
+@dataclass(frozen=True, order=True, slots=True)
 class Duration:
     """Immutable time quantity stored as whole seconds."""
 
-    seconds: int = attrs.field(validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+    seconds: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int):
+            msg = f"Duration seconds must be an int, got {type(self.seconds).__name__} {self.seconds!r}"
+            raise ConfigError(msg)
+        if self.seconds < 0:
+            msg = f"Duration seconds must be non-negative, got {self.seconds!r}"
+            raise ConfigError(msg)
 
     @classmethod
     def minutes(cls, n: float) -> Duration:

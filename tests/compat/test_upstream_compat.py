@@ -197,3 +197,75 @@ def test_dashboard_values_do_not_import_rich():
 def test_dependency_relation_state(condition, state, started, expected):
     """dependency_relation_state(type, state, started_at) says satisfied / pending / impossible."""
     assert molq.dependency_relation_state(condition, state, started) == expected
+
+
+# -- Value types behave as frozen stdlib dataclasses ------------------------------------------------
+
+
+def _values():
+    from molq import (
+        DependencyRef,
+        JobDependency,
+        JobExecution,
+        JobRecord,
+        JobResources,
+        JobScheduling,
+        QueueEntry,
+        RetentionPolicy,
+        RetryBackoff,
+        RetryPolicy,
+        SchedulerCapabilities,
+        StatusTransition,
+        SubmitorDefaults,
+    )
+
+    return [
+        Memory.gb(1),
+        Duration.hours(1),
+        Script.inline("echo hi"),
+        JobResources(cpu_count=2, memory="4G"),
+        JobScheduling(partition="gpu"),
+        JobExecution(env={"A": "1"}),
+        SubmitorDefaults(resources=JobResources(cpu_count=1)),
+        RetryBackoff(),
+        RetryPolicy(max_attempts=2),
+        RetentionPolicy(),
+        DependencyRef("j1"),
+        JobDependency("j2", "j1", "after_success", "afterok:1"),
+        StatusTransition("j1", None, JobState.CREATED, 1.0),
+        QueueEntry("123"),
+        JobRecord(job_id="j1", cluster_name="c", scheduler="local", state=JobState.RUNNING),
+        SchedulerCapabilities(),
+    ]
+
+
+@pytest.mark.parametrize("value", _values(), ids=lambda v: type(v).__name__)
+def test_values_are_frozen_stdlib_dataclasses(value):
+    """dataclasses.replace/fields/asdict work and assignment raises FrozenInstanceError."""
+    import dataclasses
+
+    assert dataclasses.is_dataclass(value)
+    names = [f.name for f in dataclasses.fields(value)]
+    assert names
+    assert dataclasses.replace(value) == value
+    assert set(dataclasses.asdict(value)) == set(names)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(value, names[0], getattr(value, names[0]))
+
+
+def test_job_record_from_four_keywords():
+    """JobRecord(job_id=, cluster_name=, scheduler=, state=) is enough, as upstream."""
+    from molq import JobRecord
+
+    record = JobRecord(job_id="j", cluster_name="c", scheduler="slurm", state=JobState.QUEUED)
+    assert (record.root_job_id, record.attempt, record.metadata, record.exit_code) == ("j", 1, {}, None)
+
+
+def test_replace_runs_the_checks():
+    """dataclasses.replace re-validates, as construction does."""
+    import dataclasses
+
+    from molq import JobResources
+
+    with pytest.raises(ConfigError, match="cpu_count"):
+        dataclasses.replace(JobResources(cpu_count=2), cpu_count=2.5)

@@ -6,6 +6,7 @@ with SLURM_TIME_FORMAT=%s, except sacct_finished_iso.txt (default time format).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import attrs
@@ -75,7 +76,7 @@ def directives(**changes: object) -> list[str]:
 class TestCapabilities:
     def test_everything_is_supported(self):
         """SLURM honours every field a JobSpec can ask for."""
-        fields = attrs.fields(SchedulerCapabilities)
+        fields = dataclasses.fields(SchedulerCapabilities)
         assert all(getattr(SLURM_CAPABILITIES, f.name) for f in fields)
 
 
