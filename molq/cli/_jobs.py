@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from molq.cli._common import (
+    SCHEDULERS,
     clusters_in_store,
     db_option,
     job_options,
@@ -31,10 +32,10 @@ config_option = click.option(
 )
 
 
-def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) -> None:
-    """Reconcile the active jobs of every cluster (or one); warn about unreachable ones."""
+def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None, kind: str | None = None) -> None:
+    """Reconcile the active jobs of every cluster (or one, or one scheduler's); warn about unreachable ones."""
     for name, scheduler in clusters_in_store(store, include_terminal=False).items():
-        if cluster is not None and name != cluster:
+        if (cluster is not None and name != cluster) or (kind is not None and scheduler != kind):
             continue
         try:
             submitor_for(name, scheduler, store, config).refresh_jobs()
@@ -44,7 +45,13 @@ def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) 
             )
 
 
+scheduler_argument = click.argument(
+    "scheduler", required=False, type=click.Choice(SCHEDULERS), metavar="[SCHEDULER]"
+)
+
+
 @click.command("list")
+@scheduler_argument
 @click.option("--all", "include_all", is_flag=True, help="Include finished jobs.")
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option(
@@ -55,15 +62,23 @@ def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) 
 @db_option
 @with_store
 def list_command(
-    store: JobStore, include_all: bool, cluster: str | None, limit: int, no_refresh: bool, config: Path | None
+    store: JobStore,
+    scheduler: str | None,
+    include_all: bool,
+    cluster: str | None,
+    limit: int,
+    no_refresh: bool,
+    config: Path | None,
 ) -> None:
     """List active jobs (all jobs with --all), newest first."""
     if not no_refresh:
-        refresh_clusters(store, cluster, config)
+        refresh_clusters(store, cluster, config, scheduler)
     from molq.cli._job_table import print_jobs
     from molq.shell._job_listing import list_jobs
 
     records = list_jobs(store, cluster, include_terminal=include_all, limit=limit)
+    if scheduler is not None:
+        records = [r for r in records if r.scheduler == scheduler]
     if not records:
         what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
         click.echo(f"No {what}.")
@@ -87,17 +102,20 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
 
 
 @click.command("history")
+@scheduler_argument
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many jobs."
 )
 @db_option
 @with_store
-def history(store: JobStore, cluster: str | None, limit: int) -> None:
+def history(store: JobStore, scheduler: str | None, cluster: str | None, limit: int) -> None:
     """Recent jobs of every state, archived ones included, newest first (store only)."""
     from molq.dashboard._format import jobs_table, out
 
     records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=limit)
+    if scheduler is not None:
+        records = [r for r in records if r.scheduler == scheduler]
     if not records:
         click.echo("No jobs recorded yet.")
         return

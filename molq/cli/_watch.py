@@ -46,7 +46,7 @@ def _watch_all(
 @click.command("watch")
 @click.argument("job_id", required=False)
 @click.argument("scheduler", required=False, type=click.Choice(SCHEDULERS), metavar="[SCHEDULER]")
-@click.option("--all", "watch_all", is_flag=True, help="Watch every active job.")
+@click.option("-a", "--all", "watch_all", is_flag=True, help="Watch every active job.")
 @click.option("--timeout", type=click.FloatRange(min=0), help="Give up after this many seconds (exit 1).")
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")

@@ -1,0 +1,58 @@
+"""Issue 18, CLI: upstream molq's spellings work (scheduler positional, short flags, --queue, --retries)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+JOB_LINE = re.compile(r"Submitted job (\w+)")
+
+
+@pytest.fixture
+def local_job(molq):
+    """One finished local job."""
+    result = molq("submit", "local", "--block", "--timeout", "60", "--", "true")
+    assert result.returncode == 0, result.stderr
+    return JOB_LINE.search(result.stdout).group(1)
+
+
+@pytest.mark.parametrize("command", ["list", "history", "cleanup", "daemon"])
+def test_scheduler_positional_is_accepted(molq, local_job, command):
+    """`molq list local` (and history, cleanup, daemon) take the optional [SCHEDULER]."""
+    extra = {"list": ["--all"], "cleanup": ["--dry-run"], "daemon": ["--once"], "history": []}[command]
+    result = molq(command, "local", *extra)
+    assert result.returncode == 0, result.stderr
+    if command in ("list", "history"):
+        assert local_job[:12] in result.stdout
+
+
+def test_scheduler_positional_filters(molq, local_job):
+    """`molq list slurm --all` leaves out local jobs."""
+    result = molq("list", "slurm", "--all", "--no-refresh")
+    assert result.returncode == 0, result.stderr
+    assert local_job[:12] not in result.stdout
+
+
+def test_monitor_and_watch_short_flags(molq, local_job):
+    """monitor -a -n -r and watch -a parse as their long forms."""
+    result = molq("monitor", "-a", "-n", "5", "-r", "0.5", "--once")
+    assert result.returncode == 0, result.stderr
+    assert molq("watch", "-a", "--timeout", "5").returncode == 0
+
+
+def test_hidden_queue_alias_on_submit(molq):
+    """--queue is upstream's --partition: accepted (the local scheduler then refuses partitions)."""
+    result = molq("submit", "local", "--queue", "gpu", "--dry-run", "--", "true")
+    assert "partition" in result.stderr
+    assert "--queue" not in molq("submit", "--help").stdout
+
+
+def test_retries_means_attempts_in_all(molq):
+    """--retries 1 is one attempt in all, as upstream (no retry)."""
+    result = molq("submit", "local", "--retries", "1", "--block", "--timeout", "60", "--", "sh", "-c", "exit 4")
+    assert result.returncode == 1
+    job = JOB_LINE.search(result.stdout).group(1)
+    family = molq("inspect", job).stdout.split("Retry family", 1)[1].split("Depends on", 1)[0]
+    assert len(re.findall(r"│\s+failed\s+│", family)) == 1, family
