@@ -34,7 +34,10 @@ def db_option(func: F) -> F:
 
 
 def job_options(func: F) -> F:
-    """``JOB_ID [SCHEDULER]`` plus ``--cluster``, ``--config`` and ``--db``."""
+    """``JOB_ID [SCHEDULER]`` plus ``--cluster``, ``--profile``, ``--config`` and ``--db``."""
+    from molq.cli._profile_option import profile_option
+
+    func = profile_option(func)
     func = click.option(
         "--config",
         "config",

@@ -18,6 +18,7 @@ from molq.cli._common import (
     submitor_for_record,
     with_store,
 )
+from molq.cli._profile_option import profile_option
 from molq.core import MolqError
 
 
@@ -60,6 +61,7 @@ scheduler_argument = click.argument(
 @no_refresh_option
 @config_option
 @db_option
+@profile_option
 @with_store
 def list_command(
     store: JobStore,
@@ -107,13 +109,26 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many jobs."
 )
+@click.option("--all", "show_all", is_flag=True, help="Every recorded job (no --limit).")
+@config_option
 @db_option
+@profile_option
 @with_store
-def history(store: JobStore, scheduler: str | None, cluster: str | None, limit: int) -> None:
-    """Recent jobs of every state, archived ones included, newest first (store only)."""
+def history(
+    store: JobStore,
+    scheduler: str | None,
+    cluster: str | None,
+    limit: int,
+    show_all: bool,
+    config: Path | None,
+) -> None:
+    """Recent jobs of every state, archived ones included, newest first (store only).
+
+    ``--config`` only serves ``--profile`` here: history never asks a scheduler.
+    """
     from molq.dashboard._format import jobs_table, out
 
-    records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=limit)
+    records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=None if show_all else limit)
     if scheduler is not None:
         records = [r for r in records if r.scheduler == scheduler]
     if not records:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from molq.cli._common import SCHEDULERS, clusters_in_store, db_option, submitor_for, with_store
+from molq.cli._profile_option import profile_option
 
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ def _submitors(
 @cluster_option
 @config_option
 @db_option
+@profile_option
 @with_store
 def cleanup(store: JobStore, scheduler: str | None, dry_run: bool, cluster: str | None, config: Path | None) -> int:
     """Remove old job directories and archive old records (the event log is kept).
@@ -91,6 +93,7 @@ def daemon_pass(
 @cluster_option
 @config_option
 @db_option
+@profile_option
 @with_store
 def daemon(
     store: JobStore,

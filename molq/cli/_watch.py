@@ -18,6 +18,7 @@ from molq.cli._common import (
     submitor_for_record,
     with_store,
 )
+from molq.cli._profile_option import profile_option
 from molq.cli._progress import wait_with_progress
 from molq.dashboard._format import jobs_table, out
 
@@ -51,6 +52,7 @@ def _watch_all(
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")
 @db_option
+@profile_option
 @with_store
 def watch(
     store: JobStore,

@@ -56,3 +56,32 @@ def test_retries_means_attempts_in_all(molq):
     job = JOB_LINE.search(result.stdout).group(1)
     family = molq("inspect", job).stdout.split("Retry family", 1)[1].split("Depends on", 1)[0]
     assert len(re.findall(r"│\s+failed\s+│", family)) == 1, family
+
+
+def test_history_all_and_config(molq, cli_env):
+    """history --all lists past the default limit of 20; --config is accepted (for --profile)."""
+    for _ in range(21):
+        assert molq("submit", "local", "-q", "--", "true").returncode == 0
+    limited = molq("history").stdout
+    everything = molq("history", "--all", "--config", cli_env["MOLQ_CONFIG"]).stdout
+    assert "Last 20 job(s)" in limited
+    assert "Last 21 job(s)" in everything
+
+
+def test_profile_names_the_cluster(molq, cli_env, local_job):
+    """--profile on list/status/watch/cleanup/daemon/history picks the profile's cluster."""
+    from pathlib import Path
+
+    config = Path(cli_env["MOLQ_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[profiles.lab]\nscheduler = "local"\ncluster_name = "elsewhere"\n')
+    assert local_job[:12] in molq("list", "--all", "--no-refresh").stdout
+    assert local_job[:12] not in molq("list", "--all", "--no-refresh", "--profile", "lab").stdout
+    assert local_job[:12] not in molq("history", "--profile", "lab").stdout
+    assert molq("status", local_job, "--profile", "lab").returncode != 0  # not in that cluster
+    for command in (("cleanup", "--dry-run"), ("daemon", "--once"), ("watch", "-a", "--timeout", "5")):
+        result = molq(*command, "--profile", "lab")
+        assert result.returncode == 0, result.stderr
+    missing = molq("list", "--profile", "nope")
+    assert missing.returncode != 0
+    assert "no profile 'nope'" in missing.stderr
