@@ -227,6 +227,7 @@ class Submitor:
             jobs_dir=self._jobs_dir,
             local=self._target.is_local_transport,
         )
+        self._check_remote_cwd(spec.cwd)
         refs = merge_dependency_refs(
             spec.scheduling, after_started=after_started, after=after, after_failure=after_failure, after_success=after_success
         )
@@ -255,6 +256,14 @@ class Submitor:
         )
 
     submit = submit_job
+
+    def _check_remote_cwd(self, cwd: str) -> None:
+        """Refuse a remote working directory that does not exist (one round trip, only when one is given)."""
+        if self._target.is_local_transport or cwd == ".":
+            return
+        if not self._target.transport.exists(cwd):
+            msg = f"working directory {cwd!r} does not exist on {self.cluster_name}; molq does not create it"
+            raise ConfigError(msg)
 
     def _compile_dependencies(
         self, spec: JobSpec, refs: tuple[Any, ...], job_id: str

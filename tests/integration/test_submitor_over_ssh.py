@@ -33,8 +33,12 @@ pytestmark = [
 
 @pytest.fixture
 def remote_dir():
-    """A fresh directory on the remote side (the same machine here, reached over SSH)."""
+    """A fresh directory on the remote side (the same machine here, reached over SSH).
+
+    It exists: molq refuses a working directory that does not (issue 13 item 17).
+    """
     path = f"/tmp/molq-ssh-{uuid.uuid4().hex[:10]}"
+    subprocess.run(["ssh", ALIAS, "mkdir", "-p", path], stdin=subprocess.DEVNULL, check=True)
     yield path
     subprocess.run(["ssh", ALIAS, "rm", "-rf", path], stdin=subprocess.DEVNULL, check=False)
 
@@ -110,3 +114,16 @@ def test_slurm_over_ssh(store, remote_dir):
     assert first.state is JobState.SUCCEEDED
     assert second.state is JobState.SUCCEEDED
     assert _remote_cat(second.metadata["molq.stdout_path"]) == "child\n"
+
+
+def test_missing_remote_cwd_is_refused_not_created(store, remote_dir):
+    """A remote cwd that does not exist is a ConfigError; nothing is recorded or created."""
+    from molq import ConfigError
+
+    sub = Submitor(Cluster("workstation", "local", host=ALIAS), store=store)
+    missing = f"{remote_dir}/no/such/dir"
+    with pytest.raises(ConfigError, match="does not exist"):
+        sub.submit_job(argv=["true"], execution=JobExecution(cwd=missing))
+    assert store.last_seq() == 0
+    exists = subprocess.run(["ssh", ALIAS, "test", "-e", f"{remote_dir}/no"], stdin=subprocess.DEVNULL, check=False)
+    assert exists.returncode != 0
