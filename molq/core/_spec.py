@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeAlias, get_args
 
 import attrs
 
-from ._checks import check_bool, check_int, check_str, check_str_mapping
+from ._checks import check_bool, check_int, check_number, check_str, check_str_mapping
 from ._errors import CommandError, ConfigError, ScriptError
 from ._frozen import FrozenDict, freeze, freeze_required
 from ._state import JobState
@@ -221,6 +221,8 @@ class RetryBackoff:
         if self.mode not in ("fixed", "exponential"):
             msg = f"RetryBackoff.mode must be 'fixed' or 'exponential', got {self.mode!r}"
             raise ConfigError(msg)
+        for name in ("initial_seconds", "maximum_seconds", "factor"):
+            check_number(f"RetryBackoff.{name}", getattr(self, name))
         if self.initial_seconds < 0 or self.maximum_seconds < 0 or self.factor < 1:
             msg = "RetryBackoff needs initial_seconds >= 0, maximum_seconds >= 0 and factor >= 1"
             raise ConfigError(msg)
