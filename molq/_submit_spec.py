@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import posixpath
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import cast
 
 import attrs
@@ -24,6 +24,7 @@ from molq.core import (
     SubmitorDefaults,
 )
 from molq.core._spec import check_submittable, merge_execution, merge_resources, merge_scheduling
+from molq.core._value import encode_extra
 
 
 RESERVED_METADATA_PREFIX = "molq."
@@ -184,7 +185,7 @@ def build_spec(
     return spec, job_dir
 
 
-_PROBE_ENCODER = msgspec.json.Encoder()
+_PROBE_ENCODER = msgspec.json.Encoder(enc_hook=encode_extra)
 
 
 def _check_utf8(spec: JobSpec) -> None:
@@ -206,6 +207,8 @@ def _ensure_utf8(value: object, where: str) -> None:
     Raises:
         ConfigError: naming the field that holds such text.
     """
+    if isinstance(value, PurePath):
+        value = str(value)
     if isinstance(value, str):
         try:
             value.encode("utf-8")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any, Literal, TypeAlias, get_args
 
 import attrs
@@ -77,10 +77,12 @@ class Script:
 
     variant: Literal["inline", "path"]
     text: str | None = None
-    file_path: str | None = None
+    file_path: Path | None = None
 
     def __post_init__(self) -> None:
         _convert(self, "file_path", _opt_path_str)
+        if self.variant == "path" and self.file_path:
+            object.__setattr__(self, "file_path", Path(self.file_path))  # a Path, as upstream molq's
         if self.variant == "inline" and (self.text is None or self.file_path is not None):
             msg = "an inline Script needs text and no file_path"
             raise ScriptError(msg)
@@ -99,7 +101,7 @@ class Script:
     @classmethod
     def path(cls, path: str | PurePath) -> Script:
         """A script read from ``path`` on the cluster's filesystem at submission."""
-        return cls("path", file_path=str(path))
+        return cls("path", file_path=Path(path))
 
 
 @sorted_fields
@@ -380,7 +382,7 @@ class JobSpec:
         if self.command is not None:
             return self.command
         assert self.script is not None  # noqa: S101 - invariant checked in __attrs_post_init__
-        return self.script.file_path or "<inline script>"
+        return str(self.script.file_path) if self.script.file_path else "<inline script>"
 
 
 def _display_word(word: str) -> str:

@@ -245,7 +245,7 @@ def render_spec(spec: JobSpec, args: Mapping[str, ScalarValue]) -> JobSpec:
     elif spec.script is not None and spec.script.text is not None:
         work["script"] = Script.inline(render_text(spec.script.text, args, quoted=True))
     elif spec.script is not None:
-        work["script"] = Script.path(render_text(spec.script.file_path or "", args, quoted=False))
+        work["script"] = Script.path(render_text(str(spec.script.file_path or ""), args, quoted=False))
     return attrs.evolve(
         spec,
         execution=_render_execution(spec.execution, args),

@@ -8,10 +8,27 @@ Rules of this module:
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar
+from pathlib import Path, PurePath
+from typing import Any, TypeVar
 
 
 T = TypeVar("T", bound=type)
+
+
+def encode_extra(value: Any) -> Any:
+    """Msgspec ``enc_hook``: a path is stored as its text (``Script.file_path``)."""
+    if isinstance(value, PurePath):
+        return str(value)
+    msg = f"cannot encode {type(value).__name__}"
+    raise NotImplementedError(msg)
+
+
+def decode_extra(kind: type, value: Any) -> Any:
+    """Msgspec ``dec_hook``: stored path text becomes a ``Path`` again."""
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    msg = f"cannot decode {kind!r}"
+    raise NotImplementedError(msg)
 
 
 def sorted_fields(cls: T) -> T:

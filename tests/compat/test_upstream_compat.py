@@ -269,3 +269,30 @@ def test_replace_runs_the_checks():
 
     with pytest.raises(ConfigError, match="cpu_count"):
         dataclasses.replace(JobResources(cpu_count=2), cpu_count=2.5)
+
+
+def test_script_file_path_is_a_path_and_round_trips_through_the_log():
+    """Script.file_path is a Path; stored as its text and read back as a Path."""
+    from pathlib import Path
+
+    from molq.core import JobSpec
+    from molq.core._events import JobCreated, decode_event, encode_event
+
+    script = Script.path("/opt/run.sh")
+    assert script.file_path == Path("/opt/run.sh")
+    assert isinstance(Script("path", file_path="rel/x.sh").file_path, Path)
+    event = JobCreated(job_id="j", at=0.0, cluster_name="c", scheduler="local", root_job_id="j",
+                       spec=JobSpec("script", script=script))
+    data = encode_event(event)
+    assert b'"file_path":"/opt/run.sh"' in data
+    assert decode_event(data) == event
+
+
+def test_capability_errors_name_the_dotted_field(local_submitor):
+    """Unsupported fields are named as resources.X / scheduling.X, as upstream."""
+    from molq import JobResources, JobScheduling
+
+    with pytest.raises(ConfigError, match=r"scheduling\.partition"):
+        local_submitor.submit_job(argv=["true"], scheduling=JobScheduling(partition="gpu"))
+    with pytest.raises(ConfigError, match=r"resources\.gpu_count"):
+        local_submitor.submit_job(argv=["true"], resources=JobResources(gpu_count=1))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -34,7 +34,7 @@ class TestScript:
     def test_path(self):
         """Script.path holds a str path and no text, converting PurePaths."""
         s = Script.path(PurePosixPath("/opt/run.sh"))
-        assert (s.variant, s.text, s.file_path) == ("path", None, "/opt/run.sh")
+        assert (s.variant, s.text, s.file_path) == ("path", None, Path("/opt/run.sh"))
 
     @pytest.mark.parametrize(
         "kwargs",
