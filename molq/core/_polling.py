@@ -6,6 +6,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import attrs
@@ -58,12 +59,11 @@ class ExponentialBackoffStrategy:
 
     def next_interval(self, *, elapsed: float, polls: int) -> float:
         """``initial * factor**polls`` capped at ``maximum`` (capped before it can overflow)."""
-        interval = self.initial
-        for _ in range(max(0, polls)):
-            if interval >= self.maximum:
-                break
-            interval *= self.factor
-        return min(self.maximum, interval)
+        if polls <= 0 or self.initial <= 0 or self.factor == 1 or self.initial >= self.maximum:
+            return min(self.maximum, self.initial)
+        if polls * math.log(self.factor) >= math.log(self.maximum / self.initial):
+            return self.maximum
+        return self.initial * self.factor**polls
 
 
 @attrs.frozen

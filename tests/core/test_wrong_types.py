@@ -117,3 +117,15 @@ def test_strategies_refuse_negative_and_inverted(make):
 def test_exponential_strategy_does_not_overflow():
     """A huge poll count stays at the maximum instead of overflowing a float."""
     assert ExponentialBackoffStrategy(initial=1, factor=1e200, maximum=60).next_interval(elapsed=0, polls=5000) == 60
+
+
+def test_exponential_strategy_is_fast_for_any_poll_count():
+    """A factor barely above 1 and a billion polls answer at once (no loop over polls)."""
+    import time
+
+    strategy = ExponentialBackoffStrategy(initial=1, factor=1.0000001, maximum=60)
+    began = time.perf_counter()
+    assert strategy.next_interval(elapsed=0, polls=10**9) == 60
+    assert strategy.next_interval(elapsed=0, polls=3) == pytest.approx(1.0000003)
+    assert time.perf_counter() - began < 0.1
+    assert ExponentialBackoffStrategy(initial=1, factor=2, maximum=60).next_interval(elapsed=0, polls=3) == 8
