@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from molq._workspace import Project as Project
     from molq._workspace import Workspace as Workspace
     from molq._workspace import check_script_path as check_script_path
+    from molq.core import CommandError as CommandError
     from molq.core import (
         ConcurrencyConflict as ConcurrencyConflict,
     )
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
     from molq.core import (
         DependencyError as DependencyError,
     )
+    from molq.core import DependencyPreview as DependencyPreview
+    from molq.core import DependencyPreviewItem as DependencyPreviewItem
     from molq.core import (
         DependencyRef as DependencyRef,
     )
@@ -113,6 +116,7 @@ if TYPE_CHECKING:
     from molq.core import (
         Script as Script,
     )
+    from molq.core import ScriptError as ScriptError
     from molq.core import (
         SpecError as SpecError,
     )
@@ -122,6 +126,7 @@ if TYPE_CHECKING:
     from molq.core import (
         StoreError as StoreError,
     )
+    from molq.core import SubmitError as SubmitError
     from molq.core import (
         SubmitorDefaults as SubmitorDefaults,
     )
@@ -134,6 +139,7 @@ if TYPE_CHECKING:
     from molq.core import (
         TransportError as TransportError,
     )
+    from molq.core import dependency_relation_state as dependency_relation_state
     from molq.core._sweep import (
         SweepSpec as SweepSpec,
     )
@@ -150,12 +156,20 @@ if TYPE_CHECKING:
         parse_sweep_flags as parse_sweep_flags,
     )
     from molq.core._sweep_state import SweepStatus as SweepStatus
+    from molq.dashboard import DashboardState as DashboardState
+    from molq.dashboard import JobRow as JobRow
+    from molq.dashboard import MolqMonitor as MolqMonitor
+    from molq.dashboard import RunDashboard as RunDashboard
     from molq.shell._bus import EventBus as EventBus
     from molq.shell._bus import EventPayload as EventPayload
     from molq.shell._bus import EventType as EventType
     from molq.shell._local import LocalTransport as LocalTransport
+    from molq.shell._local_options import LocalSchedulerOptions as LocalSchedulerOptions
+    from molq.shell._lsf import LSFSchedulerOptions as LSFSchedulerOptions
     from molq.shell._monitor import JobMonitor as JobMonitor
+    from molq.shell._pbs import PBSSchedulerOptions as PBSSchedulerOptions
     from molq.shell._reconcile import JobReconciler as JobReconciler
+    from molq.shell._slurm import SlurmSchedulerOptions as SlurmSchedulerOptions
     from molq.shell._ssh import (
         RemoteFileNotFound as RemoteFileNotFound,
     )
@@ -232,6 +246,16 @@ _LOCATIONS: dict[str, str] = {
         ["SweepSpec", "expand_matrix", "merge_sweep_specs", "parse_arg_flags", "parse_sweep_flags"], "molq.core._sweep"
     ),
     "SweepStatus": "molq.core._sweep_state",
+    # Upstream molq's names (issue 18): errors, dependency previews, dashboards.
+    **dict.fromkeys(
+        ["CommandError", "DependencyPreview", "DependencyPreviewItem", "ScriptError", "SubmitError", "dependency_relation_state"],
+        "molq.core",
+    ),
+    **dict.fromkeys(["DashboardState", "JobRow", "MolqMonitor", "RunDashboard"], "molq.dashboard"),
+    "LocalSchedulerOptions": "molq.shell._local_options",
+    "SlurmSchedulerOptions": "molq.shell._slurm",
+    "PBSSchedulerOptions": "molq.shell._pbs",
+    "LSFSchedulerOptions": "molq.shell._lsf",
 }
 
 __all__ = sorted([*_LOCATIONS, "__version__"])  # noqa: PLE0605 - derived from the table above

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -29,6 +30,7 @@ from molq.core import (
     RetryPolicy,
     Script,
     StatusTransition,
+    StoreError,
     SubmitorDefaults,
     check_capabilities,
     compile_dependencies,
@@ -67,34 +69,45 @@ class JobDryRun:
         return self.command
 
 
-@attrs.frozen
+@attrs.define(eq=False)
 class JobHandle:
-    """A lightweight reference to a submitted job (its retry family's root id)."""
+    """A lightweight reference to a submitted job (its retry family's root id).
+
+    ``status()`` is the state this handle last saw (no I/O); ``refresh()``, ``wait()`` and
+    ``cancel()`` update it, as in upstream molq.
+    """
 
     job_id: str
     cluster_name: str
     scheduler: str
     scheduler_job_id: str | None
-    _submitor: Submitor = attrs.field(repr=False, eq=False, alias="submitor")
+    _submitor: Submitor = attrs.field(repr=False, alias="submitor")
+    _state: JobState = attrs.field(default=JobState.SUBMITTED, alias="state")
 
     def status(self) -> JobState:
-        """The state of the family's latest attempt, after a reconciliation pass."""
-        self._submitor.refresh_jobs()
-        return self._submitor.latest_attempt(self.job_id).state
+        """The cached state of the family's latest attempt (no I/O; ``refresh()`` updates it)."""
+        return self._state
 
     def refresh(self) -> JobHandle:
-        """A new handle reflecting the latest attempt's scheduler id."""
+        """Reconcile with the scheduler, update this handle's state and scheduler id; returns it."""
         self._submitor.refresh_jobs()
-        latest = self._submitor.latest_attempt(self.job_id)
-        return attrs.evolve(self, scheduler_job_id=latest.scheduler_job_id)
+        self._take(self._submitor.latest_attempt(self.job_id))
+        return self
 
     def wait(self, timeout: float | None = None) -> JobRecord:
         """Block until the family's latest attempt is final; returns its record."""
-        return self._submitor.watch_jobs([self.job_id], timeout=timeout)[0]
+        record = self._submitor.watch_jobs([self.job_id], timeout=timeout)[0]
+        self._take(record)
+        return record
 
     def cancel(self) -> None:
         """Cancel the latest active attempt."""
         self._submitor.cancel_job(self.job_id)
+        self._take(self._submitor.latest_attempt(self.job_id))
+
+    def _take(self, record: JobRecord) -> None:
+        self._state = record.state
+        self.scheduler_job_id = record.scheduler_job_id
 
 
 class Submitor:
@@ -117,6 +130,13 @@ class Submitor:
         self._defaults = defaults or SubmitorDefaults()
         self._store = store if store is not None else JobStore()
         self._jobs_dir = None if jobs_dir is None else str(jobs_dir)
+        from molq._submit_spec import check_retry
+
+        check_retry(default_retry_policy)
+        retention: object = retention_policy
+        if not isinstance(retention, RetentionPolicy | None):
+            msg = f"retention_policy must be a RetentionPolicy, got {type(retention_policy).__name__} {retention_policy!r}"
+            raise ConfigError(msg)
         self._default_retry = default_retry_policy
         self._retention = retention_policy or RetentionPolicy()
         self._profile_name = profile_name
@@ -278,8 +298,9 @@ class Submitor:
             SchedulerError / TransportError: the scheduler refused or could not be
                 reached (a ``job.submit_failed`` event records why).
         """
-        from molq._submit_spec import SubmitRequest, build_spec
+        from molq._submit_spec import SubmitRequest, build_spec, check_retry
 
+        check_retry(retry)
         request = SubmitRequest(
             argv=argv,
             command=command,
@@ -300,10 +321,11 @@ class Submitor:
             local=self._target.is_local_transport,
             remote=self._target.remote_location(),
         )
+        self._check_remote_cwd(spec.cwd)
         refs = merge_dependency_refs(
             spec.scheduling, after_started=after_started, after=after, after_failure=after_failure, after_success=after_success
         )
-        check_capabilities(attrs.evolve(spec, scheduling=attrs.evolve(spec.scheduling, dependencies=refs)), self._target.scheduler_impl.capabilities(), self._target.scheduler)
+        check_capabilities(attrs.evolve(spec, scheduling=dataclasses.replace(spec.scheduling, dependencies=refs)), self._target.scheduler_impl.capabilities(), self._target.scheduler)
         spec, edges = self._compile_dependencies(spec, refs, job_id)
         scheduler = self._target.scheduler_impl
         submission = scheduler.prepare(spec, job_dir)
@@ -325,9 +347,20 @@ class Submitor:
         record = create_and_submit(self._store, scheduler, created, edges, clock=self._clock, command=submission.display)
         self._reconciler.remember_retry_policy(job_id, created.retry)
         self._announce_new(record)
-        return JobHandle(job_id, self.cluster_name, self._target.scheduler, record.scheduler_job_id, submitor=self)
+        return JobHandle(
+            job_id, self.cluster_name, self._target.scheduler, record.scheduler_job_id, submitor=self, state=record.state
+        )
 
     submit = submit_job  # the reference's short name
+
+    def _check_remote_cwd(self, cwd: str) -> None:
+        """Refuse a remote working directory that does not exist (one round trip, only when one is given)."""
+        remote = self._target.remote_location()
+        if remote is None or cwd in (".", remote.cwd):  # local, or the login dir (which exists)
+            return
+        if not self._target.transport.exists(cwd):
+            msg = f"working directory {cwd!r} does not exist on {self.cluster_name}; molq does not create it"
+            raise ConfigError(msg)
 
     def _compile_dependencies(
         self, spec: JobSpec, refs: tuple[Any, ...], job_id: str
@@ -345,7 +378,7 @@ class Submitor:
                 scheduler_ids[ref.job_id] = latest.scheduler_job_id
         dialect = _DIALECTS[self._target.scheduler]
         expression, edges = compile_dependencies(refs, scheduler_ids, dialect, job_id=job_id)  # type: ignore[arg-type]
-        scheduling = attrs.evolve(spec.scheduling, dependency=expression, dependencies=())
+        scheduling = dataclasses.replace(spec.scheduling, dependency=expression, dependencies=())
         return attrs.evolve(spec, scheduling=scheduling), edges
 
     def _announce_new(self, record: JobRecord) -> None:
@@ -364,7 +397,7 @@ class Submitor:
         record = self._store.get_record(job_id)
         if record is None or record.cluster_name != self.cluster_name:
             msg = f"no job {job_id!r} in cluster {self.cluster_name!r}"
-            raise JobNotFoundError(msg)
+            raise JobNotFoundError(job_id, self.cluster_name, message=msg)
         return record
 
     def latest_attempt(self, job_id: str) -> JobRecord:
@@ -527,8 +560,14 @@ class Submitor:
         """
         from molq._live import open_cursor, subscribe_events
 
-        cursor = open_cursor(self._store.path, self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
+        cursor = open_cursor(self._file_store_path(), self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
         return subscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
+
+    def _file_store_path(self) -> Path:
+        if self._store.in_memory:
+            msg = "subscriptions read the store from a second connection: use a file store, not JobStore(':memory:')"
+            raise StoreError(msg)
+        return self._store.path
 
     def asubscribe_events(
         self,
@@ -542,7 +581,7 @@ class Submitor:
         """The async form of ``subscribe_events`` (``async for recorded in ...``)."""
         from molq._live import asubscribe_events, open_cursor
 
-        cursor = open_cursor(self._store.path, self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
+        cursor = open_cursor(self._file_store_path(), self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
         return asubscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
 
     def subscribe_logs(

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from molq._submit_spec import RemoteLocation
     from molq._workspace import Project, Workspace
 
-SCHEDULER_KINDS = ("local", "slurm", "pbs", "lsf")
+from molq._scheduler_kinds import SCHEDULER_KINDS as SCHEDULER_KINDS
+from molq._scheduler_kinds import check_options, unknown_scheduler_message
 
 
 def build_scheduler(kind: str, transport: Transport, options: object | None) -> Scheduler:
@@ -34,7 +35,7 @@ def build_scheduler(kind: str, transport: Transport, options: object | None) -> 
         from molq.shell._lsf import LSFScheduler
 
         return LSFScheduler(transport, options)  # type: ignore[arg-type]
-    msg = f"unknown scheduler {kind!r}: expected one of {', '.join(SCHEDULER_KINDS)}"
+    msg = unknown_scheduler_message(kind)
     raise ConfigError(msg)
 
 
@@ -50,6 +51,7 @@ class Cluster:
 
     Raises:
         ConfigError: unknown scheduler, empty name, or both host and transport.
+        TypeError: ``scheduler_options`` is of another scheduler's options class.
     """
 
     def __init__(
@@ -65,11 +67,12 @@ class Cluster:
             msg = f"cluster name must be a non-empty string, got {name!r}"
             raise ConfigError(msg)
         if scheduler not in SCHEDULER_KINDS:
-            msg = f"unknown scheduler {scheduler!r}: expected one of {', '.join(SCHEDULER_KINDS)}"
+            msg = unknown_scheduler_message(scheduler)
             raise ConfigError(msg)
         if host is not None and transport is not None:
             msg = "Cluster takes either host= or transport=, not both"
             raise ConfigError(msg)
+        check_options(scheduler, scheduler_options)
         if host is not None:
             from molq.shell._ssh import SshTransport, SshTransportOptions
 

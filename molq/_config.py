@@ -3,7 +3,8 @@
 Example::
 
     [profiles.hpc]
-    scheduler = "slurm"
+    scheduler = "slurm"            # required: local, slurm, pbs or lsf
+    cluster_name = "hpc"           # required
     host = "login1"
     jobs_dir = "~/molq-jobs"
 
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from molq._scheduler_kinds import SCHEDULER_KINDS, unknown_scheduler_message
 from molq.core import (
     ConfigError,
     Duration,
@@ -60,7 +62,7 @@ class MolqProfile:
     defaults: SubmitorDefaults = attrs.field(factory=SubmitorDefaults)
     scheduler_options: dict[str, Any] | None = None
     retry: RetryPolicy | None = None
-    retention: RetentionPolicy | None = None
+    retention: RetentionPolicy = attrs.field(factory=RetentionPolicy)
     jobs_dir: str | None = None
     host: str | None = None
 
@@ -75,6 +77,7 @@ class MolqConfig:
     """Every profile of a config file."""
 
     profiles: dict[str, MolqProfile] = attrs.field(factory=dict)
+    plugins: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
 
 def default_config_path() -> Path:
@@ -83,7 +86,7 @@ def default_config_path() -> Path:
 
 
 def load_config(path: str | Path | None = None) -> MolqConfig:
-    """Read and validate a config file; a missing default file is an empty config.
+    """Read and validate a config file; a missing file is an empty config (as upstream molq).
 
     Raises:
         ConfigError: the file cannot be read, is not TOML, or a key is invalid
@@ -91,9 +94,6 @@ def load_config(path: str | Path | None = None) -> MolqConfig:
     """
     config_path = Path(path).expanduser() if path is not None else default_config_path()
     if not config_path.exists():
-        if path is not None:
-            msg = f"config file {config_path} does not exist"
-            raise ConfigError(msg)
         return MolqConfig()
     try:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
@@ -128,10 +128,14 @@ def structure_config(raw: dict[str, Any], *, source: str = "<config>") -> MolqCo
     """
     import cattrs
 
-    unknown = set(raw) - {"profiles"}
+    unknown = set(raw) - {"profiles", "plugins"}
     if unknown:
-        msg = f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected [profiles.NAME] tables"
-        raise SpecError(msg)
+        warnings.warn(
+            f"{source}: ignoring unknown top-level key(s) {', '.join(sorted(unknown))}; molq reads [profiles.NAME] tables",
+            UserWarning,
+            stacklevel=3,
+        )
+    plugins = {str(k): dict(v) for k, v in raw.get("plugins", {}).items() if isinstance(v, dict)} if isinstance(raw.get("plugins"), dict) else {}
     profiles_raw = raw.get("profiles", {})
     if not isinstance(profiles_raw, dict):
         msg = f"{source}: 'profiles' must be a table of [profiles.NAME] tables"
@@ -143,6 +147,13 @@ def structure_config(raw: dict[str, Any], *, source: str = "<config>") -> MolqCo
         if not isinstance(body, dict):
             errors.append(f"profiles.{name}: must be a table")
             continue
+        missing = [key for key in ("scheduler", "cluster_name") if key not in body]
+        if missing:
+            errors.extend(f"profiles.{name}.{key}: required field missing" for key in missing)
+            continue
+        if body["scheduler"] not in SCHEDULER_KINDS:
+            errors.append(f"profiles.{name}.scheduler: {unknown_scheduler_message(body['scheduler'])}")
+            continue
         try:
             profiles[name] = converter.structure({"name": name, **body}, MolqProfile)
         except cattrs.BaseValidationError as exc:
@@ -152,7 +163,7 @@ def structure_config(raw: dict[str, Any], *, source: str = "<config>") -> MolqCo
     if errors:
         msg = f"{source}: invalid configuration:\n  " + "\n  ".join(errors)
         raise SpecError(msg, errors)
-    return MolqConfig(profiles=profiles)
+    return MolqConfig(profiles=profiles, plugins=plugins)
 
 
 def _messages(exc: Exception, *, prefix: str = "") -> list[str]:
@@ -184,6 +195,7 @@ def _converter() -> cattrs.Converter:
     import cattrs
 
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    _strict_scalars(converter)
     converter.register_structure_hook(Memory, lambda v, _: Memory.parse(v))
     converter.register_structure_hook(Duration, lambda v, _: Duration.parse(v))
     converter.register_structure_hook(JobState, lambda v, _: JobState(v))
@@ -200,6 +212,30 @@ def _converter() -> cattrs.Converter:
 
     converter.register_structure_hook(JobScheduling, scheduling_hook)
     return converter
+
+
+def _strict_scalars(converter: cattrs.Converter) -> None:
+    """Refuse TOML values of the wrong type instead of converting them (``"false"`` is not False)."""
+
+    def exact(kind: type, name: str) -> Any:
+        def hook(value: Any, _: type) -> Any:
+            if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+                return value
+            msg = f"expected {name}, got {type(value).__name__} {value!r}"
+            raise ConfigError(msg)
+
+        return hook
+
+    def number(value: Any, _: type) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        msg = f"expected a number, got {type(value).__name__} {value!r}"
+        raise ConfigError(msg)
+
+    converter.register_structure_hook(bool, exact(bool, "a boolean (true or false)"))
+    converter.register_structure_hook(int, exact(int, "an integer"))
+    converter.register_structure_hook(str, exact(str, "a string"))
+    converter.register_structure_hook(float, number)
 
 
 def cluster_from_profile(profile: MolqProfile) -> Cluster:
@@ -232,23 +268,6 @@ def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> object | Non
 
 
 def _option_types() -> dict[str, type]:
-    types: dict[str, type] = {}
-    try:
-        from molq.shell._slurm import SlurmSchedulerOptions
+    from molq._scheduler_kinds import options_class
 
-        types["slurm"] = SlurmSchedulerOptions
-    except ImportError:  # pragma: no cover - backend module not installed
-        pass
-    try:
-        from molq.shell._pbs import PBSSchedulerOptions
-
-        types["pbs"] = PBSSchedulerOptions
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from molq.shell._lsf import LSFSchedulerOptions
-
-        types["lsf"] = LSFSchedulerOptions
-    except ImportError:  # pragma: no cover
-        pass
-    return types
+    return {kind: options_class(kind) for kind in ("slurm", "pbs", "lsf")}

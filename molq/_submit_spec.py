@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import cast
 
 import attrs
 import msgspec
 
 from molq.core import (
+    CommandError,
     ConfigError,
     Duration,
     JobExecution,
@@ -18,10 +20,12 @@ from molq.core import (
     JobScheduling,
     JobSpec,
     Script,
+    ScriptError,
     SubmitorDefaults,
     TransportError,
 )
-from molq.core._spec import merge_execution, merge_resources, merge_scheduling
+from molq.core._spec import check_submittable, merge_execution, merge_resources, merge_scheduling
+from molq.core._value import encode_extra
 
 
 RESERVED_METADATA_PREFIX = "molq."
@@ -64,10 +68,10 @@ class SubmitRequest:
     max_duration: object = None
 
 
-def _typed(name: str, value: object, kind: type) -> None:
+def _typed(name: str, value: object, kind: type, error: type[ConfigError] = ConfigError) -> None:
     if value is not None and not isinstance(value, kind):
         msg = f"{name} must be a {kind.__name__}, got {type(value).__name__}"
-        raise ConfigError(msg)
+        raise error(msg)
 
 
 def _work(request: SubmitRequest) -> dict[str, object]:
@@ -75,24 +79,37 @@ def _work(request: SubmitRequest) -> dict[str, object]:
     if len(given) != 1:
         names = ", ".join(given) or "none"
         msg = f"exactly one of argv, command or script must be given (got {names})"
-        raise ConfigError(msg)
+        raise CommandError(msg)
     argv = request.argv
     if argv is not None:
         if isinstance(argv, str) or not isinstance(argv, list | tuple) or not argv:
             msg = "argv must be a non-empty list of strings, e.g. ['python', 'train.py']"
-            raise ConfigError(msg)
+            raise CommandError(msg)
         bad = [a for a in argv if not isinstance(a, str)]
         if bad:
             msg = f"argv items must be strings, got {bad[0]!r}"
-            raise ConfigError(msg)
+            raise CommandError(msg)
         return {"command_type": "argv", "argv": tuple(argv)}
     if request.command is not None:
         if not isinstance(request.command, str) or not request.command.strip():
             msg = "command must be a non-empty shell command string"
-            raise ConfigError(msg)
+            raise CommandError(msg)
         return {"command_type": "command", "command": request.command}
-    _typed("script", request.script, Script)
+    _typed("script", request.script, Script, ScriptError)
     return {"command_type": "script", "script": request.script}
+
+
+def check_retry(value: object) -> None:
+    """Refuse a ``retry`` that is not a RetryPolicy (``retry="3"`` must not reach the store).
+
+    Raises:
+        ConfigError: naming the type given.
+    """
+    from molq.core import RetryPolicy
+
+    if value is not None and not isinstance(value, RetryPolicy):
+        msg = f"retry must be a RetryPolicy (e.g. RetryPolicy(max_attempts=3)), got {type(value).__name__} {value!r}"
+        raise ConfigError(msg)
 
 
 def _metadata(value: object) -> dict[str, str]:
@@ -178,9 +195,13 @@ def build_spec(
     resources = merge_resources(defaults.resources, request.resources)  # type: ignore[arg-type]
     scheduling = merge_scheduling(defaults.scheduling, request.scheduling)  # type: ignore[arg-type]
     execution = merge_execution(defaults.execution, request.execution)  # type: ignore[arg-type]
+    check_submittable(resources, max_duration)
     home = None if remote is None else remote.home
     base = os.getcwd() if local else ("." if remote is None else remote.cwd)
     cwd = _resolve(execution.cwd or ".", base, local=local, home=home)
+    if local and not os.path.isdir(cwd):
+        msg = f"working directory {cwd!r} does not exist (or is not a directory); molq does not create it"
+        raise ConfigError(msg)
     root = _resolve(jobs_dir, base, local=local, home=home) if jobs_dir is not None else f"{cwd}/.molq/jobs"
     job_dir = f"{root}/{dir_name}"
     stdout = _resolve(execution.output_file, cwd, local=local, home=home) if execution.output_file else f"{job_dir}/stdout.log"
@@ -189,7 +210,7 @@ def build_spec(
     spec = JobSpec(
         resources=resources,
         scheduling=scheduling,
-        execution=attrs.evolve(execution, cwd=cwd),
+        execution=dataclasses.replace(execution, cwd=cwd),
         metadata=metadata,
         cwd=cwd,
         max_duration=max_duration,
@@ -199,7 +220,7 @@ def build_spec(
     return spec, job_dir
 
 
-_PROBE_ENCODER = msgspec.json.Encoder()
+_PROBE_ENCODER = msgspec.json.Encoder(enc_hook=encode_extra)
 
 
 def _check_utf8(spec: JobSpec) -> None:
@@ -221,6 +242,8 @@ def _ensure_utf8(value: object, where: str) -> None:
     Raises:
         ConfigError: naming the field that holds such text.
     """
+    if isinstance(value, PurePath):
+        value = str(value)
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -234,6 +257,13 @@ def _ensure_utf8(value: object, where: str) -> None:
     elif isinstance(value, tuple | list):
         for index, item in enumerate(value):
             _ensure_utf8(item, f"{where}[{index}]")
-    elif attrs.has(type(value)):
-        for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(value))):
-            _ensure_utf8(getattr(value, field.name), f"{where}.{field.name}" if where != "job" else field.name)
+    elif dataclasses.is_dataclass(value) or attrs.has(type(value)):
+        for name in _field_names(value):
+            _ensure_utf8(getattr(value, name), f"{where}.{name}" if where != "job" else name)
+
+
+def _field_names(value: object) -> list[str]:
+    """Field names of a value class: a stdlib dataclass (public values) or an attrs class (JobSpec)."""
+    if dataclasses.is_dataclass(value):
+        return [field.name for field in dataclasses.fields(value)]
+    return [field.name for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(value)))]

@@ -141,7 +141,7 @@ def get_sweep_status(submitor: Submitor, sweep_id: str) -> SweepStatus:
     record = submitor.store.get_sweep(sweep_id)
     if record is None or record.cluster_name != submitor.cluster_name:
         msg = f"no sweep {sweep_id!r} in cluster {submitor.cluster_name!r}"
-        raise JobNotFoundError(msg)
+        raise JobNotFoundError(sweep_id, submitor.cluster_name, message=msg)
     return sweep_status(record, cell_states(submitor.store, record))
 
 

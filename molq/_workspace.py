@@ -6,6 +6,7 @@ LocalTransport, the remote host's for SshTransport).
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from molq.core import ConfigError, JobExecution, Transport
+from molq.core import ConfigError, JobExecution, ScriptError, Transport
 
 
 class ClusterLike(Protocol):
@@ -171,15 +172,15 @@ class Project(_Directory):
         """
         if submitor.target is not self.cluster:
             msg = (
-                f"project {self.name!r} lives on cluster {self.cluster.name!r}; "
-                "the submitor targets another cluster"
+                f"Project belongs to cluster {self.cluster.name!r} (project {self.name!r}); "
+                f"the submitor targets cluster {getattr(submitor.target, 'name', '?')!r}"
             )
             raise ConfigError(msg)
         execution = kwargs.pop("execution", None)
         if execution is None:
             execution = JobExecution(cwd=self.path)
         else:
-            execution = attrs.evolve(execution, cwd=self.path)
+            execution = dataclasses.replace(execution, cwd=self.path)
         return submitor.submit_job(execution=execution, **kwargs)
 
 
@@ -187,7 +188,7 @@ def check_script_path(path: str | Path, allowed_roots: Iterable[str | Path]) -> 
     """Refuse a script path that escapes every allowed root (``..`` and links resolved).
 
     Raises:
-        ConfigError: the path is outside all of ``allowed_roots`` (or none are given).
+        ScriptError: (a ConfigError) the path is outside all of ``allowed_roots`` (or none are given).
     """
     resolved = Path(path).resolve()
     roots = [Path(root).resolve() for root in allowed_roots]
@@ -195,4 +196,4 @@ def check_script_path(path: str | Path, allowed_roots: Iterable[str | Path]) -> 
         return
     shown = ", ".join(str(root) for root in roots) or "(none)"
     msg = f"script path {str(path)!r} is outside the allowed roots: {shown}"
-    raise ConfigError(msg)
+    raise ScriptError(msg)

@@ -79,7 +79,7 @@ terminal_states = st.sampled_from(sorted(TERMINAL_STATES, key=lambda s: s.value)
 
 # -- units -------------------------------------------------------------------------------
 
-memories = st.builds(Memory, st.integers(min_value=0, max_value=2**62))
+memories = st.builds(Memory, st.integers(min_value=1, max_value=2**62))
 durations = st.builds(Duration, st.integers(min_value=0, max_value=10**12))
 
 # -- specs -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import msgspec
 
 from molq.core import JobNotFoundError, event_tag, fold_job
 from molq.core._events import JobCreated, JobDependencyRecorded
+from molq.core._value import encode_extra
 from molq.dashboard._model import EdgeStatus, edge_status
 
 
@@ -52,7 +53,7 @@ def spec_command(event: JobCreated) -> str:
 
 def event_details(event: msgspec.Struct) -> str:
     """``key=value`` pairs of an event's non-empty fields (times as local ISO)."""
-    data: dict[str, Any] = msgspec.to_builtins(event)
+    data: dict[str, Any] = msgspec.to_builtins(event, enc_hook=encode_extra)
     parts = []
     if isinstance(event, JobCreated):
         parts.append(f"command={_quote(spec_command(event))}")
@@ -160,7 +161,7 @@ def build_replay(store: JobStore, job_id: str, as_of: float | None) -> Replay:
         when = "" if as_of is None else f" at {_iso(as_of)}"
         first = f" (its first event was recorded {_iso(everything[0].recorded_at)})" if everything else ""
         msg = f"job {job_id} had no recorded events{when}{first}"
-        raise JobNotFoundError(msg)
+        raise JobNotFoundError(job_id, message=msg)
     downstream_ids = sorted({edge.job_id for edge in store.dependents(job_id)})
     downstream = [e for other in downstream_ids for e in _edges(store, other, as_of, upstream_of=job_id)]
     return Replay(
@@ -188,7 +189,7 @@ def replay_json(replay: Replay) -> dict[str, Any]:
                 "version": r.version,
                 "recorded_at": r.recorded_at,
                 "type": event_tag(r.event),
-                "event": msgspec.to_builtins(r.event),
+                "event": msgspec.to_builtins(r.event, enc_hook=encode_extra),
             }
             for r in replay.events
         ],

@@ -44,7 +44,10 @@ def db_option(func: F) -> F:
 
 
 def job_options(func: F) -> F:
-    """``JOB_ID [SCHEDULER]`` plus ``--cluster``, ``--config`` and ``--db``."""
+    """``JOB_ID [SCHEDULER]`` plus ``--cluster``, ``--profile``, ``--config`` and ``--db``."""
+    from molq.cli._profile_option import profile_option
+
+    func = profile_option(func)
     func = click.option(
         "--config",
         "config",
@@ -102,7 +105,7 @@ def resolve_job(
     """
     if not prefix.strip():
         msg = "a job id must not be empty"
-        raise JobNotFoundError(msg)
+        raise JobNotFoundError(prefix, cluster, message=msg)
     records = [store.get_record(i) for i in store.find_job_ids(prefix, cluster)]
     matches = [r for r in records if r is not None and (scheduler is None or r.scheduler == scheduler)]
     exact = [r for r in matches if r.job_id == prefix]
@@ -111,11 +114,11 @@ def resolve_job(
     where = _where(cluster, scheduler)
     if not matches:
         msg = f"no job matches {prefix!r}{where}"
-        raise JobNotFoundError(msg)
+        raise JobNotFoundError(prefix, cluster, message=msg)
     if len(matches) > 1:
         shown = ", ".join(r.job_id[:12] for r in matches[:5])
         msg = f"job id prefix {prefix!r} is ambiguous{where}: {len(matches)} jobs match ({shown}...)"
-        raise JobNotFoundError(msg)
+        raise JobNotFoundError(prefix, cluster, message=msg)
     return matches[0]
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from molq.cli._common import (
+    SCHEDULERS,
     clusters_in_store,
     db_option,
     echo,
@@ -18,6 +19,7 @@ from molq.cli._common import (
     submitor_for_record,
     with_existing_store,
 )
+from molq.cli._profile_option import profile_option
 from molq.core import MolqError
 from molq.dashboard._text import shown
 
@@ -33,10 +35,10 @@ config_option = click.option(
 )
 
 
-def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) -> None:
-    """Reconcile the active jobs of every cluster (or one); warn about unreachable ones."""
+def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None, kind: str | None = None) -> None:
+    """Reconcile the active jobs of every cluster (or one, or one scheduler's); warn about unreachable ones."""
     for name, scheduler in clusters_in_store(store, include_terminal=False).items():
-        if cluster is not None and name != cluster:
+        if (cluster is not None and name != cluster) or (kind is not None and scheduler != kind):
             continue
         try:
             submitor_for(name, scheduler, store, config).refresh_jobs()
@@ -46,7 +48,13 @@ def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) 
             )
 
 
+scheduler_argument = click.argument(
+    "scheduler", required=False, type=click.Choice(SCHEDULERS), metavar="[SCHEDULER]"
+)
+
+
 @click.command("list")
+@scheduler_argument
 @click.option("--all", "include_all", is_flag=True, help="Include finished jobs.")
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option(
@@ -55,17 +63,26 @@ def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) 
 @no_refresh_option
 @config_option
 @db_option
+@profile_option
 @with_existing_store
 def list_command(
-    store: JobStore, include_all: bool, cluster: str | None, limit: int, no_refresh: bool, config: Path | None
+    store: JobStore,
+    scheduler: str | None,
+    include_all: bool,
+    cluster: str | None,
+    limit: int,
+    no_refresh: bool,
+    config: Path | None,
 ) -> None:
     """List active jobs (all jobs with --all), newest first."""
     if not no_refresh:
-        refresh_clusters(store, cluster, config)
+        refresh_clusters(store, cluster, config, scheduler)
     from molq.cli._job_table import print_jobs
     from molq.shell._job_listing import list_jobs
 
     records = list_jobs(store, cluster, include_terminal=include_all, limit=limit)
+    if scheduler is not None:
+        records = [r for r in records if r.scheduler == scheduler]
     if not records:
         what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
         echo(f"No {what}.")
@@ -89,17 +106,33 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
 
 
 @click.command("history")
+@scheduler_argument
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many jobs."
 )
+@click.option("--all", "show_all", is_flag=True, help="Every recorded job (no --limit).")
+@config_option
 @db_option
+@profile_option
 @with_existing_store
-def history(store: JobStore, cluster: str | None, limit: int) -> None:
-    """Recent jobs of every state, archived ones included, newest first (store only)."""
+def history(
+    store: JobStore,
+    scheduler: str | None,
+    cluster: str | None,
+    limit: int,
+    show_all: bool,
+    config: Path | None,
+) -> None:
+    """Recent jobs of every state, archived ones included, newest first (store only).
+
+    ``--config`` only serves ``--profile`` here: history never asks a scheduler.
+    """
     from molq.dashboard._format import jobs_table, out
 
-    records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=limit)
+    records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=None if show_all else limit)
+    if scheduler is not None:
+        records = [r for r in records if r.scheduler == scheduler]
     if not records:
         echo("No jobs recorded yet.")
         return

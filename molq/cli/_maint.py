@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from molq.cli._common import clusters_in_store, db_option, echo, submitor_for, with_store
+from molq.cli._common import SCHEDULERS, clusters_in_store, db_option, echo, submitor_for, with_store
+from molq.cli._profile_option import profile_option
 
 
 if TYPE_CHECKING:
@@ -20,29 +21,38 @@ config_option = click.option(
     "--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles."
 )
 cluster_option = click.option("--cluster", metavar="NAME", help="Only this cluster (default: every cluster).")
+scheduler_argument = click.argument(
+    "scheduler", required=False, type=click.Choice(SCHEDULERS), metavar="[SCHEDULER]"
+)
 
 
-def _submitors(store: JobStore, cluster: str | None, config: Path | None) -> list[Submitor]:
+def _submitors(
+    store: JobStore, cluster: str | None, config: Path | None, scheduler: str | None = None
+) -> list[Submitor]:
     found = clusters_in_store(store, include_terminal=True)
     if cluster is not None:
         found = {k: v for k, v in found.items() if k == cluster}
+    if scheduler is not None:
+        found = {k: v for k, v in found.items() if v == scheduler}
     return [submitor_for(name, scheduler, store, config) for name, scheduler in sorted(found.items())]
 
 
 @click.command("cleanup")
+@scheduler_argument
 @click.option("--dry-run", is_flag=True, help="Only show what would be removed or archived.")
 @cluster_option
 @config_option
 @db_option
+@profile_option
 @with_store
-def cleanup(store: JobStore, dry_run: bool, cluster: str | None, config: Path | None) -> int:
+def cleanup(store: JobStore, scheduler: str | None, dry_run: bool, cluster: str | None, config: Path | None) -> int:
     """Remove old job directories and archive old records (the event log is kept).
 
     Retention comes from the cluster's profile (default: job dirs 30 days, records 90 days).
     """
     verb = "Would" if dry_run else "Did"
     failed = False
-    for submitor in _submitors(store, cluster, config):
+    for submitor in _submitors(store, cluster, config, scheduler):
         result = submitor.cleanup_jobs(dry_run=dry_run)
         dirs, records, errors = result["job_dirs"], result["records"], result["errors"]
         echo(
@@ -59,15 +69,18 @@ def cleanup(store: JobStore, dry_run: bool, cluster: str | None, config: Path | 
     return 1 if failed else 0
 
 
-def daemon_pass(store: JobStore, cluster: str | None, config: Path | None, *, cleanup_now: bool) -> int:
+def daemon_pass(
+    store: JobStore, cluster: str | None, config: Path | None, *, cleanup_now: bool, scheduler: str | None = None
+) -> int:
     """One reconciliation pass over every cluster in the store; returns how many clusters."""
-    submitors = _submitors(store, cluster, config)
+    submitors = _submitors(store, cluster, config, scheduler)
     for submitor in submitors:
         submitor.run_daemon(once=True, run_cleanup=cleanup_now)
     return len(submitors)
 
 
 @click.command("daemon")
+@scheduler_argument
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
 @click.option(
     "--interval",
@@ -80,9 +93,16 @@ def daemon_pass(store: JobStore, cluster: str | None, config: Path | None, *, cl
 @cluster_option
 @config_option
 @db_option
+@profile_option
 @with_store
 def daemon(
-    store: JobStore, once: bool, interval: float, skip_cleanup: bool, cluster: str | None, config: Path | None
+    store: JobStore,
+    scheduler: str | None,
+    once: bool,
+    interval: float,
+    skip_cleanup: bool,
+    cluster: str | None,
+    config: Path | None,
 ) -> None:
     """Keep job states current: reconcile active jobs, start due retries, clean up hourly.
 
@@ -92,7 +112,7 @@ def daemon(
     while True:
         now = time.monotonic()
         cleanup_now = not skip_cleanup and (last_cleanup is None or now - last_cleanup >= CLEANUP_EVERY)
-        count = daemon_pass(store, cluster, config, cleanup_now=cleanup_now)
+        count = daemon_pass(store, cluster, config, cleanup_now=cleanup_now, scheduler=scheduler)
         if cleanup_now:
             last_cleanup = now
         if once:

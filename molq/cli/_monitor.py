@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 
 @click.command("monitor")
 @click.argument("job_ids", nargs=-1)
-@click.option("--all", "include_all", is_flag=True, help="Include finished jobs.")
+@click.option("-a", "--all", "include_all", is_flag=True, help="Include finished jobs.")
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many jobs."
+    "-n", "--limit", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many jobs."
 )
 @click.option(
+    "-r",
     "--refresh",
     type=click.FloatRange(min=0.1),
     default=2.0,

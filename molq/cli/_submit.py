@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,14 +100,14 @@ def submit_kwargs(
 def retry_policy(
     retries: int | None, exit_codes: tuple[int, ...], base: RetryPolicy | None
 ) -> RetryPolicy | None:
-    """``--retries N`` means N more attempts after the first; other fields come from ``base``."""
+    """``--retries N`` means N attempts in all (upstream molq's meaning); other fields come from ``base``."""
     if retries is None:
         if exit_codes:
             msg = "--retry-on-exit-code needs --retries N"
             raise click.UsageError(msg)
         return None
     codes = tuple(exit_codes) or (base.retry_on_exit_codes if base else None)
-    return attrs.evolve(base or RetryPolicy(), max_attempts=retries + 1, retry_on_exit_codes=codes)
+    return dataclasses.replace(base or RetryPolicy(), max_attempts=retries, retry_on_exit_codes=codes)
 
 
 def print_dry_run(dry: JobDryRun) -> None:
@@ -129,6 +130,7 @@ def print_dry_run(dry: JobDryRun) -> None:
 @click.option("--mem", help="Memory, e.g. 4G or 512M.")
 @click.option("--time", help="Time limit, e.g. 2h30m or 04:00:00.")
 @click.option("--partition", help="Partition / queue.")
+@click.option("--queue", hidden=True, help="Upstream molq's name for --partition.")
 @click.option("--gpus", type=click.IntRange(min=1), help="Number of GPUs.")
 @click.option("--gpu-type", help="GPU type (needs --gpus).")
 @click.option("--name", help="Job name.")
@@ -141,7 +143,7 @@ def print_dry_run(dry: JobDryRun) -> None:
 )
 @click.option("--profile", metavar="NAME", help="Profile from the config file (cluster, defaults, retry).")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")
-@click.option("--retries", type=click.IntRange(min=0), help="Retry a failed job up to N more times.")
+@click.option("--retries", type=click.IntRange(min=1), help="Run a failing job at most N times in all (as upstream molq).")
 @click.option(
     "--retry-on-exit-code", type=int, multiple=True, help="Only retry on this exit code (repeatable)."
 )
@@ -166,6 +168,12 @@ def submit(store: JobStore, **params: Any) -> int:
 
     Put the command after `--`, e.g. `molq submit local -- python train.py --lr 0.1`.
     """
+    queue = params.pop("queue")
+    if queue is not None:
+        if params["partition"] not in (None, queue):
+            msg = "give either --partition or --queue (its old name), not both"
+            raise click.UsageError(msg)
+        params["partition"] = queue
     opts = SubmitOptions(**params)
     submitor, profile = build_submitor(opts, store)
     kwargs = submit_kwargs(opts, store, submitor.cluster_name, profile.retry if profile else None)

@@ -19,6 +19,7 @@ from molq.cli._common import (
     submitor_for_record,
     with_existing_store,
 )
+from molq.cli._profile_option import profile_option
 from molq.cli._progress import wait_with_progress
 from molq.dashboard._format import jobs_table, out
 
@@ -47,11 +48,12 @@ def _watch_all(
 @click.command("watch")
 @click.argument("job_id", required=False)
 @click.argument("scheduler", required=False, type=click.Choice(SCHEDULERS), metavar="[SCHEDULER]")
-@click.option("--all", "watch_all", is_flag=True, help="Watch every active job.")
+@click.option("-a", "--all", "watch_all", is_flag=True, help="Watch every active job.")
 @click.option("--timeout", type=click.FloatRange(min=0), help="Give up after this many seconds (exit 1).")
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")
 @db_option
+@profile_option
 @with_existing_store
 def watch(
     store: JobStore,

@@ -34,6 +34,9 @@ from ._commands import (
 from ._commands import (
     ScheduleRetry as ScheduleRetry,
 )
+from ._dep_preview import DependencyPreview as DependencyPreview
+from ._dep_preview import DependencyPreviewItem as DependencyPreviewItem
+from ._dep_preview import dependency_relation_state as dependency_relation_state
 from ._deps import (
     CompiledEdge as CompiledEdge,
 )
@@ -49,6 +52,7 @@ from ._deps import (
 from ._deps import (
     native_edge as native_edge,
 )
+from ._errors import CommandError as CommandError
 from ._errors import (
     ConcurrencyConflict as ConcurrencyConflict,
 )
@@ -85,12 +89,14 @@ from ._errors import (
 from ._errors import (
     SchemaVersionError as SchemaVersionError,
 )
+from ._errors import ScriptError as ScriptError
 from ._errors import (
     SpecError as SpecError,
 )
 from ._errors import (
     StoreError as StoreError,
 )
+from ._errors import SubmitError as SubmitError
 from ._errors import (
     TransportError as TransportError,
 )

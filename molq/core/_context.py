@@ -9,6 +9,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Final
 
@@ -158,5 +159,5 @@ def with_context_env(created: JobCreated) -> JobCreated:
     """``created`` with the context variables exported by the job body (over any user values)."""
     spec = created.spec
     env = {**(spec.execution.env or {}), **context_env(created)}
-    execution = attrs.evolve(spec.execution, env=env)
+    execution = dataclasses.replace(spec.execution, env=env)
     return msgspec.structs.replace(created, spec=attrs.evolve(spec, execution=execution))

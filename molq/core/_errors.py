@@ -7,9 +7,15 @@ Rules of this module:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class MolqError(Exception):
-    """Root of every error molq raises on purpose."""
+    """Root of every error molq raises on purpose; keyword ``context`` is kept on ``.context``."""
+
+    def __init__(self, message: str = "", *args: object, **context: object) -> None:
+        super().__init__(message, *args)
+        self.context: dict[str, object] = context
 
 
 class ConfigError(MolqError, ValueError):
@@ -37,28 +43,54 @@ class InvalidTransition(MolqError):
 
 
 class JobNotFoundError(MolqError, LookupError):
-    """No job with that id exists for this cluster."""
+    """No job with that id exists for this cluster (``.job_id``, ``.cluster_name``)."""
+
+    def __init__(self, job_id: str, cluster_name: str | None = None, *, message: str | None = None) -> None:
+        where = f" in cluster {cluster_name!r}" if cluster_name is not None else ""
+        super().__init__(message or f"Job {job_id!r} not found{where}", job_id=job_id, cluster_name=cluster_name)
+        self.job_id = job_id
+        self.cluster_name = cluster_name
 
 
 class SchedulerError(MolqError):
-    """A scheduler command failed; carries argv, return code and stderr."""
+    """A scheduler command failed; carries the command (``argv``), return code and stderr.
+
+    ``command=`` is upstream molq's name for the command; ``argv`` is ours (both are kept).
+    """
 
     def __init__(
         self,
         message: str,
         *,
-        argv: tuple[str, ...] = (),
+        argv: Sequence[str] = (),
         returncode: int | None = None,
-        stderr: str = "",
+        stderr: str | None = "",
+        command: str | Sequence[str] | None = None,
+        **context: object,
     ) -> None:
-        super().__init__(message)
-        self.argv = argv
+        if command is not None and not argv:
+            argv = (command,) if isinstance(command, str) else tuple(command)
+        super().__init__(message, **context)
+        self.argv: tuple[str, ...] = tuple(argv)
         self.returncode = returncode
-        self.stderr = stderr
+        self.stderr = stderr or ""
+        self.command = command if command is not None else (" ".join(self.argv) or None)
 
 
 class SchedulerOutputError(SchedulerError):
     """A scheduler printed something molq cannot interpret."""
+
+
+class SubmitError(MolqError):
+    """A submission could not be made as given (upstream molq's name)."""
+
+
+class CommandError(SubmitError, ConfigError):
+    """``argv`` / ``command`` is missing, doubled or malformed."""
+
+
+class ScriptError(SubmitError, ConfigError):
+    """A ``Script`` is malformed or its file cannot be used."""
 
 
 class TransportError(MolqError, OSError):

@@ -17,6 +17,7 @@ from ._cluster_events import SchedulerCommandFailed
 from ._records import Observation  # noqa: F401 - re-exported for event consumers
 from ._spec import DependencyCondition, JobSpec, RetryPolicy
 from ._sweep_events import SweepEvent
+from ._value import decode_extra, encode_extra
 
 
 EVENT_SCHEMA_VERSION: Final = 1
@@ -213,8 +214,8 @@ def event_tag(event: LogEvent) -> str:
     return type(event).__struct_config__.tag  # type: ignore[return-value]
 
 
-_ENCODER: Final = msgspec.json.Encoder()
-_DECODER: Final[msgspec.json.Decoder[LogEvent]] = msgspec.json.Decoder(LogEvent)
+_ENCODER: Final = msgspec.json.Encoder(enc_hook=encode_extra)
+_DECODER: Final[msgspec.json.Decoder[LogEvent]] = msgspec.json.Decoder(LogEvent, dec_hook=decode_extra)
 
 
 def encode_event(event: LogEvent) -> bytes:

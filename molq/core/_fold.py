@@ -10,10 +10,9 @@ Rules of this module:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, Final
-
-import attrs
 
 from ._events import JobEvent
 from ._machine import _changes, _created_fields, _first_event, _next_state
@@ -24,11 +23,9 @@ from ._state import JobState
 Transition = tuple[int, JobState | None, JobState]
 """``(index of the event, state before or None for the first event, state after)``."""
 
-_FIELDS: Final = tuple(field.name for field in attrs.fields(JobRecord))
+_FIELDS: Final = tuple(field.name for field in dataclasses.fields(JobRecord))
 _DEFAULTS: Final = {
-    field.name: field.default
-    for field in attrs.fields(JobRecord)
-    if field.default is not attrs.NOTHING and not isinstance(field.default, attrs.Factory)  # type: ignore[arg-type]
+    field.name: field.default for field in dataclasses.fields(JobRecord) if field.default is not dataclasses.MISSING
 }
 
 

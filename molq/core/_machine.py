@@ -10,10 +10,9 @@ Rules of this module:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Protocol
-
-import attrs
 
 from ._commands import (
     ArchiveJob,
@@ -148,7 +147,8 @@ def evolve(record: JobRecord | None, event: JobEvent) -> JobRecord:
     changes["version"] = record.version + 1
     if new_state is not None:
         changes["state"] = new_state
-    return attrs.evolve(record, **changes)  # type: ignore[arg-type]  # fields are checked per event above
+    fields: dict[str, Any] = changes  # checked per event above
+    return dataclasses.replace(record, **fields)
 
 
 def _first_event(event: JobEvent) -> JobCreated:

@@ -10,7 +10,15 @@ from typing import Protocol
 
 import attrs
 
+from ._checks import check_number
+from ._errors import ConfigError
 from ._growth import capped_growth, check_finite
+
+
+def _bounds(minimum: float, maximum: float, what: str) -> None:
+    if minimum > maximum:
+        msg = f"{what}: minimum ({minimum}) must not exceed maximum ({maximum})"
+        raise ConfigError(msg)
 
 
 class PollingStrategy(Protocol):
@@ -26,6 +34,9 @@ class FixedStrategy:
     """The same interval every time."""
 
     interval: float = 5.0
+
+    def __attrs_post_init__(self) -> None:
+        check_number("FixedStrategy.interval", self.interval, minimum=0)
 
     def next_interval(self, *, elapsed: float, polls: int) -> float:
         """Always ``interval``."""
@@ -44,6 +55,7 @@ class ExponentialBackoffStrategy:
         check_finite("ExponentialBackoffStrategy", "initial", self.initial, minimum=0)
         check_finite("ExponentialBackoffStrategy", "factor", self.factor, minimum=1)
         check_finite("ExponentialBackoffStrategy", "maximum", self.maximum, minimum=0)
+        _bounds(self.initial, self.maximum, "ExponentialBackoffStrategy")
 
     def next_interval(self, *, elapsed: float, polls: int) -> float:
         """``initial * factor**polls`` capped at ``maximum``."""
@@ -62,6 +74,14 @@ class AdaptiveStrategy:
     minimum: float = 0.05
     maximum: float = 30.0
     fraction: float = 0.1
+
+    def __attrs_post_init__(self) -> None:
+        if self.expected_runtime is not None:
+            check_number("AdaptiveStrategy.expected_runtime", self.expected_runtime, minimum=0)
+        check_number("AdaptiveStrategy.minimum", self.minimum, minimum=0)
+        check_number("AdaptiveStrategy.maximum", self.maximum, minimum=0)
+        check_number("AdaptiveStrategy.fraction", self.fraction, minimum=0)
+        _bounds(self.minimum, self.maximum, "AdaptiveStrategy")
 
     def next_interval(self, *, elapsed: float, polls: int) -> float:
         """An interval proportional to elapsed time, tightened around the expected end."""

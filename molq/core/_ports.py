@@ -7,6 +7,7 @@ Rules of this module:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -14,6 +15,7 @@ import attrs
 from ._records import Observation, QueueEntry, TerminalStatus
 from ._spec import JobSpec
 from ._state import JobState
+from ._value import sorted_fields
 
 
 @attrs.frozen
@@ -88,7 +90,8 @@ class Transport(Protocol):
         ...
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class SchedulerCapabilities:
     """Which JobSpec fields a scheduler can honour; used for submit-time validation."""
 

@@ -6,36 +6,45 @@ Rules of this module:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Literal
+
 import attrs
 
 from ._frozen import FrozenDict, freeze_required
 from ._spec import CommandType, DependencyCondition
 from ._state import JobState
+from ._value import sorted_fields
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class JobRecord:
-    """Immutable snapshot of one job attempt, folded from its events."""
+    """Immutable snapshot of one job attempt, folded from its events.
+
+    Only ``job_id``, ``cluster_name``, ``scheduler`` and ``state`` are required (as upstream);
+    the fields after ``cleaned_at`` are molq's additions.
+    """
 
     job_id: str
-    root_job_id: str
-    attempt: int
-    previous_attempt_job_id: str | None
-    retry_group_id: str | None
-    profile_name: str | None
     cluster_name: str
     scheduler: str
     state: JobState
-    scheduler_job_id: str | None
-    submitted_at: float | None
-    started_at: float | None
-    finished_at: float | None
-    exit_code: int | None
-    failure_reason: str | None
-    cwd: str
-    command_type: CommandType
-    command_display: str
-    metadata: dict[str, str] = attrs.field(factory=FrozenDict, converter=freeze_required)
+    scheduler_job_id: str | None = None
+    submitted_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    exit_code: int | None = None
+    failure_reason: str | None = None
+    cwd: str = ""
+    command_type: CommandType | Literal[""] = ""
+    command_display: str = ""
+    metadata: dict[str, str] = field(default_factory=FrozenDict)
+    root_job_id: str = ""
+    attempt: int = 1
+    previous_attempt_job_id: str | None = None
+    retry_group_id: str | None = None
+    profile_name: str | None = None
     cleaned_at: float | None = None
     created_at: float | None = None
     cancel_requested_at: float | None = None
@@ -52,8 +61,15 @@ class JobRecord:
     checkpoint_seq: int = 0
     result_seq: int = 0
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.metadata, FrozenDict):
+            object.__setattr__(self, "metadata", freeze_required(self.metadata))
+        if not self.root_job_id:
+            object.__setattr__(self, "root_job_id", self.job_id)
 
-@attrs.frozen
+
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class StatusTransition:
     """One persisted lifecycle transition."""
 
@@ -64,7 +80,8 @@ class StatusTransition:
     reason: str | None = None
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class JobDependency:
     """A persisted dependency edge between two molq jobs."""
 
@@ -74,7 +91,8 @@ class JobDependency:
     scheduler_dependency: str
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class QueueEntry:
     """One row of a scheduler's queue, as the scheduler reports it."""
 

@@ -1,23 +1,26 @@
 """What a user asks for: scripts, resources, scheduling, execution, retry and retention.
 
 Rules of this module:
-  Rule 1: every type is a frozen attrs class; mappings are FrozenDicts.
+  Rule 1: public values are frozen stdlib dataclasses (ADR 0025), JobSpec an attrs class; mappings are FrozenDicts.
   Rule 2: cross-field invariants are checked at construction (and on decode).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import PurePath
-from typing import Literal, TypeAlias, get_args
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path, PurePath
+from typing import Any, Literal, TypeAlias, get_args
 
 import attrs
 
-from ._errors import ConfigError
+from ._checks import check_bool, check_int, check_str, check_str_mapping
+from ._errors import CommandError, ConfigError, ScriptError
 from ._frozen import FrozenDict, freeze, freeze_required
 from ._growth import check_finite
 from ._state import JobState
 from ._units import Duration, Memory
+from ._value import sorted_fields
 
 
 DependencyCondition: TypeAlias = Literal["after_success", "after_failure", "after_started", "after"]
@@ -33,34 +36,63 @@ def _opt_duration(value: Duration | str | int | None) -> Duration | None:
     return None if value is None else Duration.parse(value)
 
 
-def _opt_path_str(value: str | PurePath | None) -> str | None:
-    return None if value is None else str(value)
+def _opt_path_str(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, PurePath):
+        return str(value)
+    msg = f"a path must be a str or pathlib.Path, got {type(value).__name__} {value!r}"
+    raise ConfigError(msg)
+
+
+def _convert(value_object: object, name: str, converter: Callable[[Any], object]) -> None:
+    """Normalise one field of a frozen dataclass in ``__post_init__`` (runs on decode too)."""
+    object.__setattr__(value_object, name, converter(getattr(value_object, name)))
 
 
 def _positive(name: str, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or value < 1):
-        msg = f"{name} must be a positive integer, got {value!r}"
+    check_int(name, value, minimum=1)
+
+
+def check_submittable(resources: JobResources, max_duration: Duration | None) -> None:
+    """Refuse quantities a job cannot run with (kept constructible so old logs still decode).
+
+    Raises:
+        ConfigError: zero memory, or a zero time limit or duration (the job would stop at once).
+    """
+    if resources.memory is not None and resources.memory.n_bytes == 0:
+        msg = "memory must be at least 1 byte: a job cannot run in no memory"
+        raise ConfigError(msg)
+    if resources.time_limit is not None and resources.time_limit.seconds == 0:
+        msg = "time_limit must be longer than 0 seconds: the job would be stopped at once"
+        raise ConfigError(msg)
+    if max_duration is not None and max_duration.seconds == 0:
+        msg = "max_duration must be longer than 0 seconds: the job would be stopped at once"
         raise ConfigError(msg)
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class Script:
     """Immutable script reference: inline text or a path to a script file."""
 
     variant: Literal["inline", "path"]
     text: str | None = None
-    file_path: str | None = attrs.field(default=None, converter=_opt_path_str)
+    file_path: Path | None = None
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
+        _convert(self, "file_path", _opt_path_str)
+        if self.variant == "path" and self.file_path:
+            object.__setattr__(self, "file_path", Path(self.file_path))  # a Path, as upstream molq's
         if self.variant == "inline" and (self.text is None or self.file_path is not None):
             msg = "an inline Script needs text and no file_path"
-            raise ConfigError(msg)
+            raise ScriptError(msg)
         if self.variant == "path" and (not self.file_path or self.text is not None):
             msg = "a path Script needs file_path and no text"
-            raise ConfigError(msg)
+            raise ScriptError(msg)
         if self.variant not in ("inline", "path"):
             msg = f"Script variant must be 'inline' or 'path', got {self.variant!r}"
-            raise ConfigError(msg)
+            raise ScriptError(msg)
 
     @classmethod
     def inline(cls, text: str) -> Script:
@@ -70,46 +102,56 @@ class Script:
     @classmethod
     def path(cls, path: str | PurePath) -> Script:
         """A script read from ``path`` on the cluster's filesystem at submission."""
-        return cls("path", file_path=str(path))
+        return cls("path", file_path=Path(path))
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class JobResources:
-    """Resources a job asks for."""
+    """Resources a job asks for (``memory`` and ``time_limit`` also take text such as ``"4G"``)."""
 
     cpu_count: int | None = None
-    memory: Memory | None = attrs.field(default=None, converter=_opt_memory)
+    memory: Memory | None = None
     gpu_count: int | None = None
     gpu_type: str | None = None
-    time_limit: Duration | None = attrs.field(default=None, converter=_opt_duration)
+    time_limit: Duration | None = None
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
+        _convert(self, "memory", _opt_memory)
+        _convert(self, "time_limit", _opt_duration)
         _positive("cpu_count", self.cpu_count)
         _positive("gpu_count", self.gpu_count)
+        check_str("gpu_type", self.gpu_type)
         if self.gpu_type is not None and self.gpu_count is None:
             msg = "gpu_type needs gpu_count"
             raise ConfigError(msg)
 
 
-def _check_condition(_inst: object, _attr: object, value: str) -> None:
+def _check_condition(value: str) -> None:
     if value not in DEPENDENCY_CONDITIONS:
         msg = f"unknown dependency condition {value!r}; expected one of {', '.join(DEPENDENCY_CONDITIONS)}"
         raise ConfigError(msg)
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class DependencyRef:
     """One upstream dependency: a molq job id and a condition."""
 
     job_id: str
-    condition: DependencyCondition = attrs.field(default="after_success", validator=_check_condition)
+    condition: DependencyCondition = "after_success"
+
+    def __post_init__(self) -> None:
+        _check_condition(self.condition)
+        check_str("DependencyRef.job_id", self.job_id, optional=False)
 
 
 def _dep_tuple(value: Iterable[DependencyRef] | None) -> tuple[DependencyRef, ...]:
     return tuple(value) if value else ()
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class JobScheduling:
     """Where and how the scheduler should place a job.
 
@@ -121,7 +163,7 @@ class JobScheduling:
     account: str | None = None
     priority: str | None = None
     dependency: str | None = None
-    dependencies: tuple[DependencyRef, ...] = attrs.field(default=(), converter=_dep_tuple)
+    dependencies: tuple[DependencyRef, ...] = ()
     node_count: int | None = None
     exclusive_node: bool = False
     array_spec: str | None = None
@@ -129,11 +171,15 @@ class JobScheduling:
     qos: str | None = None
     reservation: str | None = None
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
+        _convert(self, "dependencies", _dep_tuple)
         if self.dependency is not None and self.dependencies:
             msg = "JobScheduling takes either 'dependency' (raw string) or 'dependencies' (DependencyRef tuple), not both"
             raise ConfigError(msg)
         _positive("node_count", self.node_count)
+        check_bool("exclusive_node", self.exclusive_node)
+        for name in ("partition", "account", "priority", "dependency", "array_spec", "email", "qos", "reservation"):
+            check_str(name, getattr(self, name))
 
     @property
     def queue(self) -> str | None:
@@ -142,25 +188,30 @@ class JobScheduling:
 
 
 def _opt_env(value: object) -> FrozenDict | None:
+    check_str_mapping("env", value)
     return freeze(value)  # type: ignore[arg-type]
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class JobExecution:
     """How the job's process is started: environment, working directory, names, logs."""
 
-    env: dict[str, str] | None = attrs.field(default=None, converter=_opt_env)
-    cwd: str | None = attrs.field(default=None, converter=_opt_path_str)
+    env: dict[str, str] | None = None
+    cwd: str | None = None
     job_name: str | None = None
     output_file: str | None = None
     error_file: str | None = None
 
-    def __attrs_post_init__(self) -> None:
-        if self.env is not None and not isinstance(self.env, FrozenDict):
-            object.__setattr__(self, "env", FrozenDict(self.env))
+    def __post_init__(self) -> None:
+        _convert(self, "env", _opt_env)
+        _convert(self, "cwd", _opt_path_str)
+        for name in ("job_name", "output_file", "error_file"):
+            check_str(name, getattr(self, name))
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class RetryBackoff:
     """Delay between attempts: fixed, or exponential up to a maximum."""
 
@@ -169,7 +220,7 @@ class RetryBackoff:
     maximum_seconds: float = 300.0
     factor: float = 2.0
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         if self.mode not in ("fixed", "exponential"):
             msg = f"RetryBackoff.mode must be 'fixed' or 'exponential', got {self.mode!r}"
             raise ConfigError(msg)
@@ -179,33 +230,54 @@ class RetryBackoff:
 
 
 def _states(value: object) -> tuple[JobState, ...]:
-    return tuple(JobState(v) for v in value)  # type: ignore[attr-defined]
+    if isinstance(value, str | JobState) or not isinstance(value, Iterable):
+        msg = f"retry_on_states must be a tuple of JobState, got {type(value).__name__} {value!r}"
+        raise ConfigError(msg)
+    try:
+        return tuple(JobState(v) for v in value)
+    except ValueError as exc:
+        msg = f"retry_on_states: {exc}; expected states such as 'failed', 'timed_out', 'lost'"
+        raise ConfigError(msg) from exc
 
 
 def _codes(value: object) -> tuple[int, ...] | None:
-    return None if value is None else tuple(int(v) for v in value)  # type: ignore[attr-defined]
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        msg = f"retry_on_exit_codes must be a tuple of integers, got {type(value).__name__} {value!r}"
+        raise ConfigError(msg)
+    codes = tuple(value)
+    for code in codes:
+        check_int("retry_on_exit_codes item", code, optional=False)
+    return codes
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """When a finished job is tried again, and how long to wait first."""
 
     max_attempts: int = 1
-    retry_on_states: tuple[JobState, ...] = attrs.field(
-        default=(JobState.FAILED, JobState.TIMED_OUT), converter=_states
-    )
-    retry_on_exit_codes: tuple[int, ...] | None = attrs.field(default=None, converter=_codes)
-    backoff: RetryBackoff = attrs.field(factory=RetryBackoff)
+    retry_on_states: tuple[JobState, ...] = (JobState.FAILED, JobState.TIMED_OUT)
+    retry_on_exit_codes: tuple[int, ...] | None = None
+    backoff: RetryBackoff = field(default_factory=RetryBackoff)
 
-    def __attrs_post_init__(self) -> None:
-        _positive("max_attempts", self.max_attempts)
+    def __post_init__(self) -> None:
+        _convert(self, "retry_on_states", _states)
+        _convert(self, "retry_on_exit_codes", _codes)
+        check_int("max_attempts", self.max_attempts, minimum=1, optional=False)
+        backoff: object = self.backoff
+        if not isinstance(backoff, RetryBackoff):
+            msg = f"RetryPolicy.backoff must be a RetryBackoff, got {type(self.backoff).__name__}"
+            raise ConfigError(msg)
         bad = [s for s in self.retry_on_states if not s.is_terminal]
         if bad:
             msg = f"retry_on_states must be terminal states, got {', '.join(s.value for s in bad)}"
             raise ConfigError(msg)
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class RetentionPolicy:
     """How long job directories and terminal records are kept."""
 
@@ -213,19 +285,27 @@ class RetentionPolicy:
     keep_terminal_records_for_days: int = 90
     keep_failed_job_dirs: bool = True
 
-    def __attrs_post_init__(self) -> None:
-        if self.keep_job_dirs_for_days < 0 or self.keep_terminal_records_for_days < 0:
-            msg = "retention days must be >= 0"
-            raise ConfigError(msg)
+    def __post_init__(self) -> None:
+        check_int("keep_job_dirs_for_days", self.keep_job_dirs_for_days, minimum=0, optional=False)
+        check_int("keep_terminal_records_for_days", self.keep_terminal_records_for_days, minimum=0, optional=False)
+        check_bool("keep_failed_job_dirs", self.keep_failed_job_dirs)
 
 
-@attrs.frozen
+@sorted_fields
+@dataclass(frozen=True, slots=True)
 class SubmitorDefaults:
     """Reusable defaults merged into every submission of a Submitor."""
 
     resources: JobResources | None = None
     scheduling: JobScheduling | None = None
     execution: JobExecution | None = None
+
+    def __post_init__(self) -> None:
+        for name, kind in (("resources", JobResources), ("scheduling", JobScheduling), ("execution", JobExecution)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                msg = f"SubmitorDefaults.{name} must be a {kind.__name__}, got {type(value).__name__} {value!r}"
+                raise ConfigError(msg)
 
 
 def _merge(base: object, override: object) -> object:
@@ -235,17 +315,17 @@ def _merge(base: object, override: object) -> object:
     if override is None:
         return base
     changes: dict[str, object] = {}
-    for field in attrs.fields(type(override)):  # type: ignore[arg-type]
-        value = getattr(override, field.name)
-        if value != field.default and value is not None and value != ():
-            changes[field.name] = value
+    for spec_field in fields(override):  # type: ignore[arg-type]
+        value = getattr(override, spec_field.name)
+        if value != spec_field.default and value is not None and value != ():
+            changes[spec_field.name] = value
     if isinstance(override, JobScheduling) and override.dependency is not None:
         changes["dependencies"] = ()
     if isinstance(override, JobScheduling) and override.dependencies:
         changes["dependency"] = None
     if isinstance(override, JobExecution) and override.env is not None and isinstance(base, JobExecution) and base.env:
         changes["env"] = {**base.env, **override.env}
-    return attrs.evolve(base, **changes)  # type: ignore[misc]
+    return replace(base, **changes)  # type: ignore[type-var]
 
 
 def merge_resources(base: JobResources | None, override: JobResources | None) -> JobResources:
@@ -288,10 +368,10 @@ class JobSpec:
         }
         if sum(given.values()) != 1 or not given[self.command_type]:
             msg = "exactly one of argv, command or script must be given"
-            raise ConfigError(msg)
+            raise CommandError(msg)
         if self.argv is not None and not self.argv:
             msg = "argv must not be empty"
-            raise ConfigError(msg)
+            raise CommandError(msg)
 
     @property
     def display(self) -> str:
@@ -301,7 +381,7 @@ class JobSpec:
         if self.command is not None:
             return self.command
         assert self.script is not None  # noqa: S101 - invariant checked in __attrs_post_init__
-        return self.script.file_path or "<inline script>"
+        return str(self.script.file_path) if self.script.file_path else "<inline script>"
 
 
 def _display_word(word: str) -> str:

@@ -13,6 +13,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -261,7 +262,7 @@ def render_spec(spec: JobSpec, args: Mapping[str, ScalarValue]) -> JobSpec:
         work["script"] = Script.inline(render_shell(spec.script.text, _text_of(args)))
         shell_text = True
     elif spec.script is not None:
-        work["script"] = Script.path(render_text(spec.script.file_path or "", args))
+        work["script"] = Script.path(render_text(str(spec.script.file_path or ""), args))
     return attrs.evolve(
         spec,
         execution=_render_execution(spec.execution, args, export_args=shell_text),
@@ -275,7 +276,7 @@ def _render_execution(
     env = None if execution.env is None else {k: render_text(v, args) for k, v in execution.env.items()}
     if export_args:
         env = {**(env or {}), **arg_env({k: scalar_text(v) for k, v in args.items()})}
-    return attrs.evolve(
+    return dataclasses.replace(
         execution,
         env=env,
         job_name=_render_opt(execution.job_name, args),

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 
-import attrs
-
 from ._errors import ConfigError
+from ._value import sorted_fields
 
 
 _KIB = 1024
@@ -40,31 +40,46 @@ def _ceil_div(n: int, d: int) -> int:
     return -(-n // d)
 
 
-@attrs.frozen(order=True)
+def _byte_count(value: int) -> None:
+    # Zero stays constructible so that logs written before it was refused still decode;
+    # the constructors below and every submission refuse it.
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"Memory n_bytes must be an int, got {type(value).__name__} {value!r}"
+        raise ConfigError(msg)
+    if value < 0:
+        msg = f"Memory n_bytes must be non-negative, got {value!r}"
+        raise ConfigError(msg)
+
+
+@sorted_fields
+@dataclass(frozen=True, order=True, slots=True)
 class Memory:
     """Immutable memory quantity stored as bytes (binary units: 1G = 1024**3 bytes)."""
 
-    n_bytes: int = attrs.field(validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+    n_bytes: int
+
+    def __post_init__(self) -> None:
+        _byte_count(self.n_bytes)
 
     @classmethod
     def kb(cls, n: float) -> Memory:
         """Return ``n`` kibibytes."""
-        return cls(_whole(n * _KIB, "memory"))
+        return cls(_whole_bytes(_number(n, "K") * _KIB, n, "K"))
 
     @classmethod
     def mb(cls, n: float) -> Memory:
         """Return ``n`` mebibytes."""
-        return cls(_whole(n * _KIB**2, "memory"))
+        return cls(_whole_bytes(_number(n, "M") * _KIB**2, n, "M"))
 
     @classmethod
     def gb(cls, n: float) -> Memory:
         """Return ``n`` gibibytes."""
-        return cls(_whole(n * _KIB**3, "memory"))
+        return cls(_whole_bytes(_number(n, "G") * _KIB**3, n, "G"))
 
     @classmethod
     def tb(cls, n: float) -> Memory:
         """Return ``n`` tebibytes."""
-        return cls(_whole(n * _KIB**4, "memory"))
+        return cls(_whole_bytes(_number(n, "T") * _KIB**4, n, "T"))
 
     @classmethod
     def parse(cls, text: object) -> Memory:
@@ -79,35 +94,68 @@ class Memory:
             msg = f"invalid memory {text!r}: expected a size such as '4G' or '512M'"
             raise ConfigError(msg)
         if isinstance(text, int):
-            return cls(_non_negative(text, "memory"))
+            return cls(_whole_bytes(text, text))
         match = _MEM_RE.match(text) if isinstance(text, str) else None
         unit = match.group(2).upper() if match else ""
-        if match is None or unit not in _MEM_UNITS:
+        if match is not None and unit not in _MEM_UNITS:
+            msg = f"Unknown memory unit {match.group(2)!r} in {text!r}: expected B, K, M, G or T (e.g. '4G', '512M')"
+            raise ConfigError(msg)
+        if match is None:
             msg = (
                 f"invalid memory {text!r}: expected a number with a unit "
                 "B, K, M, G or T (e.g. '4G', '512M', '1.5GB')"
             )
             raise ConfigError(msg)
-        return cls(_whole(Fraction(match.group(1)) * _MEM_UNITS[unit], "memory"))
+        return cls(_whole_bytes(Fraction(match.group(1)) * _MEM_UNITS[unit], text))
+
+    @property
+    def bytes(self) -> int:
+        """The byte count (upstream molq's name for ``n_bytes``)."""
+        return self.n_bytes
 
     def to_slurm(self) -> str:
-        """Render for ``sbatch --mem`` in whole mebibytes (rounded up), e.g. ``4096M``."""
-        return f"{_ceil_div(self.n_bytes, _KIB**2)}M"
+        """Render for ``sbatch --mem`` in the largest exact unit, e.g. ``8G``, ``256K``, ``1T``."""
+        count, unit = _exact_unit(self.n_bytes)
+        if not unit:  # SLURM has no byte unit (a bare number means MiB): the one round-up left
+            return f"{_ceil_div(self.n_bytes, _KIB)}K"
+        return f"{count}{unit}"
 
     def to_pbs(self) -> str:
-        """Render for ``-l mem=`` in whole mebibytes (rounded up), e.g. ``4096mb``."""
-        return f"{_ceil_div(self.n_bytes, _KIB**2)}mb"
+        """Render for ``-l mem=`` in the largest exact unit, e.g. ``8gb``, ``256kb``, ``100b``."""
+        count, unit = _exact_unit(self.n_bytes)
+        return f"{count}{unit.lower()}b"
 
     def to_lsf_kb(self) -> int:
         """Return whole kibibytes (rounded up) for LSF ``-M`` / ``rusage[mem=]``."""
         return _ceil_div(self.n_bytes, _KIB)
 
     def __str__(self) -> str:
-        for unit in ("T", "G", "M", "K"):
-            size = _MEM_UNITS[unit]
-            if self.n_bytes >= size and self.n_bytes % size == 0:
-                return f"{self.n_bytes // size}{unit}"
-        return f"{self.n_bytes}B"
+        count, unit = _exact_unit(self.n_bytes)
+        return f"{count}{unit or 'B'}"
+
+
+def _exact_unit(n_bytes: int) -> tuple[int, str]:
+    """The largest binary unit that divides ``n_bytes`` exactly; never rounds a request up."""
+    for unit in ("T", "G", "M", "K"):
+        size = _MEM_UNITS[unit]
+        if n_bytes >= size and n_bytes % size == 0:
+            return n_bytes // size, unit
+    return n_bytes, ""
+
+
+def _number(n: object, unit: str) -> float:
+    if isinstance(n, bool) or not isinstance(n, (int, float)):
+        msg = f"invalid memory {n!r}: expected a number of {unit}iB, e.g. Memory.gb(4)"
+        raise ConfigError(msg)
+    return n
+
+
+def _whole_bytes(value: float | Fraction, given: object, unit: str = "") -> int:
+    """Bytes from a size; a size under one byte (``0``, ``"0.0001K"``) is refused, not rounded to 0."""
+    if math.isnan(value) or math.isinf(value) or value < 1:
+        msg = f"invalid memory {given!r}{unit}: must be at least 1 byte"
+        raise ConfigError(msg)
+    return round(value)
 
 
 def _whole(value: float | Fraction, what: str) -> int:
@@ -131,11 +179,20 @@ _DUR_FULL = re.compile(r"^(?:\s*\d+(?:\.\d+)?\s*[smhdw])+\s*$")
 _CLOCK = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
 
 
-@attrs.frozen(order=True)
+@sorted_fields
+@dataclass(frozen=True, order=True, slots=True)
 class Duration:
     """Immutable time quantity stored as whole seconds."""
 
-    seconds: int = attrs.field(validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+    seconds: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int):
+            msg = f"Duration seconds must be an int, got {type(self.seconds).__name__} {self.seconds!r}"
+            raise ConfigError(msg)
+        if self.seconds < 0:
+            msg = f"Duration seconds must be non-negative, got {self.seconds!r}"
+            raise ConfigError(msg)
 
     @classmethod
     def minutes(cls, n: float) -> Duration:
@@ -151,7 +208,8 @@ class Duration:
     def parse(cls, text: object) -> Duration:
         """Parse ``"2h30m"``, ``"90s"``, ``"7d"``, ``"04:00:00"``, ``"1-12:00:00"`` or seconds.
 
-        Clock forms follow SLURM: ``MM``, ``MM:SS``, ``HH:MM:SS``, ``D-HH[:MM[:SS]]``.
+        A bare number is seconds (``"3600"`` is one hour). Clock forms are those SLURM
+        writes: ``MM:SS``, ``HH:MM:SS``, ``D-HH[:MM[:SS]]``.
 
         Raises:
             ConfigError: the text is not a duration in one of those forms.
@@ -167,6 +225,8 @@ class Duration:
             msg = f"invalid duration {text!r}: expected e.g. '2h30m' or '04:00:00'"
             raise ConfigError(msg)
         stripped = text.strip().lower()
+        if stripped.isdigit():
+            return cls(int(stripped))  # a bare number is seconds, as Duration.parse(30) is
         if _DUR_FULL.match(stripped):
             total = sum(
                 Fraction(num) * _DUR_UNITS[unit] for num, unit in _DUR_PART.findall(stripped)

@@ -13,9 +13,14 @@ if TYPE_CHECKING:
     from molq.dashboard._app import RunDashboard as RunDashboard
 
 
+from molq.dashboard._rows import DashboardState as DashboardState
+from molq.dashboard._rows import DependencyLine as DependencyLine
+from molq.dashboard._rows import JobRow as JobRow
+
+
 def __getattr__(name: str) -> Any:
     # Lazy, so that `molq list` can use the Rich-free formatters without importing Rich.
-    if name in __all__:
+    if name in ("MolqMonitor", "RunDashboard"):
         from molq.dashboard import _app
 
         return getattr(_app, name)
@@ -23,4 +28,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(msg)
 
 
-__all__ = ["MolqMonitor", "RunDashboard"]
+__all__ = ["DashboardState", "DependencyLine", "JobRow", "MolqMonitor", "RunDashboard"]

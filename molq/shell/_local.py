@@ -10,7 +10,9 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from molq.core import Completed, TransportError
+from molq.core import TransportError
+
+from ._transport_compat import CommandResult, filtered_copy, need_recursive, same_file, stdin_bytes
 
 
 class LocalTransport:
@@ -31,14 +33,16 @@ class LocalTransport:
         cwd: str | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> Completed:
-        """Run ``argv`` without a shell and capture its output.
+        input: str | bytes | None = None,
+    ) -> CommandResult:
+        """Run ``argv`` without a shell and capture its output (``input=`` is upstream's ``stdin``).
 
         Raises:
             TransportError: the program cannot be started or ran past ``timeout``.
         """
         argv = tuple(argv)
         _check_argv(argv)
+        stdin = stdin_bytes(stdin, input)
         full_env = None if env is None else {**os.environ, **env}
         try:
             proc = subprocess.run(
@@ -59,7 +63,7 @@ class LocalTransport:
         except OSError as exc:
             msg = f"cannot run {argv[0]!r}: {exc}"
             raise TransportError(msg) from exc
-        return Completed(
+        return CommandResult(
             argv=argv,
             returncode=proc.returncode,
             stdout=proc.stdout.decode("utf-8", "replace"),
@@ -132,9 +136,9 @@ class LocalTransport:
             msg = f"cannot read {path}: {exc.strerror or exc}"
             raise TransportError(msg) from exc
 
-    def write_text(self, path: str, text: str) -> None:
-        """Write text atomically (temp file + rename)."""
-        self.write_bytes(path, text.encode("utf-8"))
+    def write_text(self, path: str, text: str, *, mode: int = 0o600) -> None:
+        """Write text atomically (temp file + rename); parent directories are created."""
+        self.write_bytes(path, text.encode("utf-8"), mode=mode)
 
     def create_text(self, path: str, text: str) -> None:
         """Create a file that must not exist yet (one open, no temp file and rename).
@@ -154,12 +158,18 @@ class LocalTransport:
             msg = f"cannot write {path}: {exc.strerror or exc}"
             raise TransportError(msg) from exc
 
-    def write_bytes(self, path: str, data: bytes) -> None:
-        """Write bytes atomically (temp file + rename in the same directory)."""
+    def write_bytes(self, path: str, data: bytes, *, mode: int = 0o600) -> None:
+        """Write bytes atomically (temp file + rename in the same directory) with ``mode``.
+
+        Missing parent directories are created (mode 0700), as upstream molq does.
+        """
         target = Path(path)
         try:
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
             try:
+                if mode != 0o600:
+                    os.fchmod(fd, mode)
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
                 os.replace(tmp, target)
@@ -202,23 +212,23 @@ class LocalTransport:
             msg = f"cannot remove {path}: {exc.strerror or exc}"
             raise TransportError(msg) from exc
 
-    def upload(self, local: str, remote: str, *, recursive: bool = False) -> None:
-        """Copy ``local`` to ``remote`` on this machine."""
-        _copy(local, remote, recursive=recursive)
+    def upload(self, local: str, remote: str, *, recursive: bool = False, exclude: Sequence[str] = ()) -> None:
+        """Copy ``local`` to ``remote`` on this machine (``exclude``: glob patterns left out)."""
+        _copy(local, remote, recursive=recursive, exclude=exclude)
 
-    def download(self, remote: str, local: str, *, recursive: bool = False) -> None:
-        """Copy ``remote`` to ``local`` on this machine."""
-        _copy(remote, local, recursive=recursive)
+    def download(self, remote: str, local: str, *, recursive: bool = False, exclude: Sequence[str] = ()) -> None:
+        """Copy ``remote`` to ``local`` on this machine (``exclude``: glob patterns left out)."""
+        _copy(remote, local, recursive=recursive, exclude=exclude)
 
 
-def _copy(src: str, dst: str, *, recursive: bool) -> None:
+def _copy(src: str, dst: str, *, recursive: bool, exclude: Sequence[str] = ()) -> None:
     source = Path(src)
+    if same_file(src, dst):
+        return  # a file or tree copied onto itself: nothing to do
     try:
         if source.is_dir():
-            if not recursive:
-                msg = f"{src} is a directory: pass recursive=True"
-                raise TransportError(msg)
-            shutil.copytree(source, dst, dirs_exist_ok=True)
+            need_recursive(src, recursive=recursive)
+            filtered_copy(src, dst, exclude)
         else:
             target = Path(dst)
             if target.is_dir():

@@ -45,6 +45,17 @@ class LSFSchedulerOptions:
     bsub: str = "bsub"
     bjobs: str = "bjobs"
     bkill: str = "bkill"
+    # Upstream molq's spellings (issue 18): a path set here wins over the short name above.
+    bsub_path: str = "bsub"
+    bjobs_path: str = "bjobs"
+    bkill_path: str = "bkill"
+    bhist_path: str = "bhist"
+    extra_bsub_flags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    def command(self, name: str) -> str:
+        """The command to run for ``bsub``/``bjobs``/``bkill``/``bhist``."""
+        path: str = getattr(self, f"{name}_path")
+        return path if path != name else getattr(self, name, name)
 
 
 class LSFScheduler:
@@ -63,7 +74,8 @@ class LSFScheduler:
     def prepare(self, spec: JobSpec, job_dir: str) -> Submission:
         """Render the ``#BSUB`` script and ``bsub`` argv without running anything."""
         submission = prepare_lsf(spec, job_dir)
-        return attrs.evolve(submission, argv=(self._options.bsub, *submission.argv[1:]))
+        argv = (self._options.command("bsub"), *self._options.extra_bsub_flags, *submission.argv[1:])
+        return attrs.evolve(submission, argv=argv)
 
     def submit(self, spec: JobSpec, job_dir: str) -> str:
         """Write the script into ``job_dir``, feed it to bsub and return the job id.
@@ -105,7 +117,7 @@ class LSFScheduler:
         ids = list(dict.fromkeys(scheduler_job_ids))
         found: dict[str, Observation] = {}
         for chunk in split_ids(ids, self._options.chunk_size):
-            argv = (self._options.bjobs, "-a", "-noheader", "-o", BJOBS_FORMAT, *chunk)
+            argv = (self._options.command("bjobs"), "-a", "-noheader", "-o", BJOBS_FORMAT, *chunk)
             found |= self._bjobs(argv)
         dirs = job_dirs or {}
         return {i: with_exit_file(self._transport, found.get(i), dirs.get(i), scheduler="LSF") for i in ids}
@@ -116,7 +128,7 @@ class LSFScheduler:
         Raises:
             SchedulerError: bkill failed for another reason.
         """
-        done = self._run((self._options.bkill, scheduler_job_id))
+        done = self._run((self._options.command("bkill"), scheduler_job_id))
         if bkill_outcome(done.returncode, done.stdout + done.stderr) == "error":
             raise command_failed(done, f"bkill failed for {scheduler_job_id}")
 
@@ -133,7 +145,7 @@ class LSFScheduler:
             SchedulerError: bjobs failed.
         """
         argv = (
-            self._options.bjobs,
+            self._options.command("bjobs"),
             "-noheader",
             "-o",
             BJOBS_FORMAT,

@@ -41,7 +41,7 @@ class JobMonitor:
         record = self.store.get_record(job_id)
         if record is None:
             msg = f"no job {job_id!r}"
-            raise JobNotFoundError(msg)
+            raise JobNotFoundError(job_id, message=msg)
         # Only a scheduled retry (which sets next_attempt_job_id) makes a newer attempt.
         latest = record if record.next_attempt_job_id is None else self.store.latest_attempt(record.root_job_id) or record
         pending_retry = latest.next_attempt_job_id is not None and latest.cancel_requested_at is None

@@ -51,6 +51,17 @@ class PBSSchedulerOptions:
     qsub: str = "qsub"
     qstat: str = "qstat"
     qdel: str = "qdel"
+    # Upstream molq's spellings (issue 18): a path set here wins over the short name above.
+    qsub_path: str = "qsub"
+    qstat_path: str = "qstat"
+    qdel_path: str = "qdel"
+    tracejob_path: str = "tracejob"
+    extra_qsub_flags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    def command(self, name: str) -> str:
+        """The command to run for ``qsub``/``qstat``/``qdel``/``tracejob``."""
+        path: str = getattr(self, f"{name}_path")
+        return path if path != name else getattr(self, name, name)
 
 
 class PBSScheduler:
@@ -68,7 +79,9 @@ class PBSScheduler:
 
     def prepare(self, spec: JobSpec, job_dir: str) -> Submission:
         """Render the ``#PBS`` script and ``qsub`` argv without running anything."""
-        return prepare_pbs(spec, job_dir, flavor=self._options.flavor)
+        submission = prepare_pbs(spec, job_dir, flavor=self._options.flavor)
+        argv = (self._options.command("qsub"), *self._options.extra_qsub_flags, *submission.argv[1:])
+        return attrs.evolve(submission, argv=argv)
 
     def submit(self, spec: JobSpec, job_dir: str) -> str:
         """Write the script into ``job_dir``, run qsub and return the job id.
@@ -119,7 +132,7 @@ class PBSScheduler:
         Raises:
             SchedulerError: qdel failed for another reason.
         """
-        done = self._run((self._options.qdel, scheduler_job_id))
+        done = self._run((self._options.command("qdel"), scheduler_job_id))
         if qdel_outcome(done.returncode, done.stderr) == "error":
             raise command_failed(done, f"qdel failed for {scheduler_job_id}")
 
@@ -135,13 +148,13 @@ class PBSScheduler:
         Raises:
             SchedulerError: qstat failed.
         """
-        done = self._run((self._options.qstat, "-f"))
+        done = self._run((self._options.command("qstat"), "-f"))
         raise_unless_ok(done, "qstat -f failed")
         return parse_queue(done.stdout, user=user)
 
     def _qstat(self, ids: list[str], *, history: bool) -> dict[str, Observation]:
         flags = ("-x", "-f") if history else ("-f",)
-        done = self._run((self._options.qstat, *flags, *ids))
+        done = self._run((self._options.command("qstat"), *flags, *ids))
         unknown, finished, other = parse_qstat_errors(done.stderr)
         if done.returncode != 0 and (other or not (unknown or finished)):
             raise command_failed(done, "qstat failed")

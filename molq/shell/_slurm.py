@@ -7,11 +7,11 @@ runs commands and feeds their text back in. See docs/adr/0010-slurm-polling.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-import attrs
+from dataclasses import dataclass
 
 from molq.core import (
     Completed,
+    ConfigError,
     JobSpec,
     JobState,
     Observation,
@@ -54,24 +54,61 @@ from ._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
 SCRIPT_FILE = "job.sbatch"
 
 
-def _str_tuple(value: Sequence[str]) -> tuple[str, ...]:
+def _str_tuple(name: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        msg = f"SlurmSchedulerOptions.{name} must be a tuple of strings, got {value!r}"
+        raise ConfigError(msg)
     return tuple(value)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class SlurmSchedulerOptions:
-    """Site settings for the SLURM backend.
+    """Site settings for the SLURM backend (upstream molq's fields first, then molq's).
 
     Attributes:
-        extra_sbatch_args: options put on the sbatch command line before the
-            script path; they override the script's ``#SBATCH`` directives.
+        sbatch_path, squeue_path, scancel_path, sacct_path, scontrol_path: the commands to run.
+        extra_sbatch_flags: options put on the sbatch command line before the script path;
+            they override the script's ``#SBATCH`` directives (``extra_sbatch_args`` is
+            molq's earlier name; both are used, flags first).
         squeue_chunk_size: at most this many ids per squeue/sacct call.
         command_timeout: seconds each SLURM command may run.
     """
 
-    extra_sbatch_args: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    squeue_chunk_size: int = attrs.field(default=500, validator=attrs.validators.ge(1))
-    command_timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
+    sbatch_path: str = "sbatch"
+    squeue_path: str = "squeue"
+    scancel_path: str = "scancel"
+    sacct_path: str = "sacct"
+    extra_sbatch_flags: tuple[str, ...] = ()
+    scontrol_path: str = "scontrol"
+    extra_sbatch_args: tuple[str, ...] = ()
+    squeue_chunk_size: int = 500
+    command_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("sbatch_path", "squeue_path", "scancel_path", "sacct_path", "scontrol_path"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                msg = f"SlurmSchedulerOptions.{name} must be a non-empty command, got {value!r}"
+                raise ConfigError(msg)
+        for name in ("extra_sbatch_flags", "extra_sbatch_args"):
+            object.__setattr__(self, name, _str_tuple(name, getattr(self, name)))
+        if isinstance(self.squeue_chunk_size, bool) or not isinstance(self.squeue_chunk_size, int) or self.squeue_chunk_size < 1:
+            msg = f"SlurmSchedulerOptions.squeue_chunk_size must be an integer >= 1, got {self.squeue_chunk_size!r}"
+            raise ConfigError(msg)
+        if isinstance(self.command_timeout, bool) or not isinstance(self.command_timeout, int | float) or self.command_timeout <= 0:
+            msg = f"SlurmSchedulerOptions.command_timeout must be a number > 0, got {self.command_timeout!r}"
+            raise ConfigError(msg)
+
+    def command(self, argv: Sequence[str]) -> tuple[str, ...]:
+        """``argv`` with its SLURM command replaced by the configured path."""
+        paths = {
+            "sbatch": self.sbatch_path,
+            "squeue": self.squeue_path,
+            "scancel": self.scancel_path,
+            "sacct": self.sacct_path,
+            "scontrol": self.scontrol_path,
+        }
+        return (paths.get(argv[0], argv[0]), *argv[1:])
 
 
 class SlurmScheduler:
@@ -98,7 +135,9 @@ class SlurmScheduler:
         """
         script_path = f"{job_dir}/{SCRIPT_FILE}"
         return Submission(
-            argv=slurm_submit_argv(script_path, extra=self._options.extra_sbatch_args),
+            argv=self._options.command(
+                slurm_submit_argv(script_path, extra=(*self._options.extra_sbatch_flags, *self._options.extra_sbatch_args))
+            ),
             script=render_slurm_script(spec, job_dir),
             script_path=script_path,
         )
@@ -207,7 +246,7 @@ class SlurmScheduler:
     # -- helpers -------------------------------------------------------------------
 
     def _run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> Completed:
-        return self._transport.run(argv, env=env, timeout=self._options.command_timeout)
+        return self._transport.run(self._options.command(argv), env=env, timeout=self._options.command_timeout)
 
     def _chunks(self, ids: Sequence[str]) -> tuple[tuple[str, ...], ...]:
         return chunk_ids(ids, self._options.squeue_chunk_size)

@@ -33,6 +33,8 @@ from molq.core._sync_plan import (
     validate_ssh_options,
 )
 
+from ._transport_compat import CommandResult, filtered_copy, need_recursive, stdin_bytes
+
 
 class SshError(TransportError):
     """ssh itself failed (not the remote command)."""
@@ -124,8 +126,9 @@ _ERRORS: Final[dict[SshFailure, type[SshError]]] = {
 _READ = 'if [ -e "$1" ]; then exec cat -- "$1"; fi; echo "$1: not found" >&2; exit 3'
 _WRITE = """case $1 in */*) d=${1%/*}; b=${1##*/};; *) d=.; b=$1;; esac
 [ -n "$d" ] || d=/
+[ -d "$d" ] || (umask 077; mkdir -p -- "$d") || exit 1
 t=$(mktemp "$d/.$b.XXXXXX") || exit 1
-if cat > "$t" && mv -f -- "$t" "$1"; then exit 0; fi
+if cat > "$t" && chmod "$2" "$t" && mv -f -- "$t" "$1"; then exit 0; fi
 rm -f -- "$t"; exit 1"""
 _EXISTS = '[ -e "$1" ]'
 _MKDIR = """if [ "$2" = 0 ] && [ -e "$1" ]; then echo "$1: File exists" >&2; exit 1; fi
@@ -179,8 +182,9 @@ class SshTransport:
         cwd: str | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> Completed:
-        """Run ``argv`` on the host, each argument arriving byte-exact.
+        input: str | bytes | None = None,
+    ) -> CommandResult:
+        """Run ``argv`` on the host, each argument arriving byte-exact (``input=`` is upstream's ``stdin``).
 
         Returns:
             The remote command's exit status and output (any status but ssh's 255).
@@ -190,6 +194,7 @@ class SshTransport:
             SshError: ssh failed; the subclass says how (connection, auth, ...).
         """
         argv = tuple(argv)
+        stdin = stdin_bytes(stdin, input)
         line = build_remote_command(argv, cwd=cwd, env=env)
         code, out, err = self._ssh(line, stdin=stdin, timeout=timeout)
         for marker, status, what in (
@@ -199,7 +204,7 @@ class SshTransport:
             if code == status and err.rstrip().endswith(marker):
                 msg = f"{what}: {argv[0]!r}" if status == 127 else what
                 raise TransportError(msg)
-        return Completed(argv, code, out.decode("utf-8", "replace"), err)
+        return CommandResult(argv, code, out.decode("utf-8", "replace"), err)
 
     def _ssh(
         self, line: str, *, stdin: bytes | None, timeout: float | None
@@ -260,13 +265,19 @@ class SshTransport:
         self._check(Completed((), code, "", err), f"read {path}")
         return out
 
-    def write_text(self, path: str, text: str) -> None:
-        """Write text atomically (UTF-8)."""
-        self.write_bytes(path, text.encode("utf-8"))
+    def write_text(self, path: str, text: str, *, mode: int = 0o600) -> None:
+        """Write text atomically (UTF-8); parent directories are created."""
+        self.write_bytes(path, text.encode("utf-8"), mode=mode)
 
-    def write_bytes(self, path: str, data: bytes) -> None:
-        """Write bytes atomically: a temp file in the same directory, then ``mv``."""
-        done = self._sh(_WRITE, home_relative(path), stdin=data)
+    def write_bytes(self, path: str, data: bytes, *, mode: int = 0o600) -> None:
+        """Write bytes atomically with ``mode``: a temp file in the same directory, then ``mv``.
+
+        Missing parent directories are created (mode 0700), as upstream molq does.
+        """
+        if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o7777:
+            msg = f"invalid file mode {mode!r}"
+            raise ConfigError(msg)
+        done = self._sh(_WRITE, home_relative(path), format(mode, "o"), stdin=data)
         self._check(done, f"write {path}")
 
     def exists(self, path: str) -> bool:
@@ -294,23 +305,28 @@ class SshTransport:
         flag = "1" if recursive else "0"
         self._check(self._sh(_REMOVE, home_relative(path), flag), f"remove {path}")
 
-    def upload(self, local: str, remote: str, *, recursive: bool = False) -> None:
-        """Copy a local file or (with ``recursive``) tree to the host."""
+    def upload(self, local: str, remote: str, *, recursive: bool = False, exclude: Sequence[str] = ()) -> None:
+        """Copy a local file or (with ``recursive``) tree to the host, leaving out ``exclude`` globs."""
         source = Path(local)
         if not source.exists():
             msg = f"cannot upload {local}: no such local file"
             raise TransportError(msg)
         target = home_relative(remote)
         if source.is_dir():
-            _need_recursive(local, recursive=recursive)
+            need_recursive(local, recursive=recursive)
             self.mkdir(target)
+            if exclude:
+                with tempfile.TemporaryDirectory(prefix="molq-upload-") as scratch:
+                    filtered_copy(local, scratch, exclude)
+                    self._copy(f"{scratch}/", f"{target}/", to_remote=True)
+                return
             self._copy(f"{local.rstrip('/')}/", f"{target}/", to_remote=True)
         else:
             self._check(self._sh(_MKPARENT, target), f"create parent of {remote}")
             self._copy(local, target, to_remote=True)
 
-    def download(self, remote: str, local: str, *, recursive: bool = False) -> None:
-        """Copy a remote file or (with ``recursive``) tree to this machine.
+    def download(self, remote: str, local: str, *, recursive: bool = False, exclude: Sequence[str] = ()) -> None:
+        """Copy a remote file or (with ``recursive``) tree to this machine, leaving out ``exclude`` globs.
 
         Raises:
             RemoteFileNotFound: the remote path does not exist.
@@ -322,8 +338,13 @@ class SshTransport:
             raise RemoteFileNotFound(msg)
         try:
             if kind == "d":
-                _need_recursive(remote, recursive=recursive)
+                need_recursive(remote, recursive=recursive)
                 Path(local).mkdir(parents=True, exist_ok=True)
+                if exclude:
+                    with tempfile.TemporaryDirectory(prefix="molq-download-") as scratch:
+                        self._copy(f"{source.rstrip('/')}/", f"{scratch}/", to_remote=False)
+                        filtered_copy(scratch, local, exclude)
+                    return
                 self._copy(f"{source.rstrip('/')}/", f"{local}/", to_remote=False)
             else:
                 Path(local).parent.mkdir(parents=True, exist_ok=True)
@@ -425,7 +446,3 @@ class SshTransport:
         subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, check=False)
 
 
-def _need_recursive(path: str, *, recursive: bool) -> None:
-    if not recursive:
-        msg = f"{path} is a directory: pass recursive=True"
-        raise TransportError(msg)

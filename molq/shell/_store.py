@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,15 +79,19 @@ class JobStore:
 
     def __init__(self, path: str | Path | None = None, *, create: bool = True) -> None:
         self._path = Path(path).expanduser() if path is not None else default_store_path()
-        # create=False (read-only commands): a missing file is read as an empty store
-        # held in memory; nothing is created on disk.
-        self._in_memory = not create and not self._path.exists()
+        # ":memory:" is SQLite's private database (tests, notebooks); create=False
+        # (read-only commands) reads a missing file as an empty store held in memory,
+        # so nothing is created on disk.
+        self._in_memory = str(path) == IN_MEMORY or (not create and not self._path.exists())
         # One connection per thread (ADR 0021): a transaction belongs to one thread,
-        # so threads sharing a store never start one inside another's.
+        # so threads sharing a store never start one inside another's. An in-memory
+        # store is one connection that every thread shares (a second would be a
+        # second, empty database).
         self._local = threading.local()
         self._lock = threading.Lock()
         self._closed = False
-        main = self._new_connection()
+        main = _connect_in_memory() if self._in_memory else _connect(self._path)
+        self._main = main
         self._local.conn = main
         self._threads: dict[threading.Thread, sqlite3.Connection] = {threading.current_thread(): main}
         self._migrate()
@@ -105,19 +109,15 @@ class JobStore:
             if self._closed:
                 msg = f"the store {self._path} is closed"
                 raise StoreError(msg)
-            for thread in [t for t in self._threads if not t.is_alive()]:
-                self._threads.pop(thread).close()  # its thread has ended: nothing can use it
-            conn = self._new_connection()
-            if self._in_memory:  # each thread's empty in-memory store needs the schema too
-                from sqlite_utils import Database
-
-                build_migrations().apply(Database(conn))
-            self._threads[threading.current_thread()] = conn
+            if self._in_memory:
+                conn = self._main
+            else:
+                for thread in [t for t in self._threads if not t.is_alive()]:
+                    self._threads.pop(thread).close()  # its thread has ended: nothing can use it
+                conn = _connect(self._path)
+                self._threads[threading.current_thread()] = conn
         self._local.conn = conn
         return conn
-
-    def _new_connection(self) -> sqlite3.Connection:
-        return _connect_memory() if self._in_memory else _connect(self._path)
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -127,7 +127,7 @@ class JobStore:
 
     @property
     def in_memory(self) -> bool:
-        """True when opened with ``create=False`` on a missing file: an empty store, not on disk."""
+        """Whether the store lives in memory: ``":memory:"``, or ``create=False`` on a missing file."""
         return self._in_memory
 
     def close(self) -> None:
@@ -162,10 +162,7 @@ class JobStore:
         return db
 
     def _migrate(self) -> None:
-        if self._in_memory:
-            build_migrations().apply(self.db)
-            return
-        with _file_lock(self._path):
+        with nullcontext() if self._in_memory else _file_lock(self._path):
             try:
                 applied = applied_migrations(self._conn)
             except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
@@ -457,10 +454,20 @@ class JobStore:
         """Rebuild in memory and compare with the stored projections; returns differences."""
         from ._verify import verify_store
 
-        return verify_store(self._conn, self._path)
+        return verify_store(self._conn, None if self._in_memory else self._path)
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+IN_MEMORY = ":memory:"
+
+
+def _connect_in_memory() -> sqlite3.Connection:
+    """A private in-memory store (tests, notebooks); WAL does not apply to it."""
+    conn = sqlite3.connect(IN_MEMORY, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -534,12 +541,6 @@ def _check_header(path: Path) -> None:
     if head and (len(head) < 100 or not head.startswith(_SQLITE_HEADER)):
         msg = f"{path} is not a molq database (no SQLite header); the file was left untouched"
         raise StoreError(msg)
-
-
-def _connect_memory() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
 
 
 def _refuse_foreign(path: Path) -> None:

@@ -13,11 +13,12 @@ from molq.core._cluster_events import SchedulerCommandFailed
 from molq.core._events import JobEvent, LogEvent, Recorded
 from molq.core._sweep_events import SweepCancelRequested, SweepCellLaunched, SweepCreated, SweepStopped
 from molq.core._sweep_state import SweepRecord, evolve_sweep
+from molq.core._value import decode_extra, encode_extra
 
 
 SWEEP_EVENT_TYPES = (SweepCreated, SweepCellLaunched, SweepCancelRequested, SweepStopped)
-_ENCODER = msgspec.json.Encoder()
-SWEEP_DECODER = msgspec.json.Decoder(SweepRecord)
+_ENCODER = msgspec.json.Encoder(enc_hook=encode_extra)
+SWEEP_DECODER = msgspec.json.Decoder(SweepRecord, dec_hook=decode_extra)
 
 
 def split_events(recorded: Iterable[Recorded]) -> tuple[list[tuple[Recorded, JobEvent]], list[Recorded]]:

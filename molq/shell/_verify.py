@@ -7,6 +7,7 @@ audit below run, so the lines it returns, and their order, are always the exact 
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -249,7 +250,7 @@ def _diff_record(job_id: str, stored: JobRecord, rebuilt: JobRecord) -> list[str
     if stored == rebuilt:
         return []
     out = []
-    for field in stored.__attrs_attrs__:
+    for field in dataclasses.fields(stored):
         a, b = getattr(stored, field.name), getattr(rebuilt, field.name)
         if a != b:
             out.append(f"job {job_id}: {field.name} is {a!r} in the projection but {b!r} in the log")

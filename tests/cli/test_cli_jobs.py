@@ -117,13 +117,13 @@ def test_failed_block_exits_one(molq):
 
 
 def test_retries_create_a_family(molq, cli_env):
-    """--retries N makes N more attempts (backoff from the profile), shown as the retry family."""
+    """--retries N makes N attempts in all, as upstream (backoff from the profile), shown as the retry family."""
     config = Path(cli_env["MOLQ_CONFIG"])
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
-        '[profiles.quick]\nscheduler = "local"\n[profiles.quick.retry.backoff]\ninitial_seconds = 0.1\n'
+        '[profiles.quick]\nscheduler = "local"\ncluster_name = "quick"\n[profiles.quick.retry.backoff]\ninitial_seconds = 0.1\n'
     )
-    argv = ("--profile", "quick", "--retries", "1", "--block", "--timeout", "60", "--", "sh", "-c", "exit 4")
+    argv = ("--profile", "quick", "--retries", "2", "--block", "--timeout", "60", "--", "sh", "-c", "exit 4")
     result = molq("submit", "local", *argv)
     assert result.returncode == 1
     job = JOB_LINE.search(result.stdout).group(1)

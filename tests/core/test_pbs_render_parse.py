@@ -78,7 +78,7 @@ PRO_HEADER = """#!/bin/bash
 #PBS -N train_run
 #PBS -o /logs/out.txt
 #PBS -e /logs/err.txt
-#PBS -l select=2:ncpus=4:mem=8192mb:ngpus=1
+#PBS -l select=2:ncpus=4:mem=8gb:ngpus=1
 #PBS -l place=scatter:excl
 #PBS -l walltime=02:30:00
 #PBS -q gpu
@@ -106,7 +106,7 @@ class TestRender:
         script = render_pbs_script(
             full_spec(array_spec="1-3,7"), JOB_DIR, flavor="torque"
         )
-        assert "#PBS -l nodes=2:ppn=4:gpus=1\n#PBS -l mem=8192mb\n#PBS -n\n" in script
+        assert "#PBS -l nodes=2:ppn=4:gpus=1\n#PBS -l mem=8gb\n#PBS -n\n" in script
         assert "#PBS -t 1-3,7\n" in script
         assert "select=" not in script
 

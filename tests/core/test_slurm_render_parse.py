@@ -6,6 +6,7 @@ with SLURM_TIME_FORMAT=%s, except sacct_finished_iso.txt (default time format).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import attrs
@@ -75,7 +76,7 @@ def directives(**changes: object) -> list[str]:
 class TestCapabilities:
     def test_everything_is_supported(self):
         """SLURM honours every field a JobSpec can ask for."""
-        fields = attrs.fields(SchedulerCapabilities)
+        fields = dataclasses.fields(SchedulerCapabilities)
         assert all(getattr(SLURM_CAPABILITIES, f.name) for f in fields)
 
 
@@ -253,11 +254,10 @@ class TestRender:
         with pytest.raises(ConfigError, match="time_limit"):
             directives(resources=JobResources(time_limit=Duration(0)))
 
-    def test_memory_rounds_up_to_mebibytes(self):
-        """Memory is rendered in whole MiB, rounded up."""
-        assert "--mem=2M" in directives(
-            resources=JobResources(memory=Memory(1024**2 + 1))
-        )
+    def test_memory_in_largest_exact_unit(self):
+        """Memory is rendered in the largest exact unit (8G, not 8192M); bytes round up to K."""
+        assert "--mem=8G" in directives(resources=JobResources(memory=Memory.gb(8)))
+        assert "--mem=1025K" in directives(resources=JobResources(memory=Memory(1024**2 + 1)))
 
     def test_inline_script_runs_from_job_dir(self):
         """An inline script is run from <job_dir>/script.sh by the body."""

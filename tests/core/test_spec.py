@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -34,7 +34,7 @@ class TestScript:
     def test_path(self):
         """Script.path holds a str path and no text, converting PurePaths."""
         s = Script.path(PurePosixPath("/opt/run.sh"))
-        assert (s.variant, s.text, s.file_path) == ("path", None, "/opt/run.sh")
+        assert (s.variant, s.text, s.file_path) == ("path", None, Path("/opt/run.sh"))
 
     @pytest.mark.parametrize(
         "kwargs",
@@ -227,9 +227,14 @@ class TestRetryPolicy:
 
     def test_converts(self):
         """States from text and exit codes from lists become tuples."""
-        p = RetryPolicy(retry_on_states=["lost"], retry_on_exit_codes=[1, "2"])  # type: ignore[arg-type]
+        p = RetryPolicy(retry_on_states=["lost"], retry_on_exit_codes=[1, 2])  # type: ignore[arg-type]
         assert p.retry_on_states == (JobState.LOST,)
         assert p.retry_on_exit_codes == (1, 2)
+
+    def test_exit_code_text_refused(self):
+        """An exit code given as text is refused, not converted (issue 13 item 17)."""
+        with pytest.raises(ConfigError, match="retry_on_exit_codes"):
+            RetryPolicy(retry_on_exit_codes=[1, "2"])  # type: ignore[list-item]
 
     @pytest.mark.parametrize("state", ["running", "queued", "created", "submitted"])
     def test_non_terminal_state_rejected(self, state):
@@ -259,5 +264,5 @@ class TestRetryPolicy:
 
 def test_retention_negative():
     """Retention days must be non-negative."""
-    with pytest.raises(ConfigError, match="retention"):
+    with pytest.raises(ConfigError, match="keep_job_dirs_for_days"):
         RetentionPolicy(keep_job_dirs_for_days=-1)

@@ -268,7 +268,7 @@ class TestSweepState:
 
 class TestContextAndDuration:
     def _record(self, **changes):
-        import attrs
+        import dataclasses
 
         from molq.core._events import JobCreated
         from molq.core._machine import initial_record
@@ -283,7 +283,7 @@ class TestContextAndDuration:
                 spec=JobSpec("argv", argv=("x",)),
             )
         )
-        return attrs.evolve(base, **changes)
+        return dataclasses.replace(base, **changes)
 
     def test_probe_round_trip_keeps_partial_last_line(self):
         """The probe parser recovers exact file contents, trailing newline or not."""

@@ -30,11 +30,29 @@ class TestMemoryConstructors:
             Memory.gb(-1)
 
     def test_validator(self):
-        """The raw constructor refuses negative and non-int byte counts."""
-        with pytest.raises(ValueError, match="n_bytes"):
-            Memory(-1)
-        with pytest.raises(TypeError):
-            Memory(1.5)  # type: ignore[arg-type]
+        """The raw constructor refuses negative and non-int byte counts with a ConfigError."""
+        for bad in (-1, 1.5, "4G", True):
+            with pytest.raises(ConfigError, match="n_bytes"):
+                Memory(bad)  # type: ignore[arg-type]
+
+    def test_zero_still_decodes(self):
+        """Memory(0) stays constructible so logs written before it was refused still decode."""
+        assert Memory(0).n_bytes == 0
+
+    @pytest.mark.parametrize("make", [Memory.kb, Memory.mb, Memory.gb, Memory.tb])
+    def test_zero_refused(self, make):
+        """Memory.gb(0) is refused: a job cannot run in no memory (issue 13 item 17)."""
+        with pytest.raises(ConfigError, match="at least 1 byte"):
+            make(0)
+
+    def test_string_amount_refused(self):
+        """Memory.gb("4") is a ConfigError, not a string repeated a billion times."""
+        with pytest.raises(ConfigError, match="expected a number"):
+            Memory.gb("4")  # type: ignore[arg-type]
+
+    def test_bytes_alias(self):
+        """``.bytes`` is the byte count, as upstream molq names it; ``n_bytes`` stays."""
+        assert Memory.gb(8).bytes == Memory.gb(8).n_bytes == 8 * GIB
 
     def test_frozen(self):
         """Memory cannot be mutated."""
@@ -56,7 +74,6 @@ class TestMemoryParse:
             ("7B", 7),
             ("7", 7),
             (4096, 4096),
-            (0, 0),
         ],
     )
     def test_valid(self, text, expected):
@@ -68,7 +85,7 @@ class TestMemoryParse:
         m = Memory.gb(1)
         assert Memory.parse(m) is m
 
-    @pytest.mark.parametrize("text", ["", "abc", "-1G", "4X", "1.2.3G", "G", True, -5])
+    @pytest.mark.parametrize("text", ["", "abc", "-1G", "4X", "1.2.3G", "G", True, -5, 0, "0", "0G", "0.0001K", "0.5B"])
     def test_invalid(self, text):
         """Malformed sizes, unknown units, negatives and booleans are ConfigErrors."""
         with pytest.raises(ConfigError, match="memory"):
@@ -83,16 +100,18 @@ class TestMemoryRender:
     @pytest.mark.parametrize(
         ("n_bytes", "slurm", "pbs", "lsf"),
         [
-            (0, "0M", "0mb", 0),
-            (1, "1M", "1mb", 1),
+            (1, "1K", "1b", 1),
             (MIB, "1M", "1mb", 1024),
-            (MIB + 1, "2M", "2mb", 1025),
-            (4 * GIB, "4096M", "4096mb", 4 * MIB),
-            (KIB + 1, "1M", "1mb", 2),
+            (MIB + KIB, "1025K", "1025kb", 1025),
+            (256 * KIB, "256K", "256kb", 256),
+            (8 * GIB, "8G", "8gb", 8 * MIB),
+            (1536 * MIB, "1536M", "1536mb", 1536 * KIB),
+            (KIB**4, "1T", "1tb", KIB**3),
+            (KIB + 1, "2K", "1025b", 2),
         ],
     )
-    def test_rounds_up(self, n_bytes, slurm, pbs, lsf):
-        """Scheduler renderings round up to the next whole unit."""
+    def test_largest_exact_unit(self, n_bytes, slurm, pbs, lsf):
+        """to_slurm/to_pbs use the largest exact unit (8G, 1T, 256K); only SLURM rounds bytes up to K."""
         m = Memory(n_bytes)
         assert m.to_slurm() == slurm
         assert m.to_pbs() == pbs
@@ -100,7 +119,7 @@ class TestMemoryRender:
 
     @pytest.mark.parametrize(
         ("n_bytes", "text"),
-        [(0, "0B"), (5, "5B"), (KIB, "1K"), (1536 * MIB, "1536M"), (2 * GIB, "2G")],
+        [(5, "5B"), (KIB, "1K"), (1536 * MIB, "1536M"), (2 * GIB, "2G")],
     )
     def test_str(self, n_bytes, text):
         """str() uses the largest unit that divides exactly."""
@@ -140,7 +159,10 @@ class TestDurationParse:
             ("1-12:00:00", 36 * 3600),
             ("2-03", 2 * 86400 + 3 * 3600),
             ("2-03:04", 2 * 86400 + 3 * 3600 + 4 * 60),
-            ("30", 1800),
+            ("30", 30),
+            ("3600", 3600),
+            ("59", 59),
+            ("0", 0),
             ("05:30", 330),
             ("100:00:00", 360000),
             (45, 45),

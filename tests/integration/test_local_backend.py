@@ -248,7 +248,7 @@ def test_bad_units_and_unknown_scheduler():
         JobResources(memory="lots")
     with pytest.raises(ConfigError, match="invalid duration"):
         JobResources(time_limit="a while")
-    with pytest.raises(ConfigError, match="unknown scheduler 'condor'"):
+    with pytest.raises(ConfigError, match="Unknown scheduler 'condor'"):
         Cluster("c", "condor")
     with pytest.raises(ConfigError, match="not both"):
         Cluster("c", "local", host="h", transport=object())  # type: ignore[arg-type]

@@ -125,7 +125,9 @@ class TestRun:
 
     def test_exit_codes_are_returned(self, ssh):
         """Remote failures, even 255, come back in Completed."""
-        assert ssh.run(["sh", "-c", "echo err >&2; exit 7"]) == Completed(
+        done = ssh.run(["sh", "-c", "echo err >&2; exit 7"])
+        assert isinstance(done, Completed)
+        assert (done.argv, done.returncode, done.stdout, done.stderr) == (
             ("sh", "-c", "echo err >&2; exit 7"), 7, "", "err\n"
         )
         assert ssh.run(["sh", "-c", "exit 255"]).returncode == 255

@@ -33,8 +33,12 @@ pytestmark = [
 
 @pytest.fixture
 def remote_dir():
-    """A fresh directory on the remote side (the same machine here, reached over SSH)."""
+    """A fresh directory on the remote side (the same machine here, reached over SSH).
+
+    It exists: molq refuses a working directory that does not (issue 13 item 17).
+    """
     path = f"/tmp/molq-ssh-{uuid.uuid4().hex[:10]}"
+    subprocess.run(["ssh", ALIAS, "mkdir", "-p", path], stdin=subprocess.DEVNULL, check=True)
     yield path
     subprocess.run(["ssh", ALIAS, "rm", "-rf", path], stdin=subprocess.DEVNULL, check=False)
 
@@ -141,3 +145,16 @@ def test_a_killed_wrapper_over_ssh_keeps_its_job(store, remote_dir):
     final = handle.wait(timeout=60)
     assert (final.state, final.exit_code, final.attempt) == (JobState.SUCCEEDED, 0, 1)
     assert len(sub.get_retry_family(handle.job_id)) == 1
+
+
+def test_missing_remote_cwd_is_refused_not_created(store, remote_dir):
+    """A remote cwd that does not exist is a ConfigError; nothing is recorded or created."""
+    from molq import ConfigError
+
+    sub = Submitor(Cluster("workstation", "local", host=ALIAS), store=store)
+    missing = f"{remote_dir}/no/such/dir"
+    with pytest.raises(ConfigError, match="does not exist"):
+        sub.submit_job(argv=["true"], execution=JobExecution(cwd=missing))
+    assert store.last_seq() == 0
+    exists = subprocess.run(["ssh", ALIAS, "test", "-e", f"{remote_dir}/no"], stdin=subprocess.DEVNULL, check=False)
+    assert exists.returncode != 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import attrs
 from hypothesis import given
 from hypothesis import strategies as st
@@ -32,9 +34,9 @@ def _spoil(spec: JobSpec, where: str) -> JobSpec:
     if where == "metadata value":
         return attrs.evolve(spec, metadata={**spec.metadata, "k": BAD})
     if where == "env value":
-        return attrs.evolve(spec, execution=attrs.evolve(execution, env={**(execution.env or {}), "A": BAD}))
+        return attrs.evolve(spec, execution=dataclasses.replace(execution, env={**(execution.env or {}), "A": BAD}))
     if where == "job name":
-        return attrs.evolve(spec, execution=attrs.evolve(execution, job_name=BAD))
+        return attrs.evolve(spec, execution=dataclasses.replace(execution, job_name=BAD))
     if where == "cwd":
         return attrs.evolve(spec, cwd=BAD)
     if spec.argv:

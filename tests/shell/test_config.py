@@ -44,6 +44,9 @@ keep_job_dirs_for_days = 7
 """
 
 
+_P = '[profiles.p]\nscheduler = "local"\ncluster_name = "c"\n'
+
+
 def write(tmp_path, text):
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -77,7 +80,7 @@ def test_submitor_from_profile(tmp_path, store):
 
 def test_legacy_queue_key_loads_with_a_warning(tmp_path):
     """'queue' still loads as partition, with a DeprecationWarning."""
-    path = write(tmp_path, '[profiles.p]\nscheduler = "slurm"\n[profiles.p.defaults.scheduling]\nqueue = "gpu"\n')
+    path = write(tmp_path, '[profiles.p]\nscheduler = "slurm"\ncluster_name = "c"\n[profiles.p.defaults.scheduling]\nqueue = "gpu"\n')
     with pytest.warns(DeprecationWarning, match="partition"):
         profile = load_profile("p", path)
     assert profile.defaults.scheduling.partition == "gpu"
@@ -86,12 +89,11 @@ def test_legacy_queue_key_loads_with_a_warning(tmp_path):
 @pytest.mark.parametrize(
     ("body", "key"),
     [
-        ('[profiles.p]\nschedulr = "local"\n', "schedulr"),
-        ('[profiles.p.defaults.resources]\nmemory = "lots"\n', "memory"),
-        ('[profiles.p.defaults.resources]\ncpu_count = "four"\n', "cpu_count"),
-        ('[profiles.p.retry]\nmax_attempts = 0\n', "max_attempts"),
-        ('[profiles.p.defaults.scheduling]\nqueue = "a"\npartition = "b"\n', "not both"),
-        ('[other]\nx = 1\n', "other"),
+        ('[profiles.p]\nscheduler = "local"\ncluster_name = "c"\nschedulr = "local"\n', "schedulr"),
+        (_P + '[profiles.p.defaults.resources]\nmemory = "lots"\n', "memory"),
+        (_P + '[profiles.p.defaults.resources]\ncpu_count = "four"\n', "cpu_count"),
+        (_P + '[profiles.p.retry]\nmax_attempts = 0\n', "max_attempts"),
+        (_P + '[profiles.p.defaults.scheduling]\nqueue = "a"\npartition = "b"\n', "not both"),
     ],
 )
 def test_bad_profiles_name_the_key(tmp_path, body, key):
@@ -104,8 +106,6 @@ def test_invalid_toml_and_missing(tmp_path):
     """Broken TOML, a missing explicit file and an unknown profile are ConfigErrors."""
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(write(tmp_path, "[profiles.p\n"))
-    with pytest.raises(ConfigError, match="does not exist"):
-        load_config(tmp_path / "nope.toml")
     with pytest.raises(ConfigError, match=r"no profile 'x'.*profiles: hpc"):
         load_profile("x", write(tmp_path, GOOD))
 
@@ -113,3 +113,69 @@ def test_invalid_toml_and_missing(tmp_path):
 def test_missing_default_config_is_empty(isolated_home):
     """Without ~/.molq/config.toml there are simply no profiles."""
     assert load_config().profiles == {}
+
+
+def test_missing_explicit_config_is_empty(tmp_path):
+    """load_config(path) on a missing file is an empty config, as upstream molq (issue 18)."""
+    assert load_config(tmp_path / "nope.toml").profiles == {}
+
+
+def test_unknown_top_level_table_is_ignored_with_a_warning(tmp_path):
+    """An unknown top-level table is ignored with a warning; profiles still load (issue 18)."""
+    path = write(tmp_path, '[other]\nx = 1\n' + GOOD)
+    with pytest.warns(UserWarning, match="other"):
+        config = load_config(path)
+    assert set(config.profiles) == {"hpc"}
+
+
+def test_plugins_table_is_kept(tmp_path):
+    """Upstream's [plugins.NAME] tables load into MolqConfig.plugins without a warning."""
+    config = load_config(write(tmp_path, '[plugins.nerve]\nenabled = false\n' + GOOD))
+    assert config.plugins == {"nerve": {"enabled": False}}
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('[profiles.p]\ncluster_name = "c"\n', "profiles.p.scheduler: required"),
+        ('[profiles.p]\nscheduler = "local"\n', "profiles.p.cluster_name: required"),
+        ('[profiles.p]\nscheduler = "torque"\ncluster_name = "c"\n', "profiles.p.scheduler: Unknown scheduler 'torque'"),
+        ('[profiles.p]\nscheduler = "shell"\ncluster_name = "c"\n', "Unknown scheduler 'shell'"),
+    ],
+)
+def test_scheduler_and_cluster_name_are_checked_at_load(tmp_path, body, key):
+    """A profile without scheduler or cluster_name, or with an unknown scheduler, fails at load."""
+    with pytest.raises(ConfigError, match=key):
+        load_config(write(tmp_path, body))
+
+
+def test_retention_defaults_to_a_policy(tmp_path):
+    """profile.retention is RetentionPolicy() when the profile has no [retention] table."""
+    from molq import RetentionPolicy
+
+    profile = load_profile("p", write(tmp_path, '[profiles.p]\nscheduler = "local"\ncluster_name = "c"\n'))
+    assert profile.retention == RetentionPolicy()
+
+
+HEAD = '[profiles.p]\nscheduler = "local"\ncluster_name = "c"\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "expected"),
+    [
+        ('[profiles.p.defaults.scheduling]\nexclusive_node = "false"\n', "defaults.scheduling.exclusive_node", "a boolean"),
+        ('[profiles.p.retention]\nkeep_failed_job_dirs = "no"\n', "retention.keep_failed_job_dirs", "a boolean"),
+        ('[profiles.p.retention]\nkeep_job_dirs_for_days = 0.9\n', "retention.keep_job_dirs_for_days", "an integer"),
+        ('[profiles.p.defaults.resources]\ncpu_count = 2.9\n', "defaults.resources.cpu_count", "an integer"),
+        ('[profiles.p.defaults.execution]\nenv = { A = 1 }\n', "defaults.execution.env", "a string"),
+        ('[profiles.p.defaults.scheduling]\npartition = 3\n', "defaults.scheduling.partition", "a string"),
+        ('[profiles.p.retry]\nmax_attempts = true\n', "retry.max_attempts", "an integer"),
+        ('[profiles.p]\njobs_dir = 5\n', "jobs_dir", "a string"),
+    ],
+)
+def test_wrong_toml_types_are_refused_naming_key_and_type(tmp_path, body, key, expected):
+    """Issue 13 item 16: a value of the wrong TOML type is a ConfigError naming the key and type."""
+    text = HEAD + body if not body.startswith("[profiles.p]\n") else HEAD + body.removeprefix("[profiles.p]\n")
+    with pytest.raises(ConfigError, match=rf"profiles\.p\.{key}\b.*expected {expected}") as info:
+        load_config(write(tmp_path, text))
+    assert isinstance(info.value, SpecError)

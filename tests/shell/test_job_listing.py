@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import attrs
+import dataclasses
+
 import msgspec
 import pytest
 
@@ -95,7 +96,7 @@ def test_job_names_come_from_the_record_or_the_created_event(filled: JobStore) -
     plain = filled.get_record("a0")
     assert named is not None
     assert plain is not None
-    unnamed_projection = attrs.evolve(named, job_name=None)
+    unnamed_projection = dataclasses.replace(named, job_name=None)
     assert job_names(filled, [named, plain]) == {"new": "named", "a0": None}
     assert job_names(filled, [unnamed_projection]) == {"new": "named"}
     assert job_names(filled, []) == {}

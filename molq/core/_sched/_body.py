@@ -58,7 +58,7 @@ def command_line(spec: JobSpec, job_dir: str) -> str:
         return spec.command
     script = spec.script
     assert script is not None  # noqa: S101 - JobSpec guarantees exactly one
-    path = script.file_path if script.variant == "path" else f"{job_dir}/{INLINE_SCRIPT_FILE}"
+    path = str(script.file_path) if script.variant == "path" else f"{job_dir}/{INLINE_SCRIPT_FILE}"
     assert path is not None  # noqa: S101
     quoted = quote(path)
     return f"if [ -x {quoted} ]; then {quoted}; else /bin/sh {quoted}; fi"
