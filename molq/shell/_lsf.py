@@ -24,6 +24,7 @@ from molq.core import (
     Transport,
     check_capabilities,
 )
+from molq.core._context import CANCEL_MARKER
 from molq.core._sched._batch import terminal_status
 from molq.core._sched._lsf import LSF_CAPABILITIES, LSF_REPORT_FILE, parse_bsub_output, prepare_lsf
 from molq.core._sched._lsf_dialect import (
@@ -37,7 +38,14 @@ from molq.core._sched._lsf_dialect import (
     queue_argv,
     status_argv,
 )
-from molq.core._sched._lsf_long import adopt_from_long, long_queue, never_satisfied, observe_long, parse_long
+from molq.core._sched._lsf_long import (
+    adopt_from_long,
+    after_cancel_request,
+    long_queue,
+    never_satisfied,
+    observe_long,
+    parse_long,
+)
 from molq.core._sched._lsf_long import needs_history as long_needs_history
 from molq.core._sched._lsf_parse import bkill_outcome, parse_bjobs_errors, parse_queue, parse_status
 
@@ -146,6 +154,9 @@ class LSFScheduler:
             self._kill_never_satisfied(text, ids)
         found |= self._history([i for i in ids if i not in found or i in unsure], found)
         dirs = job_dirs or {}
+        for i in unsure & set(dirs):
+            if found[i].state is JobState.FAILED and self._transport.exists(f"{dirs[i]}/{CANCEL_MARKER}"):
+                found[i] = after_cancel_request(found[i])
         return {i: with_exit_file(self._transport, found.get(i), dirs.get(i), scheduler="LSF") for i in ids}
 
     def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:

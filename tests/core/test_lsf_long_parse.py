@@ -167,9 +167,9 @@ class TestDialect:
 
 
 def test_bkill_replies_captured_from_openlava():
-    """bkill's three replies: terminating, unknown id, already finished."""
+    """bkill's replies: terminating, unknown id, already finished, and an array's "in progress" (rc 255)."""
     lines = capture("openlava_bkill.txt").splitlines()
-    assert [bkill_outcome(0, line) for line in lines] == ["terminating", "unknown", "finished"]
+    assert [bkill_outcome(255, line) for line in lines] == ["terminating", "unknown", "finished", "terminating"]
 
 
 def test_scheduler_down_messages_are_errors_not_unknown_ids():

@@ -196,6 +196,17 @@ def needs_history(record: LongRecord) -> bool:
     return record.stat == "EXIT" and record.exit_code == BKILL_EXIT and not record.kill_requested
 
 
+def after_cancel_request(obs: Observation) -> Observation:
+    """A bkill exit (130) of a job molq was asked to cancel is CANCELLED.
+
+    OpenLava's bhist shows no kill request for the elements of an array killed by
+    its id, so molq's own ``cancel_requested`` marker in the job dir decides.
+    """
+    if obs.state in (JobState.FAILED, JobState.CANCELLED) and obs.exit_code == BKILL_EXIT:
+        return attrs.evolve(obs, state=JobState.CANCELLED, reason="killed by bkill (molq cancel request)")
+    return obs
+
+
 def observe_long(text: str) -> dict[str, Observation]:
     """``{job id: Observation}``; an array's elements fold into one observation.
 

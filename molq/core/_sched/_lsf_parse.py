@@ -204,6 +204,8 @@ def bkill_outcome(returncode: int, output: str) -> KillOutcome:
     """Classify bkill's reply: terminating, already finished, unknown id, or error."""
     if "is being terminated" in output or "is being signaled" in output:
         return "terminating"
+    if "Operation is in progress" in output:  # OpenLava, bkill of a running array (rc 255)
+        return "terminating"
     if "Job has already finished" in output:
         return "finished"
     if "No matching job found" in output or "is not found" in output:
