@@ -18,7 +18,6 @@ from molq.core import (
     Observation,
     QueueEntry,
     SchedulerCapabilities,
-    SchedulerOutputError,
     Submission,
     TerminalStatus,
     Transport,
@@ -203,21 +202,19 @@ class LSFScheduler:
     # -- helpers -------------------------------------------------------------------
 
     def _bjobs(self, argv: tuple[str, ...]) -> str:
+        """The stdout of a bjobs or bhist query; "not found" ids are no error, anything else is."""
         done = self._run(argv)
-        _unknown, other = parse_bjobs_errors(done.stderr)
-        if not done.ok and (other or not done.stderr.strip()):
-            raise command_failed(done, "bjobs failed")
+        said = done.stderr if done.stderr.strip() else done.stdout  # bhist: "No matching job found" on stdout
+        _unknown, other = parse_bjobs_errors(said)
+        if not done.ok and (other or not said.strip()):
+            raise command_failed(done, f"{argv[0]} failed")
         return done.stdout
 
     def _history(self, ids: list[str], found: Mapping[str, Observation]) -> dict[str, Observation]:
         """What ``bhist -l`` adds: the end of jobs bjobs forgot, and whether an exit was a bkill."""
         if not ids:
             return {}
-        done = self._run(history_argv(ids))
-        try:
-            told = observe_long(done.stdout)
-        except SchedulerOutputError:
-            return {}
+        told = observe_long(self._bjobs(history_argv(ids)))
         return {
             i: obs
             for i, obs in told.items()

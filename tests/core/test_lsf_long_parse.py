@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from molq.core import JobState, SchedulerOutputError
+from molq.core import JobState, Observation, SchedulerOutputError
 from molq.core._sched._lsf_dialect import (
     adopt_from_rows,
     detect_dialect,
@@ -16,6 +16,7 @@ from molq.core._sched._lsf_dialect import (
 )
 from molq.core._sched._lsf_long import (
     adopt_from_long,
+    after_cancel_request,
     long_queue,
     needs_history,
     never_satisfied,
@@ -59,10 +60,10 @@ class TestBjobsLong:
         assert (mixed[job].state, mixed[job].exit_code) == (state, code)
 
     def test_bkill_of_running_job_needs_history(self):
-        """bjobs alone shows a bkill as exit 130, which a script can also return: bhist must tell."""
+        """bjobs alone shows a bkill as exit 130 (or another code), which a script can also return: bhist must tell."""
         records = {r.key: r for r in parse_long(capture("openlava_bjobs_l_mixed.txt"))}
         assert needs_history(records["107"])
-        assert [key for key, r in records.items() if needs_history(r)] == ["107"]
+        assert {r.job_id for r in records.values() if needs_history(r)} == {"105", "107", "108", "109", "111", "123"}
         assert observe_long(capture("openlava_bjobs_l_mixed.txt"))["107"].state is JobState.FAILED
 
     def test_never_satisfied_dependency_is_cancelled_with_the_reason(self, mixed):
@@ -109,6 +110,15 @@ class TestBjobsLong:
             parse_long("5301|0|DONE|-|-|alice|normal|prep\n")
 
 
+@pytest.mark.parametrize(
+    ("code", "state"),
+    [(130, JobState.CANCELLED), (143, JobState.CANCELLED), (None, JobState.CANCELLED), (3, JobState.FAILED)],
+)
+def test_cancel_marker_turns_only_kill_exits_into_cancelled(code, state):
+    """With molq's cancel request on record, an exit by SIGINT/SIGTERM/SIGKILL or with no code is CANCELLED; exit 3 is not."""
+    assert after_cancel_request(Observation(JobState.FAILED, "EXIT", code)).state is state
+
+
 class TestBhist:
     def test_wrapped_lines_are_joined_without_spaces(self):
         """bhist wraps at 80 columns, mid-word; continuation lines join back exactly."""
@@ -128,6 +138,12 @@ class TestBhist:
         """"Signal <KILL> requested by user or administrator" makes an exit CANCELLED."""
         seen = observe_long(capture("openlava_bhist_l.txt"))
         assert (seen[job].state, seen[job].exit_code) == (state, code)
+
+    def test_history_of_an_unknown_id_is_empty(self):
+        """bhist's "No matching job found" (stdout, rc 255) is no job and no error."""
+        text = capture("openlava_bhist_unknown.txt")
+        assert observe_long(text) == {}
+        assert parse_bjobs_errors(text) == (frozenset(), ())
 
     def test_history_of_an_array(self):
         """bhist lists the elements of an array; they fold like bjobs'."""

@@ -251,7 +251,7 @@ def test_lsf_over_ssh_with_a_setup_file(store, tmp_path, monkeypatch):
         assert waiting.scheduler_job_id in {e.scheduler_job_id for e in sub.target.get_queue()}
         waiting.cancel()
         first, second, third = sub.watch_jobs([parent.job_id, child.job_id, waiting.job_id], timeout=120)
-        assert (first.state, second.state, third.state) == (JobState.SUCCEEDED, JobState.SUCCEEDED, JobState.CANCELLED)
+        assert (first.state, second.state, third.state) == (JobState.SUCCEEDED, JobState.SUCCEEDED, JobState.CANCELLED), (third.exit_code, third.failure_reason)
         assert Path(second.metadata["molq.stdout_path"]).read_text() == "child\n"
     finally:
         sub.close()

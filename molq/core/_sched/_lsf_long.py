@@ -27,8 +27,8 @@ from ._lsf_parse import LSF_STATE_MAP, merge_elements
 
 
 NEVER_SATISFIED: Final = "Dependency condition invalid or never satisfied"
-BKILL_EXIT: Final = 130
-"""128 + SIGINT: what a bkill of a running job leaves (SIGINT, SIGTERM, SIGKILL)."""
+BKILL_EXITS: Final = frozenset({130, 137, 143})
+"""128 + SIGINT, SIGKILL, SIGTERM: bkill sends them in turn; 130 is what OpenLava shows."""
 RUNLIMIT_EXIT: Final = 140
 """128 + SIGUSR2: what a run-limit kill leaves."""
 
@@ -192,17 +192,22 @@ def observation_from_long(record: LongRecord) -> Observation:
 
 
 def needs_history(record: LongRecord) -> bool:
-    """Whether bhist must say how this ended: an EXIT whose code a bkill also gives."""
-    return record.stat == "EXIT" and record.exit_code == BKILL_EXIT and not record.kill_requested
+    """Whether bhist must say how this ended: any EXIT whose cause bjobs does not show.
+
+    A bkill leaves 130 (137, 143), no code, or even another code when it meets a job
+    that is just starting; only bhist's ``Signal <KILL> requested`` tells it apart.
+    """
+    return record.stat == "EXIT" and not record.kill_requested
 
 
 def after_cancel_request(obs: Observation) -> Observation:
-    """A bkill exit (130) of a job molq was asked to cancel is CANCELLED.
+    """A bkill exit (130, 137, 143) of a job molq was asked to cancel is CANCELLED.
 
     OpenLava's bhist shows no kill request for the elements of an array killed by
     its id, so molq's own ``cancel_requested`` marker in the job dir decides.
     """
-    if obs.state in (JobState.FAILED, JobState.CANCELLED) and obs.exit_code == BKILL_EXIT:
+    killed = obs.exit_code in BKILL_EXITS or obs.exit_code is None
+    if obs.state in (JobState.FAILED, JobState.CANCELLED) and killed:
         return attrs.evolve(obs, state=JobState.CANCELLED, reason="killed by bkill (molq cancel request)")
     return obs
 
