@@ -21,6 +21,7 @@ from molq.core import (
     Submission,
     TerminalStatus,
     Transport,
+    TransportError,
     check_capabilities,
 )
 from molq.core._context import CANCEL_MARKER
@@ -237,4 +238,13 @@ class LSFScheduler:
         command = (programs.get(argv[0], argv[0]), *argv[1:])
         if self._options.setup is not None:
             command = ("/bin/sh", "-c", '. "$0" && exec "$@"', self._options.setup, *command)
-        return self._transport.run(command, stdin=stdin, cwd=cwd, env=QUERY_ENV, timeout=self._options.timeout)
+        try:
+            return self._transport.run(command, stdin=stdin, cwd=cwd, env=QUERY_ENV, timeout=self._options.timeout)
+        except TransportError as exc:
+            if self._options.setup is not None or "command not found" not in str(exc):
+                raise
+            msg = (
+                f"{exc}: LSF's clients are not on PATH there; set scheduler_options "
+                "LSFSchedulerOptions(setup=...) to the file that sets up LSF (e.g. /opt/openlava/etc/openlava.sh)"
+            )
+            raise TransportError(msg) from exc

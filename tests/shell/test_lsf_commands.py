@@ -59,3 +59,12 @@ def test_profile_options_are_typed():
     assert (options.setup, options.dialect) == ("/etc/lsf.sh", "ibm")
     with pytest.raises(ConfigError, match="dialect"):
         scheduler_options_for("lsf", {"dialect": "pbs"})
+
+
+def test_missing_clients_name_the_setup_option(tmp_path, monkeypatch):
+    """bjobs not on PATH (an SSH login without LSF's environment): the error says to set ``setup``."""
+    from molq.core import TransportError
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(TransportError, match="setup="):
+        LSFScheduler(LocalTransport()).dialect()
