@@ -42,8 +42,9 @@ from molq.core._sched._lsf_long import (
     adopt_from_long,
     after_cancel_request,
     long_queue,
-    never_satisfied,
+    never_satisfied_keys,
     observe_long,
+    observe_records,
     parse_long,
 )
 from molq.core._sched._lsf_long import needs_history as long_needs_history
@@ -146,17 +147,20 @@ class LSFScheduler:
             return {}
         dialect = self.dialect()
         text = self._bjobs(status_argv(dialect, ids, ids_limit=self._options.chunk_size))
+        unsure: set[str] = set()
         if dialect == "ibm":
-            found, unsure = parse_status(text), set()
+            found = parse_status(text)
         else:
-            found = observe_long(text)
-            unsure = {r.job_id for r in parse_long(text) if long_needs_history(r)}
-            self._kill_never_satisfied(text, ids)
+            records = parse_long(text)
+            found = observe_records(records)
+            unsure = {r.job_id for r in records if long_needs_history(r)}
+            self._kill_never_satisfied(never_satisfied_keys(records), ids)
         found |= self._history([i for i in ids if i not in found or i in unsure], found)
         dirs = job_dirs or {}
         for i in unsure & set(dirs):
-            if found[i].state is JobState.FAILED and self._transport.exists(f"{dirs[i]}/{CANCEL_MARKER}"):
-                found[i] = after_cancel_request(found[i])
+            cancelled = after_cancel_request(found[i])
+            if cancelled != found[i] and self._transport.exists(f"{dirs[i]}/{CANCEL_MARKER}"):
+                found[i] = cancelled
         return {i: with_exit_file(self._transport, found.get(i), dirs.get(i), scheduler="LSF") for i in ids}
 
     def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:
@@ -222,9 +226,10 @@ class LSFScheduler:
             if i in ids and (i not in found or (obs.state is not None and obs.state.is_terminal))
         }
 
-    def _kill_never_satisfied(self, text: str, ids: Sequence[str]) -> None:
+    def _kill_never_satisfied(self, keys: list[str], ids: Sequence[str]) -> None:
+        """Bkill what can never run (molq reports it CANCELLED; OpenLava would keep it pending)."""
         wanted = set(ids)
-        doomed = [key for key in never_satisfied(text) if key.split("[", 1)[0] in wanted]
+        doomed = [key for key in keys if key.split("[", 1)[0] in wanted]
         if doomed:
             self._run(("bkill", *doomed))
 

@@ -207,30 +207,44 @@ def after_cancel_request(obs: Observation) -> Observation:
     its id, so molq's own ``cancel_requested`` marker in the job dir decides.
     """
     killed = obs.exit_code in BKILL_EXITS or obs.exit_code is None
-    if obs.state in (JobState.FAILED, JobState.CANCELLED) and killed:
+    if obs.state is JobState.FAILED and killed:
         return attrs.evolve(obs, state=JobState.CANCELLED, reason="killed by bkill (molq cancel request)")
     return obs
 
 
-def observe_long(text: str) -> dict[str, Observation]:
-    """``{job id: Observation}``; an array's elements fold into one observation.
-
-    Raises:
-        SchedulerOutputError: the text is not LSF long output.
-    """
+def observe_records(records: list[LongRecord]) -> dict[str, Observation]:
+    """``{job id: Observation}``; an array's elements fold into one observation."""
     grouped: dict[str, list[Observation]] = {}
-    for record in parse_long(text):
+    for record in records:
         grouped.setdefault(record.job_id, []).append(observation_from_long(record))
     return {job_id: merge_elements(obs) for job_id, obs in grouped.items()}
 
 
-def never_satisfied(text: str) -> list[str]:
+def observe_long(text: str) -> dict[str, Observation]:
+    """``observe_records`` of the parsed text.
+
+    Raises:
+        SchedulerOutputError: the text is not LSF long output.
+    """
+    return observe_records(parse_long(text))
+
+
+def never_satisfied_keys(records: list[LongRecord]) -> list[str]:
     """Ids (``id`` or ``id[index]``) of pending jobs whose dependency can never be met."""
     return [
         r.key
-        for r in parse_long(text)
+        for r in records
         if r.stat == "PEND" and any(p.startswith(NEVER_SATISFIED) for p in r.pending_reasons)
     ]
+
+
+def never_satisfied(text: str) -> list[str]:
+    """``never_satisfied_keys`` of the parsed text.
+
+    Raises:
+        SchedulerOutputError: the text is not LSF long output.
+    """
+    return never_satisfied_keys(parse_long(text))
 
 
 def long_queue(text: str) -> list[QueueEntry]:
