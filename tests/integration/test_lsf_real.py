@@ -256,3 +256,32 @@ def test_lsf_over_ssh_with_a_setup_file(store, tmp_path, monkeypatch):
     finally:
         sub.close()
         subprocess.run(["rm", "-rf", remote], check=False)
+
+
+class Forgetful(LocalTransport):
+    """Real OpenLava, except that bjobs is asked about an id it never knew (as after CLEAN_PERIOD)."""
+
+    def run(self, argv, **kwargs):  # type: ignore[override]
+        if argv[0] == "bjobs" and "-V" not in argv:
+            argv = [argv[0], *(a if a.startswith("-") else "999999" for a in argv[1:])]
+        return super().run(argv, **kwargs)
+
+
+def test_a_job_that_left_bjobs_is_resolved_by_bhist(monkeypatch, tmp_path):
+    """bjobs no longer knows the job: the real bhist -l tells how it ended (exit 3, and a bkill)."""
+    use_openlava(monkeypatch)
+    failed = _bsub("-o", str(tmp_path / "o1"), "exit 3")
+    killed = _bsub("-o", str(tmp_path / "o2"), "sleep 60")
+    real = LSFScheduler(LocalTransport())
+    deadline = time.monotonic() + 60
+    while real.observe_many([killed])[killed].state is not JobState.RUNNING:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    real.cancel(killed)
+    while not all((real.resolve_terminal(j) or None) for j in (failed, killed)):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    forgetful = LSFScheduler(Forgetful())
+    seen = forgetful.observe_many([failed, killed])
+    assert (seen[failed].state, seen[failed].exit_code) == (JobState.FAILED, 3)
+    assert seen[killed].state is JobState.CANCELLED
