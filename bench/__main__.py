@@ -176,6 +176,7 @@ def other_figures(size: dict[str, Any]) -> dict[str, Any]:
             ok,
             **calls,
         )
+    out |= lsf_figures()
     cpu = f.reconcile_cpu(size["reconcile"])
     out["reconcile_cpu"] = fig(
         cpu["all_change_s"],
@@ -255,6 +256,16 @@ def idle_figures(size: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def lsf_figures(n: int = 1000) -> dict[str, Any]:
+    """LSF commands per poll for ``n`` active jobs (bench/_lsf.py): one bjobs plus at most one bhist."""
+    from . import _lsf
+
+    calls = _lsf.poll_commands(n)
+    ok = calls["bjobs"] == 1 and calls["bhist"] <= 1 and calls["other"] == 0
+    value = calls["bjobs"] + calls["bhist"] + calls["other"]
+    return {f"lsf_poll_commands_{n}": fig(value, "commands/poll", "1 bjobs + at most 1 bhist", ok, **calls)}
+
+
 def guarded(
     name_unit_target: list[tuple[str, str, str]], run: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
@@ -312,6 +323,7 @@ def table(figures: dict[str, Any]) -> str:
 
 def _other(size: dict[str, Any]) -> dict[str, Any]:
     names = [(f"slurm_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"]] + [
+        ("lsf_poll_commands_1000", "commands/poll", "1 bjobs + at most 1 bhist"),
         ("reconcile_cpu", "s CPU", "<= 1 s"),
         ("projection_rebuild", "events/s", ">= 200,000"),
         ("cli_list", "ms wall", "<= 300 ms"),

@@ -14,6 +14,7 @@ FIGURES = {
     "local_bulk",
     "slurm_poll_commands_1000",
     "slurm_poll_commands_10000",
+    "lsf_poll_commands_1000",
     "reconcile_cpu",
     "projection_rebuild",
     "cli_list",

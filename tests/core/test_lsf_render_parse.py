@@ -71,8 +71,8 @@ def full_spec(**scheduling) -> JobSpec:
 
 LSF_HEADER = """#!/bin/bash
 #BSUB -J "train[1-4]"
-#BSUB -oo /logs/out.txt
-#BSUB -eo /logs/err.txt
+#BSUB -o /scratch/molq/jobs/j1/lsf.stdout
+#BSUB -e /scratch/molq/jobs/j1/lsf.stderr
 #BSUB -n 8
 #BSUB -R "span[ptile=4]"
 #BSUB -M 8388608KB
@@ -86,6 +86,7 @@ LSF_HEADER = """#!/bin/bash
 #BSUB -w "done(12) && exit(13)"
 #BSUB -u alice@example.org
 #BSUB -N
+exec >>/logs/out.txt 2>>/logs/err.txt
 cd /home/alice/proj || exit 127
 python train.py
 """
@@ -98,15 +99,22 @@ class TestRender:
         assert script.startswith(LSF_HEADER)
 
     def test_minimal_spec(self):
-        """Without a name there is no -J; logs go to the job dir; one slot."""
+        """Without a name there is no -J; LSF's report and the job's logs go to the job dir; one slot."""
         lines = render_lsf_script(
             JobSpec(command_type="command", command="true"), JOB_DIR
         ).splitlines()
-        assert lines[1:4] == [
-            f"#BSUB -oo {JOB_DIR}/stdout",
-            f"#BSUB -eo {JOB_DIR}/stderr",
+        assert lines[1:5] == [
+            f"#BSUB -o {JOB_DIR}/lsf.stdout",
+            f"#BSUB -e {JOB_DIR}/lsf.stderr",
             "#BSUB -n 1",
+            f"exec >>{JOB_DIR}/stdout 2>>{JOB_DIR}/stderr",
         ]
+
+    def test_no_overwrite_options_openlava_lacks(self):
+        """-oo/-eo are IBM-only (OpenLava 4.0 reads ``-oo x`` as ``-o o`` plus a command)."""
+        script = render_lsf_script(full_spec(), JOB_DIR)
+        assert "-oo" not in script
+        assert "-eo" not in script
 
     @pytest.mark.parametrize(
         ("name", "array", "value"),

@@ -1,4 +1,8 @@
-"""LSFScheduler against the LSF simulator in tests/simulators/lsf."""
+"""LSFScheduler against the LSF simulator in tests/simulators/lsf (IBM LSF 10's ``bjobs -o``).
+
+The simulator stays only for the IBM dialect, which no real system here shows;
+real OpenLava is tested in tests/integration/test_lsf_real.py (ADR 0012 amendment).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from molq.core import (
     compile_dependencies,
 )
 from molq.shell._local import LocalTransport
-from molq.shell._lsf import LSFScheduler
+from molq.shell._lsf import LSFScheduler, LSFSchedulerOptions
 
 
 def _load_sim_fixtures():
@@ -68,7 +72,7 @@ def _after(parent_id, condition):
 
 @pytest.fixture
 def sched():
-    return LSFScheduler(LocalTransport())
+    return LSFScheduler(LocalTransport(), LSFSchedulerOptions(dialect="ibm"))
 
 
 def test_submit_success_runs_the_job_and_reports_succeeded(lsf_sim, sched):

@@ -75,14 +75,17 @@ def test_openlava_expands_percent_j_and_i_and_has_no_escape(tmp_path):
 
 
 class TestLsfRenderer:
-    def test_percent_j_or_i_in_an_output_path_is_refused(self):
-        """bsub would put the output elsewhere and cannot be told not to: a ConfigError first."""
-        for path in ("/data/run%J/out", "/data/x%I"):
+    def test_percent_in_an_output_path_is_written_by_the_shell(self):
+        """molq's output paths are opened by the job's shell (``exec >>``), where LSF expands nothing."""
+        for path in ("/data/run%J/out", "/data/x%I", "/data/ratio%j/out"):
             spec = JobSpec("argv", argv=("true",), execution=JobExecution(output_file=path))
-            with pytest.raises(ConfigError, match="LSF replaces"):
-                render_lsf_script(spec, "/j/1")
+            script = render_lsf_script(spec, "/j/1")
+            assert f"exec >>{path} " in script
+            assert "#BSUB -o /j/1/lsf.stdout" in script
 
-    def test_other_percent_sequences_pass_unchanged(self):
-        """``%j`` (lower case) is no LSF pattern: the path is written as given."""
-        spec = JobSpec("argv", argv=("true",), execution=JobExecution(output_file="/data/ratio%j/out"))
-        assert "-oo /data/ratio%j/out" in render_lsf_script(spec, "/j/1")
+    def test_percent_j_or_i_in_the_job_dir_is_refused(self):
+        """LSF's report files sit in the job dir on ``-o``/``-e``, which bsub would rewrite: a ConfigError first."""
+        spec = JobSpec("argv", argv=("true",))
+        for job_dir in ("/data/run%J/1", "/data/x%I/1"):
+            with pytest.raises(ConfigError, match="LSF replaces"):
+                render_lsf_script(spec, job_dir)

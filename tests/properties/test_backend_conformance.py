@@ -1,5 +1,7 @@
 """One conformance suite, run against every backend: local, SLURM, PBS and LSF.
 
+LSF is the real OpenLava 4.0 cluster (shared/ci/lsf/lsf-up), not a simulator.
+
 Hypothesis generates batches of jobs (exit codes, environment values, retry policies,
 cancellations); every backend must give the same lifecycle guarantees:
 
@@ -25,6 +27,7 @@ import attrs
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
+from tests.openlava import openlava_env, openlava_ready
 
 from molq import Cluster, JobExecution, JobState, JobStore, RetryBackoff, RetryPolicy, Submitor
 from molq.core import TRANSITIONS
@@ -78,9 +81,14 @@ def backend(request) -> Iterator[tuple[str, Path]]:
     kind = request.param
     if kind == "slurm" and not _slurm_ready():
         pytest.skip("no Slurm cluster here (run shared/ci/slurm-up as root)")
-    saved = {k: os.environ.get(k) for k in ("PATH", "MOLQ_SIM_STATE", "MOLQ_SIM_TIME_SCALE", "MOLQ_LOCAL_RUNNER")}
+    if kind == "lsf" and not openlava_ready():
+        pytest.skip("no OpenLava here (run shared/ci/lsf/lsf-up as root)")
+    lsf_env = openlava_env() if kind == "lsf" else {}
+    keys = ("PATH", "MOLQ_SIM_STATE", "MOLQ_SIM_TIME_SCALE", "MOLQ_LOCAL_RUNNER", *lsf_env)
+    saved = {k: os.environ.get(k) for k in keys}
     work = Path(tempfile.mkdtemp(prefix=f"molq-conformance-{kind}-"))
-    if kind in ("pbs", "lsf"):
+    os.environ.update(lsf_env)
+    if kind == "pbs":
         os.environ["PATH"] = f"{SIMULATORS / kind}{os.pathsep}{os.environ['PATH']}"
         os.environ["MOLQ_SIM_STATE"] = str(work / "sim-state")
         os.environ["MOLQ_SIM_TIME_SCALE"] = "0.01"

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from molq.core import ConfigError, JobScheduling, JobSpec, SchedulerOutputError
-from molq.core._sched import _lsf, _lsf_parse, _pbs, _pbs_parse
+from molq.core._sched import _lsf, _lsf_long, _lsf_parse, _pbs, _pbs_parse
 from molq.core._sched._batch import parse_exit_code_file
 
 
@@ -20,6 +20,9 @@ PARSERS = [
     _lsf.parse_bsub_output,
     _lsf_parse.parse_status,
     _lsf_parse.parse_queue,
+    _lsf_long.observe_long,
+    _lsf_long.long_queue,
+    _lsf_long.never_satisfied,
     parse_exit_code_file,
 ]
 line_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=400)
@@ -52,8 +55,22 @@ lsf_like = st.lists(
 ).map("\n".join)
 
 
+lsf_long_like = st.lists(
+    st.one_of(
+        st.builds("Job <{}>, User <{}>, Status <{}>, {}".format, st.text(max_size=4), st.text(max_size=4),
+                  st.sampled_from(["PEND", "RUN", "EXIT", "DONE", "x"]), st.text(max_size=8)),
+        st.builds("Wed Dec  2 10:59:22: {}".format, st.sampled_from(
+            ["Exited with exit code 130.", "Exited", "Done successfully.", "Signal <KILL> requested by user or administrator <r>;", "Started on <h>"]
+        )),
+        st.sampled_from([" PENDING REASONS:", " Dependency condition invalid or never satisfied: 1 host;", " RUNLIMIT", "-" * 20]),
+        line_text,
+    ),
+    max_size=12,
+).map("\n".join)
+
+
 @pytest.mark.parametrize("parse", PARSERS)
-@given(text=st.one_of(line_text, pbs_like, lsf_like))
+@given(text=st.one_of(line_text, pbs_like, lsf_like, lsf_long_like))
 def test_parsers_raise_only_scheduler_output_error(parse, text):
     """Arbitrary text either parses or raises SchedulerOutputError, nothing else."""
     with contextlib.suppress(SchedulerOutputError):

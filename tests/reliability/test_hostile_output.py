@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from molq.core import JobState, SchedulerOutputError
 from molq.core._sched import _local, _lsf, _lsf_parse, _pbs, _pbs_parse, _slurm
+from molq.core._sched._lsf_long import observe_long
 
 from .conftest import sized
 
@@ -138,7 +139,7 @@ def test_pbs_parsers_on_mangled_output(text):
 @settings(max_examples=EXAMPLES)
 @given(text=mangled(_texts("lsf")))
 def test_lsf_parsers_on_mangled_output(text):
-    """bjobs -o / bsub: only SchedulerOutputError; terminal only with DONE or EXIT."""
+    """bjobs -o, bjobs -l / bhist -l, bsub: only SchedulerOutputError; terminal only with an end in the text."""
     with contextlib.suppress(SchedulerOutputError):
         for obs in _lsf_parse.parse_status(text).values():
             if _terminal(obs):
@@ -148,6 +149,10 @@ def test_lsf_parsers_on_mangled_output(text):
         _lsf_parse.parse_queue(text)
     with contextlib.suppress(SchedulerOutputError):
         _lsf.parse_bsub_output(text)
+    with contextlib.suppress(SchedulerOutputError):  # OpenLava's bjobs -l / bhist -l (ADR 0020)
+        for obs in observe_long(text).values():
+            if _terminal(obs):
+                assert any(word in text for word in ("DONE", "EXIT", "Done successfully", "Exited", "never satisfied"))
 
 
 @settings(max_examples=EXAMPLES)

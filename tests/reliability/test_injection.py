@@ -111,7 +111,8 @@ def test_batch_scripts_run_payloads_as_data(render, tmp_path):
     script.write_text(render(spec, str(job_dir)))
     done = subprocess.run(["/bin/sh", str(script)], capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == [PAYLOADS, PAYLOADS[0]]
+    out = job_dir / "stdout"  # LSF's script writes the job's output there itself (ADR 0020)
+    assert json.loads(out.read_text() if out.exists() else done.stdout) == [PAYLOADS, PAYLOADS[0]]
     assert (job_dir / "exit_code").read_text() == "0\n"
 
 

@@ -1,4 +1,7 @@
-"""bjobs and bkill of the LSF simulator (see lsf_sim.py for the state and bsub)."""
+"""bjobs and bkill of the LSF simulator (see lsf_sim.py for the state and bsub).
+
+Output formats: IBM Spectrum LSF 10.1 command reference (``bjobs -o``, bkill replies).
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
-"""IBM Spectrum LSF 10.1 simulator behind tests/simulators/lsf/{bsub,bjobs,bkill}.
+"""IBM Spectrum LSF 10.1 simulator behind tests/simulators/lsf/{bsub,bjobs,bkill,bhist}.
 
-Formats follow the LSF 10.1 command reference (see
-docs/adr/0012-pbs-lsf-simulators.md). Stdlib only.
+Every output it prints (``bjobs -o`` rows, bsub/bkill messages, TERM_* reasons)
+follows the IBM Spectrum LSF 10.1 command reference (see
+docs/adr/0012-pbs-lsf-simulators.md); none of it is a capture. It stays only for
+IBM's ``bjobs -o`` dialect: OpenLava's behaviour is tested against the real system
+(tests/integration/test_lsf_real.py). Stdlib only.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ Rules of this module:
   Rule 2: every directive value passes ``directive_value`` (no newline or NUL).
   Rule 3: all options are ``#BSUB`` directives; the script goes to ``bsub`` on
     stdin, the only form in which LSF reads embedded ``#BSUB`` lines.
+  Rule 4: ``-o``/``-e`` (every LSF has them; OpenLava has no ``-oo``/``-eo``) name
+    LSF's own files in the job dir, which get its job report; the body sends the
+    job's output to molq's paths itself, so they hold the job's bytes only.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from .._errors import ConfigError, SchedulerOutputError
 from .._ports import SchedulerCapabilities, Submission
 from .._spec import JobSpec
 from ._batch import directive_value, literal_path, output_paths, positive_int
-from ._body import render_body
+from ._body import quote, render_body
 
 
 LSF_SCRIPT_FILE: Final = "job.lsf"
 LSF_PATH_PATTERNS: Final = "%J %I"  # bsub -o/-e: job id, array index (OpenLava: %%J too)
+LSF_REPORT_FILE: Final = "lsf.stdout"
+"""LSF's ``-o`` file: its job report; molq finds an interrupted submission by it."""
+LSF_REPORT_ERR_FILE: Final = "lsf.stderr"
 LSF_CAPABILITIES: Final = SchedulerCapabilities(
     gpu_count=True,
     gpu_type=True,
@@ -104,9 +110,10 @@ def render_lsf_script(spec: JobSpec, job_dir: str) -> str:
         ConfigError: a value cannot be expressed as a directive (newline, NUL,
             bad priority or array spec).
     """
-    out, err = output_paths(spec, job_dir)
-    out = literal_path("stdout path", out, LSF_PATH_PATTERNS, "LSF")
-    err = literal_path("stderr path", err, LSF_PATH_PATTERNS, "LSF")
+    out, err = output_paths(spec, job_dir)  # written by the shell (exec >>), so '%' stays literal
+    # LSF's own report files go under the job dir on the -o/-e lines, where bsub
+    # replaces %J/%I with no escape: such a job dir is refused.
+    report_dir = literal_path("job dir", job_dir, LSF_PATH_PATTERNS, "LSF")
     options: list[str] = []
     name = lsf_job_name(spec.execution.job_name, spec.scheduling.array_spec)
     if name is not None:
@@ -114,12 +121,13 @@ def render_lsf_script(spec: JobSpec, job_dir: str) -> str:
         quoted = value if value.startswith('"') or "[" not in value else f'"{value}"'
         options.append(f"-J {quoted}")
     options += [
-        f"-oo {directive_value('stdout path', out)}",
-        f"-eo {directive_value('stderr path', err)}",
+        f"-o {directive_value('job dir', f'{report_dir}/{LSF_REPORT_FILE}')}",
+        f"-e {directive_value('job dir', f'{report_dir}/{LSF_REPORT_ERR_FILE}')}",
     ]
     options += _resource_lines(spec) + _scheduling_lines(spec)
     header = ["#!/bin/bash", *(f"#BSUB {option}" for option in options)]
-    return "\n".join(header) + "\n" + render_body(spec, job_dir)
+    redirect = f"exec >>{quote(out)} 2>>{quote(err)}"
+    return "\n".join(header) + "\n" + redirect + "\n" + render_body(spec, job_dir)
 
 
 def bsub_argv() -> tuple[str, ...]:

@@ -136,7 +136,8 @@ def observation_from_row(row: BjobsRow) -> Observation:
     return Observation(state, row.stat)
 
 
-def _merge(observations: list[Observation]) -> Observation:
+def merge_elements(observations: list[Observation]) -> Observation:
+    """One observation for a job from those of its array elements."""
     if len(observations) == 1:
         return observations[0]
     state = aggregate_state(obs.state for obs in observations if obs.state)
@@ -159,7 +160,7 @@ def parse_status(text: str) -> dict[str, Observation]:
     grouped: dict[str, list[Observation]] = {}
     for row in parse_bjobs_rows(text):
         grouped.setdefault(row.job_id, []).append(observation_from_row(row))
-    return {job_id: _merge(obs) for job_id, obs in grouped.items()}
+    return {job_id: merge_elements(obs) for job_id, obs in grouped.items()}
 
 
 def parse_bjobs_errors(stderr: str) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -202,6 +203,8 @@ def parse_queue(text: str) -> list[QueueEntry]:
 def bkill_outcome(returncode: int, output: str) -> KillOutcome:
     """Classify bkill's reply: terminating, already finished, unknown id, or error."""
     if "is being terminated" in output or "is being signaled" in output:
+        return "terminating"
+    if "Operation is in progress" in output:  # OpenLava, bkill of a running array (rc 255)
         return "terminating"
     if "Job has already finished" in output:
         return "finished"
