@@ -47,7 +47,13 @@ from molq.core._sched._pbs_dialect import (
     tasks_argv,
     version_argv,
 )
-from molq.core._sched._pbs_outcome import array_tasks, needs_exit_file, observation_from_attrs, observations
+from molq.core._sched._pbs_outcome import (
+    array_tasks,
+    confirm_success,
+    needs_exit_file,
+    observation_from_attrs,
+    observations,
+)
 from molq.core._sched._pbs_parse import JobAttrs, parse_qstat_errors, qdel_outcome, queue_entries
 
 from ._batch_jobs import command_failed, raise_unless_ok, read_exit_file, with_exit_file, write_job_files
@@ -174,6 +180,8 @@ class PBSScheduler:
             return with_exit_file(self._transport, None, job_dir, scheduler="PBS")
         if job_dir and needs_exit_file(jobs[key]):
             return observation_from_attrs(jobs[key], exit_file=read_exit_file(self._transport, job_dir))
+        if job_dir and seen[key].state is JobState.SUCCEEDED and "array" not in jobs[key]:
+            return confirm_success(seen[key], read_exit_file(self._transport, job_dir))
         return seen[key]
 
     def array_tasks(self, scheduler_job_id: str) -> dict[str, Observation]:

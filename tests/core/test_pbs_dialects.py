@@ -250,3 +250,14 @@ class TestErrorsIdsAdoption:
         torque = queue_entries(parse_qstat_full(fixture("torque_qstat_f_active.txt")))
         assert {e.partition for e in torque} == {"debug"}
         assert queue_entries(parse_qstat_full(fixture("torque_qstat_f_active.txt")), user="nobody") == []
+
+
+class TestQdelWhileStarting:
+    def test_exit_0_without_an_exit_file_is_cancelled(self):
+        """OpenPBS says finished/Exit_status 0 for a job qdel'd as it started: no exit file, so CANCELLED."""
+        from molq.core._sched._pbs_outcome import confirm_success
+
+        [obs] = parse_status(fixture("openpbs_qstat_xf_qdel_while_starting.txt")).values()
+        assert (obs.state, obs.exit_code) == (S.SUCCEEDED, 0)
+        assert confirm_success(obs, None).state is S.CANCELLED
+        assert confirm_success(obs, "0\n") is obs

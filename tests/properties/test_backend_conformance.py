@@ -1,5 +1,8 @@
 """One conformance suite, run against every backend: local, SLURM, PBS and LSF.
 
+PBS runs against the real servers: OpenPBS 23.06 (``pbs``) and Slurm's Torque-style
+wrappers (``pbs-torque``); LSF still against its simulator.
+
 Hypothesis generates batches of jobs (exit codes, environment values, retry policies,
 cancellations); every backend must give the same lifecycle guarantees:
 
@@ -25,6 +28,7 @@ import attrs
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
+from tests.integration import pbs_real
 
 from molq import Cluster, JobExecution, JobState, JobStore, RetryBackoff, RetryPolicy, Submitor
 from molq.core import TRANSITIONS
@@ -32,7 +36,7 @@ from molq.core import TRANSITIONS
 
 SIMULATORS = Path(__file__).resolve().parents[1] / "simulators"
 FAST = RetryBackoff(mode="fixed", initial_seconds=0.1, maximum_seconds=0.1)
-BACKENDS = ["local", "local-wrapper", "slurm", "pbs", "lsf"]  # local-wrapper: no runner (ADR 0016)
+BACKENDS = ["local", "local-wrapper", "slurm", "pbs", "pbs-torque", "lsf"]  # local-wrapper: no runner (ADR 0016)
 
 
 @attrs.frozen
@@ -78,9 +82,11 @@ def backend(request) -> Iterator[tuple[str, Path]]:
     kind = request.param
     if kind == "slurm" and not _slurm_ready():
         pytest.skip("no Slurm cluster here (run shared/ci/slurm-up as root)")
+    if kind in pbs_real.BIN_DIRS and (reason := pbs_real.not_ready(kind)):
+        pytest.skip(reason)
     saved = {k: os.environ.get(k) for k in ("PATH", "MOLQ_SIM_STATE", "MOLQ_SIM_TIME_SCALE", "MOLQ_LOCAL_RUNNER")}
     work = Path(tempfile.mkdtemp(prefix=f"molq-conformance-{kind}-"))
-    if kind in ("pbs", "lsf"):
+    if kind == "lsf":
         os.environ["PATH"] = f"{SIMULATORS / kind}{os.pathsep}{os.environ['PATH']}"
         os.environ["MOLQ_SIM_STATE"] = str(work / "sim-state")
         os.environ["MOLQ_SIM_TIME_SCALE"] = "0.01"
@@ -115,7 +121,9 @@ def test_lifecycle_guarantees_hold_on_every_backend(backend, batch):
     kind, work = backend
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         store = JobStore(Path(tmp) / "jobs.db")
-        sub = Submitor(Cluster(f"conformance-{kind}", kind), store=store, jobs_dir=Path(tmp) / "jobs")
+        name = f"conformance-{kind}"
+        target = pbs_real.cluster(kind, name) if kind in pbs_real.BIN_DIRS else Cluster(name, kind)
+        sub = Submitor(target, store=store, jobs_dir=Path(tmp) / "jobs")
         try:
             handles = [
                 sub.submit_job(

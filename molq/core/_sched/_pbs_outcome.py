@@ -196,3 +196,16 @@ def combine_tasks(parent: Observation, tasks: Mapping[str, Observation]) -> Obse
         return Observation(state, parent.raw_state, None, reason=parent.reason)
     detail = f"exit status {code}" if code is not None else tasks[task].reason or state.value
     return Observation(state, parent.raw_state, code, reason=f"subjob {task}: {detail}")
+
+
+def confirm_success(obs: Observation, exit_file: str | None) -> Observation:
+    """A SUCCEEDED job must have written its ``exit_code`` file; else it was killed early.
+
+    OpenPBS reports ``Exit_status = 0`` and substate 92 ("finished") for a job deleted
+    while it was starting: only the missing file tells. Pass the file's text, or None
+    when the job wrote none.
+    """
+    if obs.state is not JobState.SUCCEEDED or exit_file is not None:
+        return obs
+    reason = "PBS says Exit_status 0 but the job wrote no exit_code file: killed before it finished (qdel)"
+    return Observation(JobState.CANCELLED, obs.raw_state, obs.exit_code, reason=reason)
