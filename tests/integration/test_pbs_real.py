@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tests.integration.pbs_real import BIN_DIRS, DIALECTS, cluster, not_ready, options
 
-from molq import JobResources, JobScheduling, JobState, MolqError, SchedulerError, Submitor
+from molq import JobExecution, JobResources, JobScheduling, JobState, MolqError, SchedulerError, Submitor
 from molq.shell._local import LocalTransport
 from molq.shell._pbs import PBSScheduler, PBSSchedulerOptions
 
@@ -281,3 +281,69 @@ def test_every_command_has_a_timeout(tmp_path):
     with pytest.raises(MolqError, match="timed out"):
         sched.observe_many(["1.pbshost"])
     assert time.monotonic() - start < 10
+
+
+ALIAS = os.environ.get("MOLQ_CI_SSH_ALIAS", "molq-test")
+
+
+@pytest.fixture
+def remote(kind, store):
+    """A Submitor reaching ``kind`` through the real sshd (``Cluster(..., "pbs", host=alias)``)."""
+    probe = subprocess.run(
+        ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3", ALIAS, "true"],
+        stdin=subprocess.DEVNULL, capture_output=True, check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"no ssh alias {ALIAS} (run shared/ci/sshd-up as root)")
+    path = f"/tmp/molq-pbs-ssh-{os.getpid()}-{time.monotonic_ns()}"
+    submitor = Submitor(cluster(kind, f"remote-{kind}", host=ALIAS), store=store, jobs_dir=f"{path}/jobs")
+    yield submitor, path
+    for record in submitor.list_jobs():
+        submitor.cancel_job(record.job_id)
+    submitor.close()
+    subprocess.run(["ssh", ALIAS, "rm", "-rf", path], stdin=subprocess.DEVNULL, check=False)
+
+
+def _remote_cat(path: str) -> str:
+    return subprocess.run(
+        ["ssh", ALIAS, "cat", path], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_over_ssh(remote, kind):
+    """Over SSH: exit codes, a dependency, the queue, cancel (bin_dir finds /opt/pbs/bin remotely)."""
+    sub, path = remote
+    here = JobExecution(cwd=path)
+    parent = sub.submit_job(command="echo parent; exit 0", execution=here)
+    child = sub.submit_job(argv=["echo", "child"], after_success=[parent.job_id], execution=here)
+    bad = sub.submit_job(command="exit 4", execution=here)
+    waiting = sub.submit_job(argv=["sleep", "120"], execution=here)
+    assert waiting.scheduler_job_id in {e.scheduler_job_id for e in sub.target.get_queue()}
+    waiting.cancel()
+    first, second, failed, cancelled = _wait(sub, [parent, child, bad, waiting])
+    assert (first.state, second.state) == (JobState.SUCCEEDED, JobState.SUCCEEDED)
+    assert _remote_cat(second.metadata["molq.stdout_path"]) == "child\n"
+    assert (failed.state, failed.exit_code) == (JobState.FAILED, 4)
+    assert cancelled.state is JobState.CANCELLED
+    assert sub.target.scheduler_impl.dialect == DIALECTS[kind]
+
+
+def test_adoption_over_ssh(remote, monkeypatch):
+    """An interrupted remote submission is adopted by name and script path, not marked LOST."""
+    sub, _ = remote
+    scheduler = sub.target.scheduler_impl
+    real_submit = scheduler.submit
+
+    def submit_then_crash(spec, job_dir):
+        real_submit(spec, job_dir)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scheduler, "submit", submit_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        sub.submit_job(argv=["echo", "adopted"])
+    monkeypatch.undo()
+    [record] = sub.list_jobs()
+    sub.reconciler.created_grace = 0.0
+    [final] = sub.watch_jobs([record.job_id], timeout=120)
+    assert final.state is JobState.SUCCEEDED, final
+    assert _remote_cat(final.metadata["molq.stdout_path"]) == "adopted\n"
