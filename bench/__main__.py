@@ -174,6 +174,9 @@ def other_figures(size: dict[str, Any]) -> dict[str, Any]:
             ok,
             **calls,
         )
+    from . import _pbs
+
+    out |= _pbs.figures(size["polls"])
     cpu = f.reconcile_cpu(size["reconcile"])
     out["reconcile_cpu"] = fig(
         cpu["all_change_s"],
@@ -292,7 +295,9 @@ def table(figures: dict[str, Any]) -> str:
 
 
 def _other(size: dict[str, Any]) -> dict[str, Any]:
-    names = [(f"slurm_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"]] + [
+    names = [(f"slurm_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"]]
+    names += [(f"pbs{d}_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"] for d in ("", "_torque")]
+    names += [
         ("reconcile_cpu", "s CPU", "<= 1 s"),
         ("projection_rebuild", "events/s", ">= 200,000"),
         ("cli_list", "ms wall", "<= 300 ms"),
