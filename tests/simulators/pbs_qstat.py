@@ -88,6 +88,7 @@ def _wrap(name: str, value: str) -> str:
 
 
 def show_full(jobs: list[Job]) -> None:
+    """Layout captured (openpbs_qstat_f_active.txt: 4-space attributes, TAB continuations)."""
     for job in jobs:
         print(f"Job Id: {job['id']}")
         for name, value in _attrs(job):
@@ -96,6 +97,7 @@ def show_full(jobs: list[Job]) -> None:
 
 
 def show_table(jobs: list[Job]) -> None:
+    """Plain ``qstat``: captured on OpenPBS 23.06 and the Torque wrappers (widths)."""
     idw = 16 if FLAVOR == "pro" else 25
     print(f"{'Job id':<{idw}}  {'Name':<16} {'User':<16}  Time Use S Queue")
     print(f"{'-' * idw}  {'-' * 16} {'-' * 16}  -------- - -----")
@@ -108,6 +110,7 @@ def show_table(jobs: list[Job]) -> None:
 
 
 def show_alt(jobs: list[Job]) -> None:
+    """``qstat -a``/``-u``: header captured on OpenPBS 23.06."""
     print(f"\n{SERVER}: ")
     print(" " * 60 + "Req'd  Req'd   Elap")
     print(
@@ -136,7 +139,7 @@ def _select(
     for job_id in ids:
         job = state["jobs"].get(key(job_id))
         if job is None:
-            err(
+            err(  # captured on OpenPBS (openpbs_qstat_errors.txt); "Error " per the Torque manual
                 f"qstat: Unknown Job Id {'Error ' if FLAVOR == 'torque' else ''}"
                 f"{full(job_id)}"
             )
@@ -144,7 +147,7 @@ def _select(
             continue
         shown = view(job, state)
         if FLAVOR == "pro" and shown["done"] and not history:
-            err(
+            err(  # captured (openpbs_qstat_errors.txt)
                 f"qstat: {shown['id']} Job has finished, use -x or -H to obtain "
                 "historical job information"
             )
@@ -158,6 +161,7 @@ def _select(
 
 
 def show_xml(jobs: list[Job]) -> None:
+    """Torque ``qstat -x`` XML: manual (Torque 6.1), shape only."""
     body = "".join(
         f"<Job><Job_Id>{j['id']}</Job_Id><job_state>{j['status']}</job_state></Job>"
         for j in jobs
@@ -169,7 +173,7 @@ def qstat(args: list[str]) -> int:
     try:
         opts, ids = getopt.getopt(args, "fxHu:tJw1a")
     except getopt.GetoptError as exc:
-        err(f"qstat: invalid option -- '{exc.opt}'")
+        err(f"qstat: invalid option -- '{exc.opt}'")  # captured (real prefix: /opt/pbs/bin/qstat)
         return 2
     flags = dict(opts)
     history = "-x" in flags or "-H" in flags
@@ -212,20 +216,20 @@ def _delete(state: State, job: Job) -> None:
 def qdel(args: list[str]) -> int:
     ids = [a for a in args if not a.startswith("-")]
     if not ids:
-        err("usage: qdel [-W force|suppress_email=X] [-x] job_identifier...")
+        err("usage: qdel [-W force|suppress_email=X] [-x] job_identifier...")  # captured
         return 2
     rc = 0
     with locked(ROOT) as state:
         for job_id in ids:
             job = state["jobs"].get(key(job_id))
             if job is None:
-                err(f"qdel: Unknown Job Id {full(job_id)}")
+                err(f"qdel: Unknown Job Id {full(job_id)}")  # captured (openpbs_qdel_errors.txt)
                 rc = E_UNKNOWN
             elif view(job, state)["done"] and FLAVOR == "pro":
-                err(f"qdel: Job has finished {job['id']}")
+                err(f"qdel: Job has finished {job['id']}")  # captured (openpbs_qdel_errors.txt)
                 rc = E_FINISHED
             elif view(job, state)["done"]:
-                err(f"qdel: Request invalid for state of job {job['id']}")
+                err(f"qdel: Request invalid for state of job {job['id']}")  # manual (Torque 6.1, PBSE_BADSTATE)
                 rc = E_BADSTATE
             else:
                 _delete(state, job)

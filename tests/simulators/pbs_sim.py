@@ -1,8 +1,12 @@
 """PBS Pro (default) / Torque simulator behind tests/simulators/pbs/{qsub,qstat,qdel}.
 
-Output formats follow PBS Pro 2021+/OpenPBS and Torque 6 as documented (see
-docs/adr/0012-pbs-lsf-simulators.md). ``MOLQ_SIM_PBS_FLAVOR=torque`` switches
-to Torque's ``job_state = C`` / ``exit_status`` display. Stdlib only.
+Since issue 14 the tests run against real OpenPBS 23.06 and Slurm's Torque wrappers;
+this simulator is used only for what no real system here shows (ADR 0012, 2026-12
+amendment): a real Torque server (``MOLQ_SIM_PBS_FLAVOR=torque``: ``job_state = C``
+with ``exit_status``, -11 for walltime; Torque 6.1 Administrator Guide) and injected
+faults. Each canned message below says where it comes from: "captured" means seen on
+OpenPBS 23.06.06 here (tests/fixtures/pbs), "manual" the vendor documentation,
+"invented" neither. Stdlib only.
 """
 
 from __future__ import annotations
@@ -169,10 +173,10 @@ def qsub(args: list[str]) -> int:
     try:
         opts, rest = parse_options(args)
     except ValueError as exc:
-        err(f"qsub: invalid option -- '{str(exc).lstrip('-')}'")
+        err(f"qsub: invalid option -- '{str(exc).lstrip('-')}'")  # captured (real: "/opt/pbs/bin/qsub: …", rc 0 there)
         return 2
     if len(rest) != 1 or not Path(rest[0]).is_file():
-        err("qsub: script file:: No such file or directory")
+        err("qsub: script file:: No such file or directory")  # captured (real rc 1)
         return 2
     script = Path(rest[0]).read_text()
     try:
@@ -185,7 +189,7 @@ def qsub(args: list[str]) -> int:
             else None
         )
     except ValueError as exc:
-        err(f"qsub: illegal option value {exc}")
+        err(f"qsub: illegal option value {exc}")  # invented (real: "qsub: illegal -p value" + usage)
         return 2
     return submit(merged, rest[0], script, indices)
 
@@ -211,10 +215,10 @@ def submit(
         try:
             pairs, depend_text = validate(opts, state)
         except LookupError as exc:
-            err(f"qsub: Unknown Job Id {exc.args[0]}")
+            err(f"qsub: Unknown Job Id {exc.args[0]}")  # invented: real OpenPBS 23.06 accepts afterok on an unknown id
             return E_UNKNOWN
         except ValueError:
-            err("qsub: illegal -p or -W value")
+            err("qsub: illegal -p or -W value")  # captured for -p ("qsub: illegal -p value")
             return 2
         seq = str(state["next_id"])
         state["next_id"] += 1
