@@ -38,6 +38,7 @@ from molq.core._sched._pbs_dialect import (
     adopt_select_argv,
     dialect_from_version,
     history_argv,
+    json_supported,
     listing_argv,
     listing_is_empty,
     match_keys,
@@ -72,6 +73,8 @@ class PBSSchedulerOptions:
         timeout: seconds allowed per scheduler command.
         bin_dir: directory of qsub/qstat/qdel/qselect (e.g. ``/opt/pbs/bin`` when the
             remote PATH finds another ``qsub`` first); None means PATH.
+        json: read ``qstat -F json`` on ``pro`` servers; None decides by the
+            server's pbs_version (PBS Pro >= 13, every OpenPBS), False reads text.
     """
 
     flavor: Literal["auto", "pro", "torque"] = "auto"
@@ -79,6 +82,7 @@ class PBSSchedulerOptions:
     chunk_size: int = attrs.field(default=1000, validator=attrs.validators.ge(1))
     timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
     bin_dir: str | None = None
+    json: bool | None = None
     qsub: str = "qsub"
     qstat: str = "qstat"
     qdel: str = "qdel"
@@ -101,6 +105,7 @@ class PBSScheduler:
         self._transport = transport
         self._options = options or PBSSchedulerOptions()
         self._dialect: PbsFlavor | None = None if self._options.flavor == "auto" else self._options.flavor
+        self._json = True if self._options.json is None else self._options.json
 
     def __repr__(self) -> str:
         return f"PBSScheduler({self._transport!r}, {self._options!r})"
@@ -117,6 +122,8 @@ class PBSScheduler:
             if done.returncode in (126, 127):
                 raise command_failed(done, "cannot run qstat (set scheduler_options bin_dir, or PATH)")
             self._dialect = dialect_from_version(done.returncode, done.stdout)
+            if self._options.json is None:
+                self._json = json_supported(done.stdout)
         return self._dialect
 
     def capabilities(self) -> SchedulerCapabilities:
@@ -195,7 +202,7 @@ class PBSScheduler:
         """
         if self.dialect != "pro":
             return {}
-        jobs = self._query(tasks_argv(self._options.command("qstat"), "pro", scheduler_job_id))
+        jobs = self._query(tasks_argv(self._options.command("qstat"), "pro", scheduler_job_id, json=self._json))
         seen = observations(jobs)
         return next(iter(array_tasks(jobs, seen).values()), {})
 
@@ -243,17 +250,17 @@ class PBSScheduler:
     # -- commands ------------------------------------------------------------------
 
     def _listing(self) -> JobAttrs:
-        argv = listing_argv(self._options.command("qstat"), self.dialect)
+        argv = listing_argv(self._options.command("qstat"), self.dialect, json=self._json)
         done = self._run(argv)
         if listing_is_empty(done.returncode, done.stdout, done.stderr):
             return {}
         raise_unless_ok(done, "qstat could not list the queue (is the PBS server up?)")
-        return parse_listing(self.dialect, done.stdout)
+        return parse_listing(self.dialect, done.stdout, json=self._json)
 
     def _history(self, ids: Sequence[str]) -> JobAttrs:
         found: JobAttrs = {}
         for chunk in split_ids(ids, self._options.chunk_size):
-            found |= self._query(history_argv(self._options.command("qstat"), chunk))
+            found |= self._query(history_argv(self._options.command("qstat"), chunk, json=self._json))
         return found
 
     def _query(self, argv: Sequence[str]) -> JobAttrs:
@@ -261,7 +268,7 @@ class PBSScheduler:
         unknown, finished, other = parse_qstat_errors(done.stderr)
         if done.returncode != 0 and (other or not (unknown or finished)):
             raise command_failed(done, "qstat failed")
-        return parse_listing(self.dialect, done.stdout)
+        return parse_listing(self.dialect, done.stdout, json=self._json)
 
     def _run(self, argv: Sequence[str], *, cwd: str | None = None) -> Completed:
         return self._transport.run(argv, cwd=cwd, timeout=self._options.timeout)

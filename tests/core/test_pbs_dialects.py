@@ -13,6 +13,9 @@ import pytest
 from molq.core import JobState, SchedulerOutputError
 from molq.core._sched._pbs_dialect import (
     dialect_from_version,
+    history_argv,
+    json_supported,
+    listing_argv,
     listing_is_empty,
     match_keys,
     parse_adopt,
@@ -61,6 +64,17 @@ class TestDetection:
     def test_openpbs_names_its_pbs_version(self):
         """OpenPBS answers `qstat --version` with `pbs_version = 23.06.06`: pro."""
         assert dialect_from_version(0, fixture("openpbs_qstat_version.txt")) == "pro"
+
+    @pytest.mark.parametrize(
+        ("version", "json"),
+        [("pbs_version = 23.06.06", True), ("pbs_version = 13.0.40", True), ("pbs_version = 12.2.1", False), ("", True)],
+    )
+    def test_json_only_where_the_server_has_it(self, version, json):
+        """PBS Pro added `-F json` in 13.0; older servers are read as text."""
+        assert json_supported(version) is json
+        assert ("json" in listing_argv("qstat", "pro", json=json)) is json
+        assert ("json" in history_argv("qstat", ["1"], json=json)) is json
+        assert json_supported(fixture("openpbs_qstat_version.txt"))
 
     def test_torque_wrappers_do_not_know_the_option(self):
         """Slurm's wrapper prints its usage and exits 2: torque."""

@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 from tests.integration.pbs_real import BIN_DIRS, DIALECTS, cluster, not_ready, options
 
-from molq import JobExecution, JobResources, JobScheduling, JobState, MolqError, SchedulerError, Submitor
+from molq import (
+    Cluster,
+    JobExecution,
+    JobResources,
+    JobScheduling,
+    JobState,
+    MolqError,
+    SchedulerError,
+    Submitor,
+)
 from molq.shell._local import LocalTransport
 from molq.shell._pbs import PBSScheduler, PBSSchedulerOptions
 
@@ -135,6 +144,30 @@ def test_dependency_conditions(sub, condition, parent_exit, child_state):
         assert second.failure_reason
     else:
         assert Path(second.metadata["molq.stdout_path"]).read_text() == "child\n"
+
+
+def test_text_fallback_on_openpbs(store, tmp_path):
+    """With json=False (servers older than PBS Pro 13) the text qstat -f reads the same outcomes."""
+    if not_ready("pbs"):
+        pytest.skip(not_ready("pbs"))
+    seen: list[tuple[str, ...]] = []
+
+    class Recording(LocalTransport):
+        def run(self, argv, **kwargs):
+            seen.append(tuple(argv))
+            return super().run(argv, **kwargs)
+
+    target = Cluster("pbs-text", "pbs", transport=Recording(), scheduler_options=options("pbs", json=False))
+    sub = Submitor(target, store=store, jobs_dir=tmp_path / "jobs")
+    ok = sub.submit_job(argv=["echo", "a long enough line"], execution=JobExecution(job_name="x" * 90))
+    bad = sub.submit_job(command=f"exit $(( {TASK_INDEX} == 3 ? 6 : 0 ))", scheduling=JobScheduling(array_spec="1-3"))
+    good, failed = _wait(sub, [ok, bad])
+    assert (good.state, good.exit_code) == (JobState.SUCCEEDED, 0)
+    assert (failed.state, failed.exit_code) == (JobState.FAILED, 6)
+    qstats = [argv for argv in seen if argv[0].endswith("/qstat") and "--version" not in argv]
+    assert qstats
+    assert not [argv for argv in qstats if "json" in argv]
+    sub.close()
 
 
 def test_dependency_never_satisfied_is_named_on_openpbs(store, tmp_path):

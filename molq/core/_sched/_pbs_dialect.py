@@ -14,6 +14,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
@@ -22,6 +23,8 @@ from ._pbs_parse import JobAttrs, parse_qstat_full, parse_qstat_json, sequence_k
 
 
 NO_JOBS_RC: Final = 153  # PBSE_UNKJOBID; Slurm's wrapper qstat also exits 153 when it lists nothing
+JSON_SINCE_MAJOR: Final = 13  # PBS Professional 13.0 added qstat -F json; OpenPBS (18+) has it
+_PBS_VERSION: Final = re.compile(r"pbs_version\s*=\s*(\d+)")
 
 
 def version_argv(qstat: str) -> tuple[str, ...]:
@@ -34,28 +37,34 @@ def dialect_from_version(returncode: int, stdout: str) -> PbsFlavor:
     return "pro" if returncode == 0 and "pbs_version" in stdout else "torque"
 
 
-def listing_argv(qstat: str, dialect: PbsFlavor) -> tuple[str, ...]:
+def json_supported(version_stdout: str) -> bool:
+    """Whether a ``pro`` server's qstat has ``-F json`` (PBS Pro >= 13, every OpenPBS)."""
+    match = _PBS_VERSION.search(version_stdout)
+    return match is None or int(match.group(1)) >= JSON_SINCE_MAJOR
+
+
+def listing_argv(qstat: str, dialect: PbsFlavor, *, json: bool = True) -> tuple[str, ...]:
     """Every job the server has in its queue, one command whatever their number."""
-    return (qstat, "-f", "-F", "json") if dialect == "pro" else (qstat, "-f")
+    return (qstat, "-f", "-F", "json") if dialect == "pro" and json else (qstat, "-f")
 
 
-def history_argv(qstat: str, ids: Sequence[str]) -> tuple[str, ...]:
-    """OpenPBS history of ``ids`` with array subjobs (``-t``), as JSON."""
-    return (qstat, "-x", "-f", "-F", "json", "-t", *ids)
+def history_argv(qstat: str, ids: Sequence[str], *, json: bool = True) -> tuple[str, ...]:
+    """``pro`` history of ``ids`` with array subjobs (``-t``), as JSON where the server has it."""
+    return (qstat, "-x", "-f", *(("-F", "json") if json else ()), "-t", *ids)
 
 
-def tasks_argv(qstat: str, dialect: PbsFlavor, array_id: str) -> tuple[str, ...]:
+def tasks_argv(qstat: str, dialect: PbsFlavor, array_id: str, *, json: bool = True) -> tuple[str, ...]:
     """An array and its subjobs (``pro``); the torque dialect has no per-task query."""
-    return history_argv(qstat, [array_id]) if dialect == "pro" else (qstat, "-f", array_id)
+    return history_argv(qstat, [array_id], json=json) if dialect == "pro" else (qstat, "-f", array_id)
 
 
-def parse_listing(dialect: PbsFlavor, stdout: str) -> JobAttrs:
+def parse_listing(dialect: PbsFlavor, stdout: str, *, json: bool = True) -> JobAttrs:
     """Parse what :func:`listing_argv` or :func:`history_argv` printed.
 
     Raises:
         SchedulerOutputError: the text is not what that dialect prints.
     """
-    return parse_qstat_json(stdout) if dialect == "pro" else parse_qstat_full(stdout)
+    return parse_qstat_json(stdout) if dialect == "pro" and json else parse_qstat_full(stdout)
 
 
 def listing_is_empty(returncode: int, stdout: str, stderr: str) -> bool:
