@@ -25,6 +25,7 @@ from molq.core import (
     Transport,
     check_capabilities,
 )
+from molq.core._context import CANCEL_MARKER
 from molq.core._sched._batch import split_ids, terminal_status
 from molq.core._sched._pbs import (
     PBS_CAPABILITIES,
@@ -51,6 +52,7 @@ from molq.core._sched._pbs_dialect import (
 from molq.core._sched._pbs_outcome import (
     array_tasks,
     confirm_success,
+    exit_file_signal,
     needs_exit_file,
     observation_from_attrs,
     observations,
@@ -186,7 +188,9 @@ class PBSScheduler:
         if key is None:
             return with_exit_file(self._transport, None, job_dir, scheduler="PBS")
         if job_dir and needs_exit_file(jobs[key]):
-            return observation_from_attrs(jobs[key], exit_file=read_exit_file(self._transport, job_dir))
+            text = read_exit_file(self._transport, job_dir)
+            asked = exit_file_signal(text) is not None and self._transport.exists(f"{job_dir}/{CANCEL_MARKER}")
+            return observation_from_attrs(jobs[key], exit_file=text, cancel_requested=asked)
         if job_dir and seen[key].state is JobState.SUCCEEDED and "array" not in jobs[key]:
             return confirm_success(seen[key], read_exit_file(self._transport, job_dir))
         return seen[key]

@@ -197,6 +197,14 @@ class TestTorqueWrappers:
         jobs = parse_qstat_full(fixture("torque_qstat_f_finished.txt"))
         assert observation_from_attrs(jobs["21"], exit_file="143\n").state is S.TIMED_OUT
 
+    def test_killed_after_a_cancel_request_is_cancelled(self):
+        """qdel (SIGKILL) can let the job's shell record 137 first: with molq's cancel marker that is CANCELLED."""
+        jobs = parse_qstat_full(fixture("torque_qstat_f_finished.txt"))
+        asked = observation_from_attrs(jobs["22"], exit_file="137\n", cancel_requested=True)
+        assert (asked.state, asked.exit_code) == (S.CANCELLED, 137)
+        assert observation_from_attrs(jobs["22"], exit_file="137\n").state is S.FAILED
+        assert observation_from_attrs(jobs["22"], exit_file="3\n", cancel_requested=True).state is S.FAILED
+
     def test_active_listing(self):
         """R is RUNNING; a job waiting on its dependency is Q."""
         seen = parse_status(fixture("torque_qstat_f_active.txt"))

@@ -39,11 +39,15 @@ SUBSTATE_FAILED: Final = "93"  # OpenPBS history: failed (an array: some subjob 
 _QSTAT_TIME: Final = "%a %b %d %H:%M:%S %Y"
 
 
-def observation_from_attrs(attrs: Mapping[str, str], *, exit_file: str | None = None) -> Observation:
+def observation_from_attrs(
+    attrs: Mapping[str, str], *, exit_file: str | None = None, cancel_requested: bool = False
+) -> Observation:
     """One Observation from one job's qstat attributes.
 
     ``exit_file`` is the text of the job's ``exit_code`` file, consulted only for a
-    finished job the scheduler gives no exit status for (Slurm's Torque wrappers).
+    finished job the scheduler gives no exit status for (Slurm's Torque wrappers);
+    ``cancel_requested`` says molq asked to cancel it (its ``cancel_requested``
+    marker), which turns a kill by signal recorded there into CANCELLED.
 
     Raises:
         SchedulerOutputError: no ``job_state``, or a non-integer exit status.
@@ -53,7 +57,7 @@ def observation_from_attrs(attrs: Mapping[str, str], *, exit_file: str | None = 
         msg = "qstat -f job block has no job_state"
         raise SchedulerOutputError(msg)
     if raw in PBS_FINISHED:
-        return _finished(attrs, raw, exit_file)
+        return _finished(attrs, raw, exit_file, cancel_requested=cancel_requested)
     state = PBS_STATE_MAP.get(raw)
     if state is None:
         return Observation(JobState.SUBMITTED, raw, reason=f"unrecognised PBS job_state {raw!r}")
@@ -81,10 +85,10 @@ def exit_status(attrs: Mapping[str, str]) -> int | None:
         raise SchedulerOutputError(msg) from None
 
 
-def _finished(attrs: Mapping[str, str], raw: str, exit_file: str | None) -> Observation:
+def _finished(attrs: Mapping[str, str], raw: str, exit_file: str | None, *, cancel_requested: bool) -> Observation:
     code = exit_status(attrs)
     if code is None:
-        return _without_exit_status(attrs, raw, exit_file)
+        return _without_exit_status(attrs, raw, exit_file, cancel_requested=cancel_requested)
     if _walltime_killed(attrs, code):
         return Observation(JobState.TIMED_OUT, raw, code, reason=f"walltime exceeded (exit status {code})")
     if attrs.get("substate") == SUBSTATE_TERMINATED:
@@ -101,11 +105,17 @@ def _finished(attrs: Mapping[str, str], raw: str, exit_file: str | None) -> Obse
     return Observation(state_from_exit_code(code), raw, code, reason=reason)
 
 
-def _without_exit_status(attrs: Mapping[str, str], raw: str, exit_file: str | None) -> Observation:
+def _without_exit_status(
+    attrs: Mapping[str, str], raw: str, exit_file: str | None, *, cancel_requested: bool
+) -> Observation:
     ran = "exec_host" in attrs or "stime" in attrs
     exhausted = _walltime_exhausted(attrs)
     if exit_file is not None:
         from_file = exit_file_observation(exit_file)
+        signal = exit_file_signal(exit_file)
+        if cancel_requested and signal is not None:
+            reason = f"cancelled: killed by signal {signal} after molq asked to cancel (qdel)"
+            return Observation(JobState.CANCELLED, raw, from_file.exit_code, reason=reason)
         if from_file.state is not None and not (exhausted and from_file.exit_code):
             return Observation(from_file.state, raw, from_file.exit_code, reason=from_file.reason)
     if ran and exhausted:
@@ -119,6 +129,12 @@ def _without_exit_status(attrs: Mapping[str, str], raw: str, exit_file: str | No
     else:
         reason = "never ran: deleted (qdel) or its dependency was never satisfied"
     return Observation(JobState.CANCELLED, raw, reason=reason)
+
+
+def exit_file_signal(exit_file: str | None) -> int | None:
+    """The signal a shell reported as ``128 + N`` in the ``exit_code`` file, else None."""
+    code = exit_file_observation(exit_file).exit_code if exit_file is not None else None
+    return code - 128 if code is not None and 128 < code < 160 else None
 
 
 def _walltime_killed(attrs: Mapping[str, str], code: int) -> bool:
