@@ -265,6 +265,11 @@ class TestErrorsIdsAdoption:
         assert parse_adopt(jobs, name="molq-a", script_path="/j/b/job.pbs") is None
         assert parse_adopt({"8": {"Job_Name": "molq-a"}}, name="molq-a", script_path="/x") == "8"
 
+    def test_one_unreadable_foreign_job_does_not_break_the_queue(self):
+        """A job with a garbage Exit_status is listed SUBMITTED with its raw state."""
+        entries = queue_entries({"1.h": {"job_state": "F", "Exit_status": "zero"}, "2.h": {"job_state": "R"}})
+        assert [(e.state, e.raw_state) for e in entries] == [(S.SUBMITTED, "F"), (S.RUNNING, "R")]
+
     def test_queue_entries_from_both_dialects(self):
         """Owner, name, queue and state from OpenPBS JSON and from the wrappers' text."""
         pro = queue_entries(parse_qstat_json(fixture("openpbs_qstat_f_json_active.json")), user="root")

@@ -380,3 +380,13 @@ def test_adoption_over_ssh(remote, monkeypatch):
     [final] = sub.watch_jobs([record.job_id], timeout=120)
     assert final.state is JobState.SUCCEEDED, final
     assert _remote_cat(final.metadata["molq.stdout_path"]) == "adopted\n"
+
+
+def test_missing_clients_over_ssh_are_named(remote):
+    """A remote bin_dir without qstat fails at once with a typed error naming the command."""
+    from molq import SshTransport, SshTransportOptions, TransportError
+
+    transport = SshTransport(SshTransportOptions(host=ALIAS))
+    sched = PBSScheduler(transport, PBSSchedulerOptions(bin_dir="/nonexistent/pbs/bin"))
+    with pytest.raises(TransportError, match="/nonexistent/pbs/bin/qstat"):
+        sched.observe_many(["1"])

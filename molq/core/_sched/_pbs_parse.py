@@ -186,15 +186,18 @@ def match_ids(
 def queue_entries(jobs: JobAttrs, *, user: str | None = None) -> list[QueueEntry]:
     """Queue entries from parsed qstat attributes, optionally only ``user``'s.
 
-    Raises:
-        SchedulerOutputError: a job has no job_state or an unreadable exit status.
+    Another user's job with unreadable attributes is listed as SUBMITTED with its raw
+    ``job_state`` rather than failing the whole listing.
     """
     entries = []
     for job_id, attrs in jobs.items():
         owner = attrs.get("Job_Owner", "").split("@", 1)[0] or None
         if user is not None and owner != user:
             continue
-        obs = observation_from_attrs(attrs)
+        try:
+            obs = observation_from_attrs(attrs)
+        except SchedulerOutputError as exc:
+            obs = Observation(JobState.SUBMITTED, attrs.get("job_state", ""), reason=str(exc))
         entries.append(
             QueueEntry(
                 scheduler_job_id=job_id,
