@@ -37,9 +37,8 @@ wait_for = _fx.wait_for
 
 
 @pytest.fixture
-def torque(pbs_sim, monkeypatch):
-    """The simulator in its real-Torque flavor (``C`` with ``exit_status``)."""
-    monkeypatch.setenv("MOLQ_SIM_PBS_FLAVOR", "torque")
+def torque(pbs_sim):
+    """The simulated real-Torque server (``C`` with ``exit_status``)."""
     return PBSScheduler(LocalTransport(), PBSSchedulerOptions(flavor="torque"))
 
 

@@ -8,9 +8,7 @@ import time
 from pbs_sim import (
     DONE_LETTER,
     E_BADSTATE,
-    E_FINISHED,
     E_UNKNOWN,
-    FLAVOR,
     HOST,
     ROOT,
     SERVER,
@@ -49,8 +47,6 @@ def _attrs(job: Job) -> list[tuple[str, str]]:
     rows += [(f"Resource_List.{k}", v) for k, v in sorted(job["resources"].items())]
     if job.get("started"):
         rows.append(("stime", ctime(job["started"])))
-    if FLAVOR == "pro":
-        rows.append(("substate", str(job["substate"])))
     return [*rows, *_tail(job)]
 
 
@@ -66,9 +62,7 @@ def _tail(job: Job) -> list[tuple[str, str]]:
     if job["comment"]:
         rows.append(("comment", job["comment"]))
     if job["exit"] is not None:
-        rows.append(
-            ("Exit_status" if FLAVOR == "pro" else "exit_status", str(job["exit"]))
-        )
+        rows.append(("exit_status", str(job["exit"])))
     if job.get("array"):
         rows += [
             ("array", "True"),
@@ -98,7 +92,7 @@ def show_full(jobs: list[Job]) -> None:
 
 def show_table(jobs: list[Job]) -> None:
     """Plain ``qstat``: captured on OpenPBS 23.06 and the Torque wrappers (widths)."""
-    idw = 16 if FLAVOR == "pro" else 25
+    idw = 25
     print(f"{'Job id':<{idw}}  {'Name':<16} {'User':<16}  Time Use S Queue")
     print(f"{'-' * idw}  {'-' * 16} {'-' * 16}  -------- - -----")
     for job in jobs:
@@ -132,31 +126,20 @@ def show_alt(jobs: list[Job]) -> None:
 
 
 def _select(
-    state: State, ids: list[str], history: bool, user: str | None
+    state: State, ids: list[str], user: str | None
 ) -> tuple[list[Job], int]:
     rc = 0
     jobs = []
     for job_id in ids:
         job = state["jobs"].get(key(job_id))
         if job is None:
-            err(  # captured on OpenPBS (openpbs_qstat_errors.txt); "Error " per the Torque manual
-                f"qstat: Unknown Job Id {'Error ' if FLAVOR == 'torque' else ''}"
-                f"{full(job_id)}"
-            )
+            err(f"qstat: Unknown Job Id Error {full(job_id)}")  # manual (Torque 6.1)
             rc = E_UNKNOWN
             continue
-        shown = view(job, state)
-        if FLAVOR == "pro" and shown["done"] and not history:
-            err(  # captured (openpbs_qstat_errors.txt)
-                f"qstat: {shown['id']} Job has finished, use -x or -H to obtain "
-                "historical job information"
-            )
-            rc = E_FINISHED
-            continue
-        jobs.append(shown)
+        jobs.append(view(job, state))
     if not ids:
         tops = [view(j, state) for j in state["jobs"].values() if not j.get("parent")]
-        jobs = [j for j in tops if history or FLAVOR == "torque" or not j["done"]]
+        jobs = tops
     return [j for j in jobs if user is None or j["owner"] == user], rc
 
 
@@ -176,10 +159,9 @@ def qstat(args: list[str]) -> int:
         err(f"qstat: invalid option -- '{exc.opt}'")  # captured (real prefix: /opt/pbs/bin/qstat)
         return 2
     flags = dict(opts)
-    history = "-x" in flags or "-H" in flags
     with locked(ROOT) as state:
-        jobs, rc = _select(state, ids, history and FLAVOR == "pro", flags.get("-u"))
-    if FLAVOR == "torque" and "-x" in flags:
+        jobs, rc = _select(state, ids, flags.get("-u"))
+    if "-x" in flags:
         show_xml(jobs)
     elif "-f" in flags:
         show_full(jobs)
@@ -203,9 +185,8 @@ def _delete(state: State, job: Job) -> None:
         if target.get("started"):
             target["kill_requested"] = True
         else:
-            letter = "X" if target.get("parent") and FLAVOR == "pro" else DONE_LETTER
             target.update(
-                status=letter,
+                status=DONE_LETTER,
                 substate=91,
                 done=True,
                 finished=time.time(),
@@ -225,9 +206,6 @@ def qdel(args: list[str]) -> int:
             if job is None:
                 err(f"qdel: Unknown Job Id {full(job_id)}")  # captured (openpbs_qdel_errors.txt)
                 rc = E_UNKNOWN
-            elif view(job, state)["done"] and FLAVOR == "pro":
-                err(f"qdel: Job has finished {job['id']}")  # captured (openpbs_qdel_errors.txt)
-                rc = E_FINISHED
             elif view(job, state)["done"]:
                 err(f"qdel: Request invalid for state of job {job['id']}")  # manual (Torque 6.1, PBSE_BADSTATE)
                 rc = E_BADSTATE

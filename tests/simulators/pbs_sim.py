@@ -1,10 +1,10 @@
-"""PBS Pro (default) / Torque simulator behind tests/simulators/pbs/{qsub,qstat,qdel}.
+"""Real-Torque simulator behind tests/simulators/pbs/{qsub,qstat,qdel}.
 
 Since issue 14 the tests run against real OpenPBS 23.06 and Slurm's Torque wrappers;
 this simulator is used only for what no real system here shows (ADR 0012, 2026-12
-amendment): a real Torque server (``MOLQ_SIM_PBS_FLAVOR=torque``: ``job_state = C``
-with ``exit_status``, -11 for walltime; Torque 6.1 Administrator Guide) and injected
-faults. Each canned message below says where it comes from: "captured" means seen on
+amendment): a real Torque server (``job_state = C`` with ``exit_status``, -11 for
+walltime; Torque 6.1 Administrator Guide) and injected faults. Its former PBS Pro
+flavor is gone: OpenPBS itself runs in CI. Each canned message below says where it comes from: "captured" means seen on
 OpenPBS 23.06.06 here (tests/fixtures/pbs), "manual" the vendor documentation,
 "invented" neither. Stdlib only.
 """
@@ -24,13 +24,12 @@ import simcore
 from simcore import Job, State, ctime, locked
 
 
-FLAVOR = os.environ.get("MOLQ_SIM_PBS_FLAVOR", "pro")
 SERVER = os.environ.get("MOLQ_SIM_PBS_SERVER", "pbssim")
 HOST = socket.gethostname().split(".")[0] or "localhost"
 ROOT = simcore.state_dir("pbs")
-E_UNKNOWN, E_FINISHED, E_BADSTATE = 153, 35, 168  # PBSE_* % 256
-WALLTIME_EXIT = -29 if FLAVOR == "pro" else -11
-DONE_LETTER = "F" if FLAVOR == "pro" else "C"
+E_UNKNOWN, E_BADSTATE = 153, 168  # PBSE_* % 256 (manual: Torque 6.1 error codes)
+WALLTIME_EXIT = -11  # manual: JOB_EXEC_OVERLIMIT_WT (Torque 6.1)
+DONE_LETTER = "C"
 OPTS_WITH_ARG = set("NoeqAplWJtMmjrS")
 _CLOCK = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+)$")
 
@@ -184,8 +183,8 @@ def qsub(args: list[str]) -> int:
         merged = {**script_opts, **opts}
         walltime_seconds(resources(merged.get("l", [])).get("walltime", "0"))
         indices = (
-            array_indices(merged["J" if FLAVOR == "pro" else "t"][-1])
-            if ({"J", "t"} & set(merged))
+            array_indices(merged["t"][-1])
+            if "t" in merged
             else None
         )
     except ValueError as exc:
@@ -314,9 +313,8 @@ class PbsDialect:
         )
 
     def _finish(self, job: Job, code: int | None, substate: int, comment: str) -> None:
-        letter = "X" if job.get("parent") and FLAVOR == "pro" else DONE_LETTER
         job.update(
-            status=letter,
+            status=DONE_LETTER,
             substate=substate,
             exit=code,
             done=True,
