@@ -77,6 +77,8 @@ class PBSSchedulerOptions:
             remote PATH finds another ``qsub`` first); None means PATH.
         json: read ``qstat -F json`` on ``pro`` servers; None decides by the
             server's pbs_version (PBS Pro >= 13, every OpenPBS), False reads text.
+        qsub_daemon: let OpenPBS's qsub leave its background process (faster for
+            rapid submissions); by default molq passes ``-f`` so none outlives it.
     """
 
     flavor: Literal["auto", "pro", "torque"] = "auto"
@@ -85,6 +87,7 @@ class PBSSchedulerOptions:
     timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
     bin_dir: str | None = None
     json: bool | None = None
+    qsub_daemon: bool = False
     qsub: str = "qsub"
     qstat: str = "qstat"
     qdel: str = "qdel"
@@ -134,7 +137,8 @@ class PBSScheduler:
 
     def prepare(self, spec: JobSpec, job_dir: str) -> Submission:
         """Render the ``#PBS`` script and ``qsub`` argv without running anything."""
-        return prepare_pbs(spec, job_dir, flavor=self.dialect, qsub=self._options.command("qsub"))
+        qsub = self._options.command("qsub")
+        return prepare_pbs(spec, job_dir, flavor=self.dialect, qsub=qsub, foreground=not self._options.qsub_daemon)
 
     def submit(self, spec: JobSpec, job_dir: str) -> str:
         """Write the script into ``job_dir``, run qsub and return the job id.

@@ -169,6 +169,12 @@ class TestRender:
         assert sub.argv == qsub_argv(f"{JOB_DIR}/job.pbs") == ("qsub", f"{JOB_DIR}/job.pbs")
         assert sub.script_path == f"{JOB_DIR}/job.pbs"
 
+    def test_foreground_qsub_leaves_no_background_process(self):
+        """OpenPBS: `-f` keeps qsub from leaving its daemon behind; torque has no such option."""
+        assert prepare_pbs(full_spec(), JOB_DIR, foreground=True).argv == ("qsub", "-f", f"{JOB_DIR}/job.pbs")
+        torque = prepare_pbs(full_spec(), JOB_DIR, flavor="torque", foreground=True).argv
+        assert "-f" not in torque
+
     def test_torque_argv_repeats_the_log_paths(self):
         """torque: -o/-e on the command line, or Slurm's wrapper writes <script>.o<id>."""
         sub = prepare_pbs(full_spec(), JOB_DIR, flavor="torque", qsub="/usr/bin/qsub")

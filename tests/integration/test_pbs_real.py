@@ -390,3 +390,22 @@ def test_missing_clients_over_ssh_are_named(remote):
     sched = PBSScheduler(transport, PBSSchedulerOptions(bin_dir="/nonexistent/pbs/bin"))
     with pytest.raises(TransportError, match="/nonexistent/pbs/bin/qstat"):
         sched.observe_many(["1"])
+
+
+def test_no_qsub_background_process_is_left_behind(store, tmp_path):
+    """OpenPBS's qsub forks a lingering daemon unless given -f: molq's submissions leave none."""
+    if not_ready("pbs"):
+        pytest.skip(not_ready("pbs"))
+    sub = Submitor(cluster("pbs"), store=store, jobs_dir=tmp_path / "jobs")
+    job = sub.submit_job(argv=["true"])
+    _wait(sub, [job])
+    sub.close()
+    lingering = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "qsub" in cmdline and str(tmp_path) in cmdline:
+            lingering.append(cmdline)
+    assert lingering == []

@@ -141,14 +141,18 @@ def qsub_argv(
     flavor: PbsFlavor = "pro",
     logs: tuple[str, str] | None = None,
     qsub: str = "qsub",
+    foreground: bool = False,
 ) -> tuple[str, ...]:
     """``qsub <script>``; the torque dialect adds ``-o OUT -e ERR`` from ``logs``.
+
+    ``foreground`` adds OpenPBS's ``-f``: no background qsub process is left behind
+    (``qsub(1B)``: it can cause communication problems, and it outlives molq).
 
     Raises:
         ConfigError: a torque path holds characters Slurm's wrapper would pass to a shell.
     """
     if flavor == "pro" or logs is None:
-        return (qsub, script_path)
+        return (qsub, "-f", script_path) if foreground and flavor == "pro" else (qsub, script_path)
     out, err = logs
     for label, path in (("stdout path", out), ("stderr path", err), ("script path", script_path)):
         if not _WRAPPER_SAFE.match(path):
@@ -158,12 +162,13 @@ def qsub_argv(
 
 
 def prepare_pbs(
-    spec: JobSpec, job_dir: str, *, flavor: PbsFlavor = "pro", qsub: str = "qsub"
+    spec: JobSpec, job_dir: str, *, flavor: PbsFlavor = "pro", qsub: str = "qsub", foreground: bool = False
 ) -> Submission:
     """The script and argv for one PBS submission (nothing is run)."""
     script_path = f"{job_dir}/{PBS_SCRIPT_FILE}"
     script = render_pbs_script(spec, job_dir, flavor=flavor)
-    argv = qsub_argv(script_path, flavor=flavor, logs=output_paths(spec, job_dir), qsub=qsub)
+    logs = output_paths(spec, job_dir)
+    argv = qsub_argv(script_path, flavor=flavor, logs=logs, qsub=qsub, foreground=foreground)
     return Submission(argv=argv, script=script, script_path=script_path)
 
 
