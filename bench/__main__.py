@@ -177,6 +177,9 @@ def other_figures(size: dict[str, Any]) -> dict[str, Any]:
             **calls,
         )
     out |= lsf_figures()
+    from . import _pbs
+
+    out |= _pbs.figures(size["polls"])
     cpu = f.reconcile_cpu(size["reconcile"])
     out["reconcile_cpu"] = fig(
         cpu["all_change_s"],
@@ -322,7 +325,9 @@ def table(figures: dict[str, Any]) -> str:
 
 
 def _other(size: dict[str, Any]) -> dict[str, Any]:
-    names = [(f"slurm_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"]] + [
+    names = [(f"slurm_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"]]
+    names += [(f"pbs{d}_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"] for d in ("", "_torque")]
+    names += [
         ("lsf_poll_commands_1000", "commands/poll", "1 bjobs + at most 1 bhist"),
         ("reconcile_cpu", "s CPU", "<= 1 s"),
         ("projection_rebuild", "events/s", ">= 200,000"),

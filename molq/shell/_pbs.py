@@ -1,4 +1,9 @@
-"""PBSScheduler: PBS Pro / OpenPBS and Torque over any Transport."""
+"""PBSScheduler: OpenPBS / PBS Pro and Torque (also Slurm's Torque wrappers) over any Transport.
+
+The dialect is detected once per scheduler (``qstat --version``) and kept; see
+docs/adr/0019-pbs-dialect-detection.md. Rendering and parsing live in
+``molq.core._sched._pbs*``; this module only runs commands and feeds their text back.
+"""
 
 from __future__ import annotations
 
@@ -14,22 +19,47 @@ from molq.core import (
     Observation,
     QueueEntry,
     SchedulerCapabilities,
+    SchedulerError,
     Submission,
     TerminalStatus,
     Transport,
     check_capabilities,
 )
+from molq.core._context import CANCEL_MARKER
 from molq.core._sched._batch import split_ids, terminal_status
-from molq.core._sched._pbs import PBS_CAPABILITIES, parse_qsub_output, prepare_pbs
-from molq.core._sched._pbs_parse import (
-    match_ids,
-    parse_qstat_errors,
-    parse_queue,
-    parse_status,
-    qdel_outcome,
+from molq.core._sched._pbs import (
+    PBS_CAPABILITIES,
+    PBS_SCRIPT_FILE,
+    PbsFlavor,
+    parse_qsub_output,
+    pbs_submit_name,
+    prepare_pbs,
 )
+from molq.core._sched._pbs_dialect import (
+    adopt_select_argv,
+    dialect_from_version,
+    history_argv,
+    json_supported,
+    listing_argv,
+    listing_is_empty,
+    match_keys,
+    parse_adopt,
+    parse_listing,
+    relevant_jobs,
+    tasks_argv,
+    version_argv,
+)
+from molq.core._sched._pbs_outcome import (
+    array_tasks,
+    confirm_success,
+    exit_file_signal,
+    needs_exit_file,
+    observation_from_attrs,
+    observations,
+)
+from molq.core._sched._pbs_parse import JobAttrs, parse_qstat_errors, qdel_outcome, queue_entries
 
-from ._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
+from ._batch_jobs import command_failed, raise_unless_ok, read_exit_file, with_exit_file, write_job_files
 
 
 @attrs.frozen
@@ -37,20 +67,31 @@ class PBSSchedulerOptions:
     """How molq talks to PBS.
 
     Attributes:
-        flavor: ``pro`` (PBS Pro / OpenPBS: ``qstat -x`` history) or ``torque``
-            (completed jobs stay in ``qstat -f`` as ``C``; ``-x`` means XML there).
-        use_history: ask ``qstat -x -f`` about jobs PBS Pro says have finished.
-        chunk_size: job ids per qstat call.
+        flavor: ``auto`` (ask ``qstat --version`` once), ``pro`` (OpenPBS / PBS
+            Professional: JSON, ``qstat -x`` history) or ``torque`` (Torque, Slurm's
+            Torque wrappers: text ``qstat -f``, finished jobs as ``C``).
+        use_history: ask ``qstat -x`` about jobs the ``pro`` queue no longer lists.
+        chunk_size: job ids per history query.
         timeout: seconds allowed per scheduler command.
+        bin_dir: directory of qsub/qstat/qdel/qselect (e.g. ``/opt/pbs/bin`` when the
+            remote PATH finds another ``qsub`` first); None means PATH.
+        json: read ``qstat -F json`` on ``pro`` servers; None decides by the
+            server's pbs_version (PBS Pro >= 13, every OpenPBS), False reads text.
+        qsub_daemon: let OpenPBS's qsub leave its background process (faster for
+            rapid submissions); by default molq passes ``-f`` so none outlives it.
     """
 
-    flavor: Literal["pro", "torque"] = "pro"
+    flavor: Literal["auto", "pro", "torque"] = "auto"
     use_history: bool = True
-    chunk_size: int = attrs.field(default=200, validator=attrs.validators.ge(1))
-    timeout: float | None = 120.0
+    chunk_size: int = attrs.field(default=1000, validator=attrs.validators.ge(1))
+    timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
+    bin_dir: str | None = None
+    json: bool | None = None
+    qsub_daemon: bool = False
     qsub: str = "qsub"
     qstat: str = "qstat"
     qdel: str = "qdel"
+    qselect: str = "qselect"
     # Upstream molq's spellings (issue 18): a path set here wins over the short name above.
     qsub_path: str = "qsub"
     qstat_path: str = "qstat"
@@ -59,19 +100,43 @@ class PBSSchedulerOptions:
     extra_qsub_flags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def command(self, name: str) -> str:
-        """The command to run for ``qsub``/``qstat``/``qdel``/``tracejob``."""
-        path: str = getattr(self, f"{name}_path")
-        return path if path != name else getattr(self, name, name)
+        """The path or name to run for ``name`` (one of qsub, qstat, qdel, qselect, tracejob)."""
+        path = str(getattr(self, f"{name}_path", name))
+        program = path if path != name else str(getattr(self, name, name))
+        if self.bin_dir and "/" not in program:
+            return f"{self.bin_dir.rstrip('/')}/{program}"
+        return program
 
 
 class PBSScheduler:
-    """Submits with ``qsub``, observes with ``qstat [-x] -f``, cancels with ``qdel``."""
+    """Submits with ``qsub``, observes with one ``qstat`` listing (+ ``qstat -x``), cancels with ``qdel``."""
 
     name = "pbs"
 
     def __init__(self, transport: Transport, options: PBSSchedulerOptions | None = None) -> None:
         self._transport = transport
         self._options = options or PBSSchedulerOptions()
+        self._dialect: PbsFlavor | None = None if self._options.flavor == "auto" else self._options.flavor
+        self._json = True if self._options.json is None else self._options.json
+
+    def __repr__(self) -> str:
+        return f"PBSScheduler({self._transport!r}, {self._options!r})"
+
+    @property
+    def dialect(self) -> PbsFlavor:
+        """``pro`` or ``torque``: asked of ``qstat --version`` on first use, then kept.
+
+        Raises:
+            SchedulerError: qstat cannot be run at all.
+        """
+        if self._dialect is None:
+            done = self._run(version_argv(self._options.command("qstat")))
+            if done.returncode in (126, 127):
+                raise command_failed(done, "cannot run qstat (set scheduler_options bin_dir, or PATH)")
+            self._dialect = dialect_from_version(done.returncode, done.stdout)
+            if self._options.json is None:
+                self._json = json_supported(done.stdout)
+        return self._dialect
 
     def capabilities(self) -> SchedulerCapabilities:
         """What PBS can honour."""
@@ -79,8 +144,11 @@ class PBSScheduler:
 
     def prepare(self, spec: JobSpec, job_dir: str) -> Submission:
         """Render the ``#PBS`` script and ``qsub`` argv without running anything."""
-        submission = prepare_pbs(spec, job_dir, flavor=self._options.flavor)
-        argv = (self._options.command("qsub"), *self._options.extra_qsub_flags, *submission.argv[1:])
+        qsub = self._options.command("qsub")
+        submission = prepare_pbs(spec, job_dir, flavor=self.dialect, qsub=qsub, foreground=not self._options.qsub_daemon)
+        if not self._options.extra_qsub_flags:
+            return submission
+        argv = (submission.argv[0], *self._options.extra_qsub_flags, *submission.argv[1:])
         return attrs.evolve(submission, argv=argv)
 
     def submit(self, spec: JobSpec, job_dir: str) -> str:
@@ -98,9 +166,11 @@ class PBSScheduler:
         raise_unless_ok(done, "qsub refused the job")
         return parse_qsub_output(done.stdout)
 
-    def poll_many(self, scheduler_job_ids: Sequence[str]) -> dict[str, JobState]:
+    def poll_many(
+        self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
+    ) -> dict[str, JobState]:
         """States of the jobs PBS knows; unknown ids are left out."""
-        observed = self.observe_many(scheduler_job_ids)
+        observed = self.observe_many(scheduler_job_ids, job_dirs=job_dirs)
         return {i: o.state for i, o in observed.items() if o.state is not None}
 
     def observe_many(
@@ -109,22 +179,51 @@ class PBSScheduler:
         *,
         job_dirs: Mapping[str, str] | None = None,
     ) -> dict[str, Observation]:
-        """One Observation per id: ``qstat -f``, then ``qstat -x -f``, then exit files.
+        """One Observation per id: one queue listing, ``qstat -x`` for the rest (pro), exit files.
 
         Raises:
             SchedulerError: qstat failed for a reason other than unknown ids.
             SchedulerOutputError: qstat printed something unreadable.
         """
         ids = list(dict.fromkeys(scheduler_job_ids))
-        found: dict[str, Observation] = {}
-        for chunk in split_ids(ids, self._options.chunk_size):
-            found |= self._qstat(chunk, history=False)
-        if self._options.flavor == "pro" and self._options.use_history:
-            missing = [i for i in ids if i not in found]
-            for chunk in split_ids(missing, self._options.chunk_size):
-                found |= self._qstat(chunk, history=True)
         dirs = job_dirs or {}
-        return {i: with_exit_file(self._transport, found.get(i), dirs.get(i), scheduler="PBS") for i in ids}
+        jobs = self._listing()
+        keys = match_keys(ids, jobs)
+        missing = [i for i in ids if i not in keys]
+        if missing and self.dialect == "pro" and self._options.use_history:
+            history = self._history(missing)
+            jobs = {**jobs, **history}
+            keys |= match_keys(missing, history)
+        seen = observations(relevant_jobs(jobs, list(keys.values())))
+        return {i: self._observation(jobs, keys.get(i), seen, dirs.get(i)) for i in ids}
+
+    def _observation(
+        self, jobs: JobAttrs, key: str | None, seen: Mapping[str, Observation], job_dir: str | None
+    ) -> Observation:
+        if key is None:
+            return with_exit_file(self._transport, None, job_dir, scheduler="PBS")
+        if job_dir and needs_exit_file(jobs[key]):
+            text = read_exit_file(self._transport, job_dir)
+            asked = exit_file_signal(text) is not None and self._transport.exists(f"{job_dir}/{CANCEL_MARKER}")
+            return observation_from_attrs(jobs[key], exit_file=text, cancel_requested=asked)
+        if job_dir and seen[key].state is JobState.SUCCEEDED and "array" not in jobs[key]:
+            return confirm_success(seen[key], read_exit_file(self._transport, job_dir))
+        return seen[key]
+
+    def array_tasks(self, scheduler_job_id: str) -> dict[str, Observation]:
+        """Each subjob's Observation for an OpenPBS array (``qstat -x -f -t``); {} on torque.
+
+        Slurm's Torque wrappers list an array's tasks under unrelated ids, so there is
+        no per-task view there.
+
+        Raises:
+            SchedulerError: qstat failed.
+        """
+        if self.dialect != "pro":
+            return {}
+        jobs = self._query(tasks_argv(self._options.command("qstat"), "pro", scheduler_job_id, json=self._json))
+        seen = observations(jobs)
+        return next(iter(array_tasks(jobs, seen).values()), {})
 
     def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:
         """``qdel`` the job; a job that already finished or is unknown is left alone.
@@ -133,7 +232,7 @@ class PBSScheduler:
             SchedulerError: qdel failed for another reason.
         """
         done = self._run((self._options.command("qdel"), scheduler_job_id))
-        if qdel_outcome(done.returncode, done.stderr) == "error":
+        if qdel_outcome(done.returncode, done.stderr, done.stdout) == "error":
             raise command_failed(done, f"qdel failed for {scheduler_job_id}")
 
     def resolve_terminal(self, scheduler_job_id: str, *, job_dir: str | None = None) -> TerminalStatus | None:
@@ -142,23 +241,56 @@ class PBSScheduler:
         obs = self.observe_many([scheduler_job_id], job_dirs=dirs)[scheduler_job_id]
         return terminal_status(obs)
 
+    def adopt(self, job_dir: str, spec: JobSpec | None = None) -> str | None:
+        """The id of a job an interrupted submission handed to qsub, found by name and script.
+
+        Raises:
+            SchedulerError: qstat or qselect failed.
+        """
+        if spec is None:
+            return None
+        name = pbs_submit_name(spec, job_dir)
+        script_path = f"{job_dir}/{PBS_SCRIPT_FILE}"
+        if self.dialect == "torque":
+            return parse_adopt(self._listing(), name=name, script_path=script_path)
+        done = self._run(adopt_select_argv(self._options.command("qselect"), name))
+        raise_unless_ok(done, "qselect failed")
+        candidates = done.stdout.split()
+        return parse_adopt(self._history(candidates), name=name, script_path=script_path) if candidates else None
+
     def list_queue(self, *, user: str | None = None) -> list[QueueEntry]:
-        """Jobs ``qstat -f`` reports, optionally only ``user``'s.
+        """Jobs the server lists (molq's or not), optionally only ``user``'s.
 
         Raises:
             SchedulerError: qstat failed.
         """
-        done = self._run((self._options.command("qstat"), "-f"))
-        raise_unless_ok(done, "qstat -f failed")
-        return parse_queue(done.stdout, user=user)
+        return queue_entries(self._listing(), user=user)
 
-    def _qstat(self, ids: list[str], *, history: bool) -> dict[str, Observation]:
-        flags = ("-x", "-f") if history else ("-f",)
-        done = self._run((self._options.command("qstat"), *flags, *ids))
+    # -- commands ------------------------------------------------------------------
+
+    def _listing(self) -> JobAttrs:
+        argv = listing_argv(self._options.command("qstat"), self.dialect, json=self._json)
+        done = self._run(argv)
+        if listing_is_empty(done.returncode, done.stdout, done.stderr):
+            return {}
+        raise_unless_ok(done, "qstat could not list the queue (is the PBS server up?)")
+        return parse_listing(self.dialect, done.stdout, json=self._json)
+
+    def _history(self, ids: Sequence[str]) -> JobAttrs:
+        found: JobAttrs = {}
+        for chunk in split_ids(ids, self._options.chunk_size):
+            found |= self._query(history_argv(self._options.command("qstat"), chunk, json=self._json))
+        return found
+
+    def _query(self, argv: Sequence[str]) -> JobAttrs:
+        done = self._run(argv)
         unknown, finished, other = parse_qstat_errors(done.stderr)
         if done.returncode != 0 and (other or not (unknown or finished)):
             raise command_failed(done, "qstat failed")
-        return match_ids(ids, parse_status(done.stdout))
+        return parse_listing(self.dialect, done.stdout, json=self._json)
 
     def _run(self, argv: Sequence[str], *, cwd: str | None = None) -> Completed:
         return self._transport.run(argv, cwd=cwd, timeout=self._options.timeout)
+
+
+__all__ = ["PBSScheduler", "PBSSchedulerOptions", "SchedulerError"]

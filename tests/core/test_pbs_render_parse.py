@@ -29,15 +29,7 @@ from molq.core._sched._pbs import (
     qsub_argv,
     render_pbs_script,
 )
-from molq.core._sched._pbs_parse import (
-    match_ids,
-    observation_from_attrs,
-    parse_qstat_errors,
-    parse_qstat_full,
-    parse_queue,
-    parse_status,
-    qdel_outcome,
-)
+from molq.core._sched._pbs_parse import observation_from_attrs
 
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pbs"
@@ -45,7 +37,10 @@ JOB_DIR = "/scratch/molq/jobs/j1"
 
 
 def fixture(name: str) -> str:
-    return (FIXTURES / name).read_text()
+    """A captured output without its provenance header (``# …`` lines up to ``# ---``)."""
+    text = (FIXTURES / name).read_text()
+    head, sep, body = text.partition("# ---\n")
+    return body if sep and all(line.startswith("# ") for line in head.splitlines()) else text
 
 
 def full_spec(**scheduling) -> JobSpec:
@@ -90,7 +85,9 @@ PRO_HEADER = """#!/bin/bash
 #PBS -m ae
 cd /home/alice/proj || exit 127
 export OMP_NUM_THREADS=4
+(
 python train.py --lr 0.1
+)
 """
 
 
@@ -114,7 +111,8 @@ class TestRender:
         """Without paths, stdout/stderr go to the job dir; one chunk of one cpu."""
         spec = JobSpec(command_type="command", command="true")
         lines = render_pbs_script(spec, JOB_DIR).splitlines()
-        assert lines[1:4] == [
+        assert lines[1:5] == [
+            "#PBS -N molq-j1",
             f"#PBS -o {JOB_DIR}/stdout",
             f"#PBS -e {JOB_DIR}/stderr",
             "#PBS -l select=1:ncpus=1",
@@ -166,14 +164,33 @@ class TestRender:
         assert pbs_job_name(name) == clean
 
     def test_argv_is_qsub_and_the_script_path_only(self):
-        """All options live in the script: argv ends with the script path."""
+        """pro: all options live in the script, argv ends with the script path."""
         sub = prepare_pbs(full_spec(), JOB_DIR)
-        assert (
-            sub.argv
-            == qsub_argv(f"{JOB_DIR}/job.pbs")
-            == ("qsub", f"{JOB_DIR}/job.pbs")
-        )
+        assert sub.argv == qsub_argv(f"{JOB_DIR}/job.pbs") == ("qsub", f"{JOB_DIR}/job.pbs")
         assert sub.script_path == f"{JOB_DIR}/job.pbs"
+
+    def test_foreground_qsub_leaves_no_background_process(self):
+        """OpenPBS: `-f` keeps qsub from leaving its daemon behind; torque has no such option."""
+        assert prepare_pbs(full_spec(), JOB_DIR, foreground=True).argv == ("qsub", "-f", f"{JOB_DIR}/job.pbs")
+        torque = prepare_pbs(full_spec(), JOB_DIR, flavor="torque", foreground=True).argv
+        assert "-f" not in torque
+
+    def test_torque_argv_repeats_the_log_paths(self):
+        """torque: -o/-e on the command line, or Slurm's wrapper writes <script>.o<id>."""
+        sub = prepare_pbs(full_spec(), JOB_DIR, flavor="torque", qsub="/usr/bin/qsub")
+        assert sub.argv == ("/usr/bin/qsub", "-o", "/logs/out.txt", "-e", "/logs/err.txt", f"{JOB_DIR}/job.pbs")
+
+    def test_torque_argv_refuses_paths_the_wrapper_would_split(self):
+        """The wrapper pastes paths into a shell line: spaces are a ConfigError."""
+        spec = JobSpec(command_type="command", command="true", execution=JobExecution(output_file="/a b/o"))
+        with pytest.raises(ConfigError, match="Torque-style"):
+            prepare_pbs(spec, JOB_DIR, flavor="torque")
+
+    def test_exit_in_the_command_still_records_the_exit_code(self):
+        """The command runs in a subshell: `exit 3` does not skip the exit_code file."""
+        spec = JobSpec(command_type="command", command="exit 3 # done")
+        body = render_pbs_script(spec, JOB_DIR).split("\n", 5)[-1]
+        assert "(\nexit 3 # done\n)\n__molq_rc=$?" in body
 
     def test_capabilities_are_honest(self):
         """PBS renders GPUs, accounts, arrays, email; no QoS, reservation, GPU model."""
@@ -192,12 +209,12 @@ class TestQsub:
     @pytest.mark.parametrize(
         ("name", "job_id"),
         [
-            ("qsub_pro.txt", "4711.pbs01"),
-            ("qsub_torque.txt", "8123.torque-head.cluster.example.org"),
-            ("qsub_array.txt", "4712[].pbs01"),
+            ("openpbs_qsub.txt", "13.pbshost"),
+            ("openpbs_qsub_array.txt", "19[].pbshost"),
+            ("torque_qsub.txt", "19"),
         ],
     )
-    def test_golden_ids(self, name, job_id):
+    def test_captured_ids(self, name, job_id):
         """qsub's one line is the job id, with the server name kept."""
         assert parse_qsub_output(fixture(name)) == job_id
 
@@ -212,173 +229,6 @@ class TestQsub:
         """Anything but exactly one job id is refused."""
         with pytest.raises(SchedulerOutputError):
             parse_qsub_output(text)
-
-
-class TestStatus:
-    def test_pro_history_golden(self):
-        """qstat -x -f: 0 succeeded, -29 timed out, substate 91 cancelled, 3 failed."""
-        seen = parse_status(fixture("qstat_xf_pro_mixed.txt"))
-        summary = {k: (o.state, o.exit_code) for k, o in seen.items()}
-        assert summary == {
-            "4711.pbs01": (JobState.SUCCEEDED, 0),
-            "4712.pbs01": (JobState.TIMED_OUT, -29),
-            "4713.pbs01": (JobState.CANCELLED, None),
-            "4714.pbs01": (JobState.CANCELLED, 271),
-            "4715.pbs01": (JobState.FAILED, 3),
-        }
-
-    def test_wrapped_values_are_joined(self):
-        """Tab continuation lines extend the previous attribute."""
-        attrs = parse_qstat_full(fixture("qstat_xf_pro_mixed.txt"))["4711.pbs01"]
-        assert attrs["Variable_List"].endswith("PBS_O_QUEUE=workq,PBS_O_HOST=login01")
-        assert "PBS_O_LOGNAME=alice," in attrs["Variable_List"]
-
-    def test_active_jobs_golden(self):
-        """H and Q are QUEUED, R and B (array begun) are RUNNING; none terminal."""
-        seen = parse_status(fixture("qstat_f_pro_active.txt"))
-        assert {k: o.state for k, o in seen.items()} == {
-            "4720.pbs01": JobState.QUEUED,
-            "4721.pbs01": JobState.RUNNING,
-            "4722[].pbs01": JobState.RUNNING,
-            "4723.pbs01": JobState.QUEUED,
-        }
-
-    def test_torque_completed_golden(self):
-        """Torque C with exit_status: -1 failed, -11 timed out, 0 succeeded."""
-        seen = parse_status(fixture("qstat_f_torque_completed.txt"))
-        assert [(o.state, o.exit_code, o.raw_state) for o in seen.values()] == [
-            (JobState.FAILED, -1, "C"),
-            (JobState.TIMED_OUT, -11, "C"),
-            (JobState.SUCCEEDED, 0, "C"),
-        ]
-        variables = parse_qstat_full(fixture("qstat_f_torque_completed.txt"))
-        assert (
-            "PBS_O_WORKDIR=/home/dave"
-            in next(iter(variables.values()))["Variable_List"]
-        )
-
-    @pytest.mark.parametrize(
-        ("letter", "state"),
-        [
-            ("Q", JobState.QUEUED),
-            ("H", JobState.QUEUED),
-            ("W", JobState.QUEUED),
-            ("T", JobState.QUEUED),
-            ("R", JobState.RUNNING),
-            ("E", JobState.RUNNING),
-            ("B", JobState.RUNNING),
-            ("S", JobState.RUNNING),
-            ("U", JobState.RUNNING),
-            ("M", JobState.SUBMITTED),
-            ("Z", JobState.SUBMITTED),
-        ],
-    )
-    def test_active_letters(self, letter, state):
-        """Active letters map by table; unknown ones (M, Z) are SUBMITTED, raw kept."""
-        obs = observation_from_attrs({"job_state": letter})
-        assert (obs.state, obs.raw_state) == (state, letter)
-
-    def test_signal_kill_past_walltime_is_timed_out(self):
-        """Older PBS Pro reports 271 for a walltime kill: used >= limit is TIMED_OUT."""
-        attrs = {
-            "job_state": "F",
-            "Exit_status": "271",
-            "resources_used.walltime": "01:00:02",
-            "Resource_List.walltime": "01:00:00",
-        }
-        assert observation_from_attrs(attrs).state == JobState.TIMED_OUT
-
-    def test_signal_kill_within_walltime_is_failed(self):
-        """A signal kill well inside the walltime is FAILED, naming the signal."""
-        obs = observation_from_attrs(
-            {
-                "job_state": "F",
-                "Exit_status": "265",
-                "Resource_List.walltime": "01:00:00",
-            }
-        )
-        assert (obs.state, obs.reason) == (JobState.FAILED, "killed by signal 9")
-
-    def test_finished_without_exit_status_is_failed_without_code(self):
-        """F without Exit_status cannot be called a success."""
-        obs = observation_from_attrs({"job_state": "F"})
-        assert (obs.state, obs.exit_code) == (JobState.FAILED, None)
-
-    @pytest.mark.parametrize(
-        "text",
-        [
-            "garbage",
-            "Job Id: 1.x\nno equals here",
-            "    a = b\n",
-            "Job Id: 1.x\n    queue = q\n",
-        ],
-    )
-    def test_garbage_is_scheduler_output_error(self, text):
-        """Lines outside a job block, and blocks without job_state, are refused."""
-        with pytest.raises(SchedulerOutputError):
-            parse_status(text)
-
-    def test_bad_exit_status_is_scheduler_output_error(self):
-        """A non-integer Exit_status is refused, not guessed."""
-        with pytest.raises(SchedulerOutputError):
-            observation_from_attrs({"job_state": "F", "Exit_status": "zero"})
-
-    def test_empty_output_is_no_jobs(self):
-        """qstat prints nothing when no job matches."""
-        assert parse_status("") == {}
-
-
-class TestErrorsAndIds:
-    def test_qstat_errors_golden(self):
-        """Unknown and finished ids are told apart; nothing else is an error."""
-        unknown, finished, other = parse_qstat_errors(fixture("qstat_errors.txt"))
-        assert (unknown, finished, other) == (
-            frozenset({"9999.pbs01"}),
-            frozenset({"4711.pbs01"}),
-            (),
-        )
-
-    def test_torque_unknown_error_form(self):
-        """Torque says 'Unknown Job Id Error ID'."""
-        unknown, _, other = parse_qstat_errors(
-            "qstat: Unknown Job Id Error 77.head\nqstat: cannot connect\n"
-        )
-        assert (unknown, other) == (frozenset({"77.head"}), ("qstat: cannot connect",))
-
-    def test_match_ids_by_sequence_number(self):
-        """An id asked as '12' or '12.short' finds '12.server.domain'."""
-        found = parse_status("Job Id: 12.server.domain\n    job_state = R\n")
-        assert set(match_ids(["12", "12.server", "13"], found)) == {"12", "12.server"}
-
-    @pytest.mark.parametrize(
-        ("rc", "stderr", "outcome"),
-        [
-            (0, "", "deleted"),
-            (35, "qdel: Job has finished 1.s", "finished"),
-            (153, "qdel: Unknown Job Id 1.s", "unknown"),
-            (168, "qdel: Request invalid for state of job 1.s", "finished"),
-            (1, "qdel: cannot connect", "error"),
-        ],
-    )
-    def test_qdel_outcomes(self, rc, stderr, outcome):
-        """qdel's replies are classified; only real failures are errors."""
-        assert qdel_outcome(rc, stderr) == outcome
-
-
-class TestQueue:
-    def test_queue_entries_and_user_filter(self):
-        """Entries carry name, owner, queue and state; a user filter keeps theirs."""
-        entries = parse_queue(fixture("qstat_f_pro_active.txt"))
-        assert [(e.scheduler_job_id, e.user, e.partition) for e in entries][-1] == (
-            "4723.pbs01",
-            "carol",
-            "short",
-        )
-        mine = parse_queue(fixture("qstat_f_pro_active.txt"), user="alice")
-        assert [(e.name, e.state, e.raw_state) for e in mine] == [
-            ("waits", JobState.QUEUED, "H"),
-            ("runs", JobState.RUNNING, "R"),
-        ]
 
 
 class TestExitFile:

@@ -1,6 +1,8 @@
 """One conformance suite, run against every backend: local, SLURM, PBS and LSF.
 
-LSF is the real OpenLava 4.0 cluster (shared/ci/lsf/lsf-up), not a simulator.
+PBS runs against the real servers: OpenPBS 23.06 (``pbs``) and Slurm's Torque-style
+wrappers (``pbs-torque``); LSF is the real OpenLava 4.0 cluster (shared/ci/lsf/lsf-up).
+No backend here is a simulator.
 
 Hypothesis generates batches of jobs (exit codes, environment values, retry policies,
 cancellations); every backend must give the same lifecycle guarantees:
@@ -27,15 +29,15 @@ import attrs
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
+from tests.integration import pbs_real
 from tests.openlava import openlava_env, openlava_ready
 
 from molq import Cluster, JobExecution, JobState, JobStore, RetryBackoff, RetryPolicy, Submitor
 from molq.core import TRANSITIONS
 
 
-SIMULATORS = Path(__file__).resolve().parents[1] / "simulators"
 FAST = RetryBackoff(mode="fixed", initial_seconds=0.1, maximum_seconds=0.1)
-BACKENDS = ["local", "local-wrapper", "slurm", "pbs", "lsf"]  # local-wrapper: no runner (ADR 0016)
+BACKENDS = ["local", "local-wrapper", "slurm", "pbs", "pbs-torque", "lsf"]  # local-wrapper: no runner (ADR 0016)
 
 
 @attrs.frozen
@@ -81,17 +83,15 @@ def backend(request) -> Iterator[tuple[str, Path]]:
     kind = request.param
     if kind == "slurm" and not _slurm_ready():
         pytest.skip("no Slurm cluster here (run shared/ci/slurm-up as root)")
+    if kind in pbs_real.BIN_DIRS and (reason := pbs_real.not_ready(kind)):
+        pytest.skip(reason)
     if kind == "lsf" and not openlava_ready():
         pytest.skip("no OpenLava here (run shared/ci/lsf/lsf-up as root)")
     lsf_env = openlava_env() if kind == "lsf" else {}
-    keys = ("PATH", "MOLQ_SIM_STATE", "MOLQ_SIM_TIME_SCALE", "MOLQ_LOCAL_RUNNER", *lsf_env)
+    keys = ("PATH", "MOLQ_LOCAL_RUNNER", *lsf_env)
     saved = {k: os.environ.get(k) for k in keys}
     work = Path(tempfile.mkdtemp(prefix=f"molq-conformance-{kind}-"))
     os.environ.update(lsf_env)
-    if kind == "pbs":
-        os.environ["PATH"] = f"{SIMULATORS / kind}{os.pathsep}{os.environ['PATH']}"
-        os.environ["MOLQ_SIM_STATE"] = str(work / "sim-state")
-        os.environ["MOLQ_SIM_TIME_SCALE"] = "0.01"
     if kind == "local-wrapper":
         os.environ["MOLQ_LOCAL_RUNNER"] = "0"
         kind = "local"
@@ -123,7 +123,9 @@ def test_lifecycle_guarantees_hold_on_every_backend(backend, batch):
     kind, work = backend
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         store = JobStore(Path(tmp) / "jobs.db")
-        sub = Submitor(Cluster(f"conformance-{kind}", kind), store=store, jobs_dir=Path(tmp) / "jobs")
+        name = f"conformance-{kind}"
+        target = pbs_real.cluster(kind, name) if kind in pbs_real.BIN_DIRS else Cluster(name, kind)
+        sub = Submitor(target, store=store, jobs_dir=Path(tmp) / "jobs")
         try:
             handles = [
                 sub.submit_job(

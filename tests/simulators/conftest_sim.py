@@ -96,7 +96,7 @@ def _sim(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 @pytest.fixture
 def pbs_sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sim]:
-    """The PBS simulator (PBS Pro flavor unless the test sets MOLQ_SIM_PBS_FLAVOR)."""
+    """The PBS simulator: a real Torque server (OpenPBS itself runs in CI)."""
     yield from _sim("pbs", tmp_path, monkeypatch)
 
 

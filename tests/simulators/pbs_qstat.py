@@ -8,9 +8,7 @@ import time
 from pbs_sim import (
     DONE_LETTER,
     E_BADSTATE,
-    E_FINISHED,
     E_UNKNOWN,
-    FLAVOR,
     HOST,
     ROOT,
     SERVER,
@@ -49,8 +47,6 @@ def _attrs(job: Job) -> list[tuple[str, str]]:
     rows += [(f"Resource_List.{k}", v) for k, v in sorted(job["resources"].items())]
     if job.get("started"):
         rows.append(("stime", ctime(job["started"])))
-    if FLAVOR == "pro":
-        rows.append(("substate", str(job["substate"])))
     return [*rows, *_tail(job)]
 
 
@@ -66,9 +62,7 @@ def _tail(job: Job) -> list[tuple[str, str]]:
     if job["comment"]:
         rows.append(("comment", job["comment"]))
     if job["exit"] is not None:
-        rows.append(
-            ("Exit_status" if FLAVOR == "pro" else "exit_status", str(job["exit"]))
-        )
+        rows.append(("exit_status", str(job["exit"])))
     if job.get("array"):
         rows += [
             ("array", "True"),
@@ -88,6 +82,7 @@ def _wrap(name: str, value: str) -> str:
 
 
 def show_full(jobs: list[Job]) -> None:
+    """Layout captured (openpbs_qstat_f_active.txt: 4-space attributes, TAB continuations)."""
     for job in jobs:
         print(f"Job Id: {job['id']}")
         for name, value in _attrs(job):
@@ -96,7 +91,8 @@ def show_full(jobs: list[Job]) -> None:
 
 
 def show_table(jobs: list[Job]) -> None:
-    idw = 16 if FLAVOR == "pro" else 25
+    """Plain ``qstat``: captured on OpenPBS 23.06 and the Torque wrappers (widths)."""
+    idw = 25
     print(f"{'Job id':<{idw}}  {'Name':<16} {'User':<16}  Time Use S Queue")
     print(f"{'-' * idw}  {'-' * 16} {'-' * 16}  -------- - -----")
     for job in jobs:
@@ -108,6 +104,7 @@ def show_table(jobs: list[Job]) -> None:
 
 
 def show_alt(jobs: list[Job]) -> None:
+    """``qstat -a``/``-u``: header captured on OpenPBS 23.06."""
     print(f"\n{SERVER}: ")
     print(" " * 60 + "Req'd  Req'd   Elap")
     print(
@@ -129,35 +126,25 @@ def show_alt(jobs: list[Job]) -> None:
 
 
 def _select(
-    state: State, ids: list[str], history: bool, user: str | None
+    state: State, ids: list[str], user: str | None
 ) -> tuple[list[Job], int]:
     rc = 0
     jobs = []
     for job_id in ids:
         job = state["jobs"].get(key(job_id))
         if job is None:
-            err(
-                f"qstat: Unknown Job Id {'Error ' if FLAVOR == 'torque' else ''}"
-                f"{full(job_id)}"
-            )
+            err(f"qstat: Unknown Job Id Error {full(job_id)}")  # manual (Torque 6.1)
             rc = E_UNKNOWN
             continue
-        shown = view(job, state)
-        if FLAVOR == "pro" and shown["done"] and not history:
-            err(
-                f"qstat: {shown['id']} Job has finished, use -x or -H to obtain "
-                "historical job information"
-            )
-            rc = E_FINISHED
-            continue
-        jobs.append(shown)
+        jobs.append(view(job, state))
     if not ids:
         tops = [view(j, state) for j in state["jobs"].values() if not j.get("parent")]
-        jobs = [j for j in tops if history or FLAVOR == "torque" or not j["done"]]
+        jobs = tops
     return [j for j in jobs if user is None or j["owner"] == user], rc
 
 
 def show_xml(jobs: list[Job]) -> None:
+    """Torque ``qstat -x`` XML: manual (Torque 6.1), shape only."""
     body = "".join(
         f"<Job><Job_Id>{j['id']}</Job_Id><job_state>{j['status']}</job_state></Job>"
         for j in jobs
@@ -169,13 +156,12 @@ def qstat(args: list[str]) -> int:
     try:
         opts, ids = getopt.getopt(args, "fxHu:tJw1a")
     except getopt.GetoptError as exc:
-        err(f"qstat: invalid option -- '{exc.opt}'")
+        err(f"qstat: invalid option -- '{exc.opt}'")  # captured (real prefix: /opt/pbs/bin/qstat)
         return 2
     flags = dict(opts)
-    history = "-x" in flags or "-H" in flags
     with locked(ROOT) as state:
-        jobs, rc = _select(state, ids, history and FLAVOR == "pro", flags.get("-u"))
-    if FLAVOR == "torque" and "-x" in flags:
+        jobs, rc = _select(state, ids, flags.get("-u"))
+    if "-x" in flags:
         show_xml(jobs)
     elif "-f" in flags:
         show_full(jobs)
@@ -199,9 +185,8 @@ def _delete(state: State, job: Job) -> None:
         if target.get("started"):
             target["kill_requested"] = True
         else:
-            letter = "X" if target.get("parent") and FLAVOR == "pro" else DONE_LETTER
             target.update(
-                status=letter,
+                status=DONE_LETTER,
                 substate=91,
                 done=True,
                 finished=time.time(),
@@ -212,20 +197,17 @@ def _delete(state: State, job: Job) -> None:
 def qdel(args: list[str]) -> int:
     ids = [a for a in args if not a.startswith("-")]
     if not ids:
-        err("usage: qdel [-W force|suppress_email=X] [-x] job_identifier...")
+        err("usage: qdel [-W force|suppress_email=X] [-x] job_identifier...")  # captured
         return 2
     rc = 0
     with locked(ROOT) as state:
         for job_id in ids:
             job = state["jobs"].get(key(job_id))
             if job is None:
-                err(f"qdel: Unknown Job Id {full(job_id)}")
+                err(f"qdel: Unknown Job Id {full(job_id)}")  # captured (openpbs_qdel_errors.txt)
                 rc = E_UNKNOWN
-            elif view(job, state)["done"] and FLAVOR == "pro":
-                err(f"qdel: Job has finished {job['id']}")
-                rc = E_FINISHED
             elif view(job, state)["done"]:
-                err(f"qdel: Request invalid for state of job {job['id']}")
+                err(f"qdel: Request invalid for state of job {job['id']}")  # manual (Torque 6.1, PBSE_BADSTATE)
                 rc = E_BADSTATE
             else:
                 _delete(state, job)

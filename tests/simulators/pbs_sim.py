@@ -1,8 +1,12 @@
-"""PBS Pro (default) / Torque simulator behind tests/simulators/pbs/{qsub,qstat,qdel}.
+"""Real-Torque simulator behind tests/simulators/pbs/{qsub,qstat,qdel}.
 
-Output formats follow PBS Pro 2021+/OpenPBS and Torque 6 as documented (see
-docs/adr/0012-pbs-lsf-simulators.md). ``MOLQ_SIM_PBS_FLAVOR=torque`` switches
-to Torque's ``job_state = C`` / ``exit_status`` display. Stdlib only.
+Since issue 14 the tests run against real OpenPBS 23.06 and Slurm's Torque wrappers;
+this simulator is used only for what no real system here shows (ADR 0012, 2026-12
+amendment): a real Torque server (``job_state = C`` with ``exit_status``, -11 for
+walltime; Torque 6.1 Administrator Guide) and injected faults. Its former PBS Pro
+flavor is gone: OpenPBS itself runs in CI. Each canned message below says where it comes from: "captured" means seen on
+OpenPBS 23.06.06 here (tests/fixtures/pbs), "manual" the vendor documentation,
+"invented" neither. Stdlib only.
 """
 
 from __future__ import annotations
@@ -20,13 +24,12 @@ import simcore
 from simcore import Job, State, ctime, locked
 
 
-FLAVOR = os.environ.get("MOLQ_SIM_PBS_FLAVOR", "pro")
 SERVER = os.environ.get("MOLQ_SIM_PBS_SERVER", "pbssim")
 HOST = socket.gethostname().split(".")[0] or "localhost"
 ROOT = simcore.state_dir("pbs")
-E_UNKNOWN, E_FINISHED, E_BADSTATE = 153, 35, 168  # PBSE_* % 256
-WALLTIME_EXIT = -29 if FLAVOR == "pro" else -11
-DONE_LETTER = "F" if FLAVOR == "pro" else "C"
+E_UNKNOWN, E_BADSTATE = 153, 168  # PBSE_* % 256 (manual: Torque 6.1 error codes)
+WALLTIME_EXIT = -11  # manual: JOB_EXEC_OVERLIMIT_WT (Torque 6.1)
+DONE_LETTER = "C"
 OPTS_WITH_ARG = set("NoeqAplWJtMmjrS")
 _CLOCK = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+)$")
 
@@ -169,10 +172,10 @@ def qsub(args: list[str]) -> int:
     try:
         opts, rest = parse_options(args)
     except ValueError as exc:
-        err(f"qsub: invalid option -- '{str(exc).lstrip('-')}'")
+        err(f"qsub: invalid option -- '{str(exc).lstrip('-')}'")  # captured (real: "/opt/pbs/bin/qsub: …", rc 0 there)
         return 2
     if len(rest) != 1 or not Path(rest[0]).is_file():
-        err("qsub: script file:: No such file or directory")
+        err("qsub: script file:: No such file or directory")  # captured (real rc 1)
         return 2
     script = Path(rest[0]).read_text()
     try:
@@ -180,12 +183,12 @@ def qsub(args: list[str]) -> int:
         merged = {**script_opts, **opts}
         walltime_seconds(resources(merged.get("l", [])).get("walltime", "0"))
         indices = (
-            array_indices(merged["J" if FLAVOR == "pro" else "t"][-1])
-            if ({"J", "t"} & set(merged))
+            array_indices(merged["t"][-1])
+            if "t" in merged
             else None
         )
     except ValueError as exc:
-        err(f"qsub: illegal option value {exc}")
+        err(f"qsub: illegal option value {exc}")  # invented (real: "qsub: illegal -p value" + usage)
         return 2
     return submit(merged, rest[0], script, indices)
 
@@ -211,10 +214,10 @@ def submit(
         try:
             pairs, depend_text = validate(opts, state)
         except LookupError as exc:
-            err(f"qsub: Unknown Job Id {exc.args[0]}")
+            err(f"qsub: Unknown Job Id {exc.args[0]}")  # invented: real OpenPBS 23.06 accepts afterok on an unknown id
             return E_UNKNOWN
         except ValueError:
-            err("qsub: illegal -p or -W value")
+            err("qsub: illegal -p or -W value")  # captured for -p ("qsub: illegal -p value")
             return 2
         seq = str(state["next_id"])
         state["next_id"] += 1
@@ -310,9 +313,8 @@ class PbsDialect:
         )
 
     def _finish(self, job: Job, code: int | None, substate: int, comment: str) -> None:
-        letter = "X" if job.get("parent") and FLAVOR == "pro" else DONE_LETTER
         job.update(
-            status=letter,
+            status=DONE_LETTER,
             substate=substate,
             exit=code,
             done=True,

@@ -71,7 +71,9 @@ def inline_script(spec: JobSpec) -> str | None:
     return None
 
 
-def render_body(spec: JobSpec, job_dir: str, *, exit_code_file: bool = True, atomic: bool = True) -> str:
+def render_body(
+    spec: JobSpec, job_dir: str, *, exit_code_file: bool = True, atomic: bool = True, subshell: bool = False
+) -> str:
     """The body of a job script: cd to the cwd, export env, run, record the exit code.
 
     The exit code goes to ``<job_dir>/exit_code`` so a finished job's result can be
@@ -79,8 +81,13 @@ def render_body(spec: JobSpec, job_dir: str, *, exit_code_file: bool = True, ato
     through a temp file and ``mv`` (readers elsewhere never see a partial file); the
     local backend passes False and writes it with the ``printf`` builtin, sparing a
     process per job, because it reads the file only once the job's processes are gone.
+    ``subshell`` runs the command in ``( … )`` so that an ``exit N`` in it still leaves
+    the exit code recorded (PBS: Slurm's Torque wrappers report no exit status).
     """
-    lines = [f"cd {quote(spec.cwd)} || exit 127", *env_lines(spec), command_line(spec, job_dir)]
+    command = command_line(spec, job_dir)
+    if subshell:
+        command = f"(\n{command}\n)"
+    lines = [f"cd {quote(spec.cwd)} || exit 127", *env_lines(spec), command]
     if exit_code_file:
         target = quote(f"{job_dir}/{EXIT_CODE_FILE}")
         record = (

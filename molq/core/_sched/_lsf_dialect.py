@@ -72,7 +72,7 @@ def adopt_argv(dialect: LsfDialect) -> tuple[str, ...]:
 
 def adopt_from_rows(text: str, output_file: str) -> str | None:
     """The id in ``jobid|output_file`` rows whose output file is ``output_file``."""
-    for line in text.splitlines():
+    for line in text.split("\n"):
         job_id, sep, path = line.strip().partition("|")
         if sep and path.strip() == output_file and job_id.isdigit():
             return job_id

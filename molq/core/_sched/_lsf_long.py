@@ -79,7 +79,7 @@ class LongRecord:
 def unwrap(text: str) -> list[str]:
     """Lines of ``bhist -l`` with its 80-column continuation lines joined back."""
     lines: list[str] = []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.startswith(_WRAP) and lines and line.strip():
             lines[-1] += line[len(_WRAP) :]
         else:

@@ -3,7 +3,11 @@
 Rules of this module:
   Rule 1: pure: every fact (spec, job dir, flavor) is an argument; no I/O, clock or env.
   Rule 2: every directive value passes ``directive_value`` (no newline or NUL).
-  Rule 3: all options are ``#PBS`` directives; argv is ``qsub <script>``, no more.
+  Rule 3: all options are ``#PBS`` directives; argv is ``qsub <script>``, except that
+    the torque dialect repeats ``-o``/``-e`` on the command line (Slurm's wrappers
+    otherwise override them with ``<script>.o<id>``).
+  Rule 4: every job is named (``-N``): the user's name or ``molq-<job dir name>``, so
+    an interrupted submission can be found again (adoption).
 """
 
 from __future__ import annotations
@@ -41,10 +45,20 @@ _TORQUE_ARRAY: Final = re.compile(r"^\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*(?:%\d+)?$")
 _NAME_BAD: Final = re.compile(r"[^A-Za-z0-9_.+-]")
 
 
+_WRAPPER_SAFE: Final = re.compile(r"^[A-Za-z0-9_./:+@%,=-]+$")
+
+
 def pbs_job_name(name: str) -> str:
     """A name qsub accepts: ``[A-Za-z0-9_.+-]``, a letter first, at most 236 chars."""
     clean = _NAME_BAD.sub("_", name)[:236]
     return clean if clean[:1].isalpha() else f"j{clean}"[:236]
+
+
+def pbs_submit_name(spec: JobSpec, job_dir: str) -> str:
+    """The ``-N`` molq gives a job: the user's job name, else ``molq-<job dir name>``."""
+    if spec.execution.job_name:
+        return pbs_job_name(spec.execution.job_name)
+    return pbs_job_name(f"molq-{job_dir.rstrip('/').rsplit('/', 1)[-1]}")
 
 
 def _resource_lines(spec: JobSpec, flavor: PbsFlavor) -> list[str]:
@@ -114,32 +128,51 @@ def render_pbs_script(spec: JobSpec, job_dir: str, *, flavor: PbsFlavor = "pro")
     if flavor == "torque":  # Slurm's qsub wrapper hands -o/-e to sbatch, which expands %
         out = literal_path("stdout path", out, "%", "Slurm's Torque qsub")
         err = literal_path("stderr path", err, "%", "Slurm's Torque qsub")
-    options: list[str] = []
-    if spec.execution.job_name is not None:
-        options.append(f"-N {pbs_job_name(spec.execution.job_name)}")
-    options += [
+    options = [
+        f"-N {pbs_submit_name(spec, job_dir)}",
         f"-o {directive_value('stdout path', out)}",
         f"-e {directive_value('stderr path', err)}",
     ]
     options += _resource_lines(spec, flavor) + _scheduling_lines(spec, flavor)
     header = ["#!/bin/bash", *(f"#PBS {option}" for option in options)]
-    return "\n".join(header) + "\n" + render_body(spec, job_dir)
+    return "\n".join(header) + "\n" + render_body(spec, job_dir, subshell=True)
 
 
-def qsub_argv(script_path: str) -> tuple[str, ...]:
-    """``qsub <script>``: every option is a directive in the script."""
-    return ("qsub", script_path)
+def qsub_argv(
+    script_path: str,
+    *,
+    flavor: PbsFlavor = "pro",
+    logs: tuple[str, str] | None = None,
+    qsub: str = "qsub",
+    foreground: bool = False,
+) -> tuple[str, ...]:
+    """``qsub <script>``; the torque dialect adds ``-o OUT -e ERR`` from ``logs``.
+
+    ``foreground`` adds OpenPBS's ``-f``: no background qsub process is left behind
+    (``qsub(1B)``: it can cause communication problems, and it outlives molq).
+
+    Raises:
+        ConfigError: a torque path holds characters Slurm's wrapper would pass to a shell.
+    """
+    if flavor == "pro" or logs is None:
+        return (qsub, "-f", script_path) if foreground and flavor == "pro" else (qsub, script_path)
+    out, err = logs
+    for label, path in (("stdout path", out), ("stderr path", err), ("script path", script_path)):
+        if not _WRAPPER_SAFE.match(path):
+            msg = f"{label} {path!r} has spaces or shell characters, which Torque-style qsub wrappers cannot pass on"
+            raise ConfigError(msg)
+    return (qsub, "-o", out, "-e", err, script_path)
 
 
 def prepare_pbs(
-    spec: JobSpec, job_dir: str, *, flavor: PbsFlavor = "pro"
+    spec: JobSpec, job_dir: str, *, flavor: PbsFlavor = "pro", qsub: str = "qsub", foreground: bool = False
 ) -> Submission:
     """The script and argv for one PBS submission (nothing is run)."""
     script_path = f"{job_dir}/{PBS_SCRIPT_FILE}"
     script = render_pbs_script(spec, job_dir, flavor=flavor)
-    return Submission(
-        argv=qsub_argv(script_path), script=script, script_path=script_path
-    )
+    logs = output_paths(spec, job_dir)
+    argv = qsub_argv(script_path, flavor=flavor, logs=logs, qsub=qsub, foreground=foreground)
+    return Submission(argv=argv, script=script, script_path=script_path)
 
 
 def parse_qsub_output(stdout: str) -> str:

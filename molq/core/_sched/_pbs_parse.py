@@ -1,14 +1,15 @@
-"""PBS Pro / Torque parsers: ``qstat -f`` (and ``-x -f``), qstat errors, queues.
+"""PBS parsers: ``qstat -f`` text (both dialects), ``qstat -f -F json``, errors, queues.
 
 Rules of this module:
   Rule 1: arbitrary text only ever raises SchedulerOutputError.
-  Rule 2: a terminal state only when ``job_state`` says finished (F, X; Torque C);
-    unknown letters stay non-terminal (SUBMITTED), raw kept.
-  Rule 3: PBS_STATE_MAP is the only mapping of active state letters.
+  Rule 2: every parser returns ``{job id: {attribute: value}}`` with nested JSON
+    attributes flattened to ``Resource_List.walltime``; judging them is ``_pbs_outcome``'s job.
+  Rule 3: what each dialect prints is pinned by captures in ``tests/fixtures/pbs``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Final
@@ -16,148 +17,133 @@ from typing import Final
 from .._errors import SchedulerOutputError
 from .._records import Observation, QueueEntry
 from .._state import JobState
-from ._batch import state_from_exit_code
+from ._pbs_outcome import (
+    PBS_FINISHED,
+    PBS_STATE_MAP,
+    PRO_WALLTIME_EXIT,
+    SUBSTATE_TERMINATED,
+    TORQUE_WALLTIME_EXIT,
+    observation_from_attrs,
+    observations,
+)
 
 
-PBS_STATE_MAP: Final[Mapping[str, JobState]] = {
-    "Q": JobState.QUEUED,  # queued, eligible to run
-    "H": JobState.QUEUED,  # held (also: waiting on a dependency)
-    "W": JobState.QUEUED,  # waiting for its execution time
-    "T": JobState.QUEUED,  # being moved to a new location
-    "R": JobState.RUNNING,
-    "E": JobState.RUNNING,  # exiting after having run
-    "B": JobState.RUNNING,  # array job: at least one subjob has started
-    "S": JobState.RUNNING,  # suspended
-    "U": JobState.RUNNING,  # suspended: workstation busy
-}
-PBS_FINISHED: Final = frozenset({"F", "X", "C"})
-PRO_WALLTIME_EXIT: Final = -29  # JOB_EXEC_KILL_WALLTIME (PBS Pro / OpenPBS)
-TORQUE_WALLTIME_EXIT: Final = -11  # JOB_EXEC_OVERLIMIT_WT (Torque 6)
-SUBSTATE_TERMINATED: Final = "91"  # PBS Pro history: deleted by qdel
+__all__ = [
+    "PBS_FINISHED",
+    "PBS_STATE_MAP",
+    "PRO_WALLTIME_EXIT",
+    "SUBSTATE_TERMINATED",
+    "TORQUE_WALLTIME_EXIT",
+    "JobAttrs",
+    "match_ids",
+    "observation_from_attrs",
+    "parse_qstat_errors",
+    "parse_qstat_full",
+    "parse_qstat_json",
+    "parse_queue",
+    "parse_status",
+    "qdel_outcome",
+    "queue_entries",
+    "sequence_key",
+]
+
+JobAttrs = dict[str, dict[str, str]]
 
 _JOB_ID: Final = re.compile(r"^Job Id:\s*(\S+)\s*$")
-_ATTR: Final = re.compile(r"^\s+([A-Za-z_][\w.]*) = ?(.*)$")
+_ATTR: Final = re.compile(r"^([A-Za-z_][\w.]*) = ?(.*)$")
 _UNKNOWN: Final = re.compile(r"Unknown Job Id(?: Error)?\s+(\S+)")
 _FINISHED: Final = re.compile(r"^\S+:\s+(\S+)\s+Job has finished")
-_CLOCK: Final = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
 
 
-def parse_qstat_full(text: str) -> dict[str, dict[str, str]]:
-    """Split ``qstat -f`` output into ``{job id: {attribute: value}}``.
+def parse_qstat_full(text: str) -> JobAttrs:
+    """Split ``qstat -f`` text into ``{job id: {attribute: value}}``.
 
-    Continuation lines (a tab, or deeper indent without `` = ``) extend the
-    previous value, as PBS Pro wraps long values.
+    The first attribute line of a job sets its indent: four spaces (OpenPBS, PBS Pro,
+    Torque), where a line starting with a TAB continues the previous value and is
+    joined without a space (PBS wraps at a fixed width, mid-word); or one TAB (Slurm's
+    Torque wrappers), which never wrap.
 
     Raises:
         SchedulerOutputError: a line is neither a ``Job Id:`` header, an attribute
             nor a continuation.
     """
-    jobs: dict[str, dict[str, str]] = {}
+    jobs: JobAttrs = {}
     current: dict[str, str] | None = None
-    last = ""
+    last, indent = "", ""
     for line in text.split("\n"):
         if not line.strip():
             continue
         header = _JOB_ID.match(line)
         if header:
-            current = jobs.setdefault(header.group(1), {})
-            last = ""
+            current, last, indent = jobs.setdefault(header.group(1), {}), "", ""
             continue
-        attr = _ATTR.match(line) if not line.startswith("\t") else None
-        if current is not None and attr:
-            last = attr.group(1)
-            current[last] = attr.group(2).strip()
-        elif current is not None and last and line[:1].isspace():
-            current[last] += line.strip()
+        if current is not None and not indent:
+            indent = line[: len(line) - len(line.lstrip())]
+        attr = _attribute(line, indent) if current is not None else None
+        if current is not None and attr is not None:
+            last = attr[0]
+            current[last] = attr[1]
+        elif current is not None and last and indent != "\t" and line.startswith("\t"):
+            current[last] += line[1:]
         else:
             msg = f"unexpected line in qstat -f output: {line[:120]!r}"
             raise SchedulerOutputError(msg)
-    return jobs
+    return {job: {k: v.strip() for k, v in attrs.items()} for job, attrs in jobs.items()}
 
 
-def _int_attr(attrs: Mapping[str, str], name: str) -> int | None:
-    value = attrs.get(name)
-    if value is None:
+def _attribute(line: str, indent: str) -> tuple[str, str] | None:
+    if not indent or not line.startswith(indent) or line[len(indent) : len(indent) + 1].isspace():
         return None
-    try:
-        return int(value)
-    except ValueError:
-        msg = f"{name} is not an integer: {value[:40]!r}"
-        raise SchedulerOutputError(msg) from None
+    match = _ATTR.match(line[len(indent) :])
+    return (match.group(1), match.group(2)) if match else None
 
 
-def _seconds(value: str | None) -> int | None:
-    match = _CLOCK.match(value or "")
-    if match is None:
-        return None
-    hours, minutes, secs = (int(g) for g in match.groups())
-    return hours * 3600 + minutes * 60 + secs
+def parse_qstat_json(text: str) -> JobAttrs:
+    """``{job id: {attribute: value}}`` from ``qstat -f -F json`` (OpenPBS, PBS Pro >= 13).
 
-
-def _walltime_exhausted(attrs: Mapping[str, str]) -> bool:
-    used = _seconds(attrs.get("resources_used.walltime"))
-    limit = _seconds(attrs.get("Resource_List.walltime"))
-    return used is not None and limit is not None and used >= limit
-
-
-def _finished(attrs: Mapping[str, str], raw: str) -> Observation:
-    torque = "exit_status" in attrs
-    code = _int_attr(attrs, "exit_status" if torque else "Exit_status")
-    walltime_code = TORQUE_WALLTIME_EXIT if torque else PRO_WALLTIME_EXIT
-    signalled = code is not None and (code >= 256 or 128 < code < 256)
-    if code == walltime_code or (signalled and _walltime_exhausted(attrs)):
-        return Observation(
-            JobState.TIMED_OUT,
-            raw,
-            code,
-            reason=f"walltime exceeded (exit status {code})",
-        )
-    if attrs.get("substate") == SUBSTATE_TERMINATED:
-        return Observation(
-            JobState.CANCELLED, raw, code, reason="deleted (qdel or dependency)"
-        )
-    if code is None:
-        return Observation(
-            JobState.FAILED, raw, None, reason="finished without an exit status"
-        )
-    reason = None
-    if code >= 256:
-        reason = f"killed by signal {code - 256}"
-    elif code < 0:
-        reason = f"PBS could not run the job (exit status {code})"
-    return Observation(state_from_exit_code(code), raw, code, reason=reason)
-
-
-def observation_from_attrs(attrs: Mapping[str, str]) -> Observation:
-    """One Observation from one job's ``qstat -f`` attributes.
+    A document without ``Jobs`` (no job matched) gives ``{}``.
 
     Raises:
-        SchedulerOutputError: no ``job_state``, or a non-integer exit status.
+        SchedulerOutputError: the text is not a qstat JSON document.
     """
-    raw = attrs.get("job_state", "").strip()
-    if not raw:
-        msg = "qstat -f job block has no job_state"
+    try:
+        doc: object = json.loads(text, strict=False)
+    except ValueError as exc:
+        msg = f"qstat -F json printed no JSON document: {exc} in {text[:120]!r}"
+        raise SchedulerOutputError(msg) from None
+    jobs = doc.get("Jobs", {}) if isinstance(doc, dict) else None
+    if not isinstance(jobs, dict):
+        msg = f"qstat -F json printed no Jobs object: {text[:120]!r}"
         raise SchedulerOutputError(msg)
-    if raw in PBS_FINISHED:
-        return _finished(attrs, raw)
-    state = PBS_STATE_MAP.get(raw)
-    if state is None:
-        return Observation(
-            JobState.SUBMITTED, raw, reason=f"unrecognised PBS job_state {raw!r}"
-        )
-    return Observation(state, raw, reason=attrs.get("comment"))
+    result: JobAttrs = {}
+    for job_id, attrs in jobs.items():
+        if not isinstance(attrs, dict):
+            msg = f"qstat -F json: job {str(job_id)[:40]!r} is not an object"
+            raise SchedulerOutputError(msg)
+        result[str(job_id)] = _flatten(attrs, "")
+    return result
+
+
+def _flatten(attrs: dict[object, object], prefix: str) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in attrs.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat |= _flatten(value, f"{name}.")
+        elif isinstance(value, list):
+            flat[name] = ",".join(str(item) for item in value)
+        else:
+            flat[name] = "" if value is None else str(value)
+    return flat
 
 
 def parse_status(text: str) -> dict[str, Observation]:
-    """``{job id: Observation}`` for every job in ``qstat -f`` / ``qstat -x -f`` output.
+    """``{job id: Observation}`` for every job in ``qstat -f`` / ``qstat -x -f`` text.
 
     Raises:
         SchedulerOutputError: the text is not qstat -f output.
     """
-    return {
-        job_id: observation_from_attrs(attrs)
-        for job_id, attrs in parse_qstat_full(text).items()
-    }
+    return observations(parse_qstat_full(text))
 
 
 def parse_qstat_errors(
@@ -197,18 +183,21 @@ def match_ids(
     return result
 
 
-def parse_queue(text: str, *, user: str | None = None) -> list[QueueEntry]:
-    """Queue entries from ``qstat -f`` output, optionally only ``user``'s.
+def queue_entries(jobs: JobAttrs, *, user: str | None = None) -> list[QueueEntry]:
+    """Queue entries from parsed qstat attributes, optionally only ``user``'s.
 
-    Raises:
-        SchedulerOutputError: the text is not qstat -f output.
+    Another user's job with unreadable attributes is listed as SUBMITTED with its raw
+    ``job_state`` rather than failing the whole listing.
     """
     entries = []
-    for job_id, attrs in parse_qstat_full(text).items():
+    for job_id, attrs in jobs.items():
         owner = attrs.get("Job_Owner", "").split("@", 1)[0] or None
         if user is not None and owner != user:
             continue
-        obs = observation_from_attrs(attrs)
+        try:
+            obs = observation_from_attrs(attrs)
+        except SchedulerOutputError as exc:
+            obs = Observation(JobState.SUBMITTED, attrs.get("job_state", ""), reason=str(exc))
         entries.append(
             QueueEntry(
                 scheduler_job_id=job_id,
@@ -222,10 +211,25 @@ def parse_queue(text: str, *, user: str | None = None) -> list[QueueEntry]:
     return entries
 
 
-def qdel_outcome(returncode: int, stderr: str) -> str:
-    """Classify qdel's reply: ``deleted``, ``finished``, ``unknown`` or ``error``."""
+def parse_queue(text: str, *, user: str | None = None) -> list[QueueEntry]:
+    """Queue entries from ``qstat -f`` text, optionally only ``user``'s.
+
+    Raises:
+        SchedulerOutputError: the text is not qstat -f output.
+    """
+    return queue_entries(parse_qstat_full(text), user=user)
+
+
+def qdel_outcome(returncode: int, stderr: str, stdout: str = "") -> str:
+    """Classify qdel's reply: ``deleted``, ``finished``, ``unknown`` or ``error``.
+
+    Slurm's Torque wrapper exits 1 and prints nothing for a job that is already done
+    or unknown; anything it prints (``qdel: Kill job error …``) is an error.
+    """
     if "Unknown Job Id" in stderr:
         return "unknown"
     if "Job has finished" in stderr or "invalid for state of job" in stderr:
         return "finished"
-    return "deleted" if returncode == 0 else "error"
+    if returncode == 0:
+        return "deleted"
+    return "finished" if not stderr.strip() and not stdout.strip() else "error"
