@@ -329,6 +329,7 @@ def remote(kind, store):
     if probe.returncode != 0:
         pytest.skip(f"no ssh alias {ALIAS} (run shared/ci/sshd-up as root)")
     path = f"/tmp/molq-pbs-ssh-{os.getpid()}-{time.monotonic_ns()}"
+    subprocess.run(["ssh", ALIAS, "mkdir", "-p", path], stdin=subprocess.DEVNULL, check=True)  # molq creates no cwd
     submitor = Submitor(cluster(kind, f"remote-{kind}", host=ALIAS), store=store, jobs_dir=f"{path}/jobs")
     yield submitor, path
     for record in submitor.list_jobs():

@@ -80,9 +80,10 @@ def test_adopt_finds_only_the_script_it_asks_for(path):
 
 
 def _qstat(name: str, path: str) -> str:
-    text = _fixture("pbs", "qstat_xf_pro_mixed.txt")
-    return text.replace("Job_Name = prep", f"Job_Name = prep{name}", 1).replace(
-        "Job_Owner = alice@login01", f"Job_Owner = alice@login01{path}", 1
+    # A real capture (OpenPBS 23.06.06); its provenance header ends at "# ---".
+    text = _fixture("pbs", "openpbs_qstat_xf_finished.txt").partition("# ---\n")[2]
+    return text.replace("Job_Name = ok", f"Job_Name = ok{name}", 1).replace(
+        "Output_Path = localhost:/tmp/pbscap/run/ok.out", f"Output_Path = localhost:/tmp/pbscap/run/ok.out{path}", 1
     )
 
 
