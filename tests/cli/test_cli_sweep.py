@@ -43,11 +43,11 @@ def test_sweep_runs_cells_and_lists_them(tmp_path):
 
 
 def test_arg_colliding_with_sweep_is_refused():
-    """--arg KEY and --sweep KEY together are a clear error (R3.6), nothing submitted."""
+    """--arg KEY and --sweep KEY together are a clear error, nothing submitted."""
     result = CliRunner().invoke(
         sweep, ["local", "--sweep", "x=1", "--arg", "x=2", "--", "true"], standalone_mode=False
     )
-    assert "R3.6" in str(result.exception)
+    assert "either fixed or swept" in str(result.exception)
 
 
 def test_list_and_inspect_show_sweeps(molq):
