@@ -18,6 +18,7 @@ from molq.cli._common import (
     submitor_for_record,
     with_existing_store,
 )
+from molq.cli._output import format_option
 from molq.core import MolqError
 from molq.dashboard._text import shown
 
@@ -54,18 +55,33 @@ def refresh_clusters(store: JobStore, cluster: str | None, config: Path | None) 
 )
 @no_refresh_option
 @config_option
+@format_option
 @db_option
 @with_existing_store
 def list_command(
-    store: JobStore, include_all: bool, cluster: str | None, limit: int, no_refresh: bool, config: Path | None
+    store: JobStore,
+    include_all: bool,
+    cluster: str | None,
+    limit: int,
+    no_refresh: bool,
+    config: Path | None,
+    output_format: str,
 ) -> None:
-    """List active jobs (all jobs with --all), newest first."""
+    """List active jobs (all jobs with --all), newest first.
+
+    Piped, it prints one line per job with full ids; --json and --format tsv are for scripts.
+    """
     if not no_refresh:
         refresh_clusters(store, cluster, config)
     from molq.cli._job_table import print_jobs
     from molq.shell._job_listing import list_jobs
 
     records = list_jobs(store, cluster, include_terminal=include_all, limit=limit)
+    if output_format != "table":
+        from molq.cli._output import print_jobs_as
+
+        print_jobs_as(output_format, store, records, time.time())
+        return
     if not records:
         what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
         echo(f"No {what}.")
@@ -93,13 +109,19 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many jobs."
 )
+@format_option
 @db_option
 @with_existing_store
-def history(store: JobStore, cluster: str | None, limit: int) -> None:
+def history(store: JobStore, cluster: str | None, limit: int, output_format: str) -> None:
     """Recent jobs of every state, archived ones included, newest first (store only)."""
     from molq.dashboard._format import jobs_table, out
 
     records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=limit)
+    if output_format != "table":
+        from molq.cli._output import print_jobs_as
+
+        print_jobs_as(output_format, store, records, time.time())
+        return
     if not records:
         echo("No jobs recorded yet.")
         return
@@ -116,6 +138,7 @@ def print_pairs(rows: list[tuple[str, str]]) -> None:
 @click.command("status")
 @job_options
 @no_refresh_option
+@format_option
 @with_existing_store
 def status(
     store: JobStore,
@@ -124,6 +147,7 @@ def status(
     cluster: str | None,
     config: Path | None,
     no_refresh: bool,
+    output_format: str,
 ) -> None:
     """Show the state of JOB_ID (its latest attempt), asking the scheduler first."""
     from molq.dashboard._panels import status_lines
@@ -133,6 +157,11 @@ def status(
     if not no_refresh and not latest.state.is_terminal:
         submitor_for_record(record, store, config).reconciler.reconcile([latest.job_id])
         latest = store.latest_attempt(record.root_job_id) or latest
+    if output_format != "table":
+        from molq.cli._output import print_job_as
+
+        print_job_as(output_format, store, latest)
+        return
     print_pairs(status_lines(store, latest))
 
 

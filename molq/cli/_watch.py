@@ -19,6 +19,7 @@ from molq.cli._common import (
     submitor_for_record,
     with_existing_store,
 )
+from molq.cli._output import format_option
 from molq.cli._progress import wait_with_progress
 from molq.dashboard._format import jobs_table, out
 
@@ -51,6 +52,7 @@ def _watch_all(
 @click.option("--timeout", type=click.FloatRange(min=0), help="Give up after this many seconds (exit 1).")
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")
+@format_option
 @db_option
 @with_existing_store
 def watch(
@@ -61,6 +63,7 @@ def watch(
     timeout: float | None,
     cluster: str | None,
     config: Path | None,
+    output_format: str,
 ) -> int:
     """Wait until JOB_ID (following retries), or every active job with --all, is finished.
 
@@ -74,11 +77,17 @@ def watch(
     else:
         record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
         records = wait_with_progress(submitor_for_record(record, store, config), [record.job_id], timeout)
+    succeeded = all(r.state.value == "succeeded" for r in records)
+    if output_format != "table":
+        from molq.cli._output import print_jobs_as
+
+        print_jobs_as(output_format, store, records, time.time())
+        return 0 if succeeded else 1
     if not records:
         echo("No active jobs to watch.")
         return 0
     out().print(jobs_table(store, records, time.time()))
-    return 0 if all(r.state.value == "succeeded" for r in records) else 1
+    return 0 if succeeded else 1
 
 
 def _read(transport: Transport, path: str) -> str | None:

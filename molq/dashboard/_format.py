@@ -12,7 +12,7 @@ from molq.dashboard._clock import fmt_precise as fmt_precise
 from molq.dashboard._clock import fmt_time as fmt_time
 from molq.dashboard._clock import runtime as runtime
 from molq.dashboard._model import job_name_of
-from molq.dashboard._text import markup
+from molq.dashboard._text import clip, markup
 
 
 if TYPE_CHECKING:
@@ -91,6 +91,6 @@ def jobs_table(store: JobStore, records: list[JobRecord], now: float, *, title: 
             fmt_time(r.submitted_at or r.created_at),
             fmt_duration(runtime(r, now)),
             "-" if r.exit_code is None else str(r.exit_code),
-            markup(job_name(store, r)),
+            markup(clip(job_name(store, r))),
         )
     return table
