@@ -113,16 +113,24 @@ def _paths(record: JobRecord, stream: str) -> list[tuple[str, str]]:
     return paths
 
 
-def _show(transport: Transport, paths: list[tuple[str, str]], tail: int | None) -> dict[str, int]:
+def _show(
+    transport: Transport, paths: list[tuple[str, str]], tail: int | None, *, follow: bool = False
+) -> dict[str, int]:
+    from molq.cli._tail import last_lines
+
     offsets = {}
     for name, path in paths:
-        text = _read(transport, path)
+        from_end = tail is not None and not follow  # nothing to follow: read only the end
+        if from_end and tail is not None:
+            text = last_lines(transport, path, tail) if transport.exists(path) else None
+        else:
+            text = _read(transport, path)
         if len(paths) > 1:
             echo(f"==> {name} ({path}) <==")
         if text is None:
             echo(f"(no {name} yet: {path})", err=True)
             text = ""
-        click.echo(_tail(text, tail), nl=False)  # job output, raw
+        click.echo(text if from_end else _tail(text, tail), nl=False)  # job output, raw
         offsets[path] = len(text)
     return offsets
 
@@ -150,7 +158,9 @@ def _follow(store: JobStore, record: JobRecord, config: Path | None, offsets: di
 @click.option(
     "--stream", type=click.Choice(["stdout", "stderr", "both"]), default="stdout", show_default=True
 )
-@click.option("--tail", type=click.IntRange(min=0), metavar="N", help="Only the last N lines.")
+@click.option(
+    "--tail", type=click.IntRange(min=0), metavar="N", help="Only the last N lines (read from the end)."
+)
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output until the job finishes.")
 @with_existing_store
 def logs(
@@ -170,7 +180,12 @@ def logs(
     latest = store.latest_attempt(record.root_job_id) or record
     paths = _paths(latest, stream)
     transport = cluster_for(latest.cluster_name, latest.scheduler, config).transport
-    offsets = _show(transport, paths, tail)
+    from molq.cli._tail import removed_output
+
+    gone = removed_output(latest, transport, [path for _, path in paths])
+    if gone is not None:
+        raise click.ClickException(gone)
+    offsets = _show(transport, paths, tail, follow=follow)
     if follow:
         _follow(store, latest, config, offsets)
 
