@@ -19,6 +19,7 @@ from molq.cli._common import (
     with_existing_store,
 )
 from molq.cli._output import format_option
+from molq.cli._verbosity import is_quiet, print_ids
 from molq.core import MolqError
 from molq.dashboard._text import shown
 
@@ -82,6 +83,9 @@ def list_command(
 
         print_jobs_as(output_format, store, records, time.time())
         return
+    if is_quiet():
+        print_ids(records)
+        return
     if not records:
         what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
         echo(f"No {what}.")
@@ -122,6 +126,9 @@ def history(store: JobStore, cluster: str | None, limit: int, output_format: str
 
         print_jobs_as(output_format, store, records, time.time())
         return
+    if is_quiet():
+        print_ids(records)
+        return
     if not records:
         echo("No jobs recorded yet.")
         return
@@ -161,6 +168,9 @@ def status(
         from molq.cli._output import print_job_as
 
         print_job_as(output_format, store, latest)
+        return
+    if is_quiet():
+        click.echo(latest.state.value)
         return
     print_pairs(status_lines(store, latest))
 

@@ -19,6 +19,7 @@ from molq.cli._common import (
     submitor_for_record,
     with_existing_store,
 )
+from molq.cli._complete import complete_job_id
 from molq.cli._output import format_option
 from molq.cli._progress import wait_with_progress
 from molq.dashboard._format import jobs_table, out
@@ -46,7 +47,7 @@ def _watch_all(
 
 
 @click.command("watch")
-@click.argument("job_id", required=False)
+@click.argument("job_id", required=False, shell_complete=complete_job_id)
 @click.argument("scheduler", required=False, type=click.Choice(SCHEDULERS), metavar="[SCHEDULER]")
 @click.option("--all", "watch_all", is_flag=True, help="Watch every active job.")
 @click.option("--timeout", type=click.FloatRange(min=0), help="Give up after this many seconds (exit 1).")
@@ -86,7 +87,10 @@ def watch(
     if not records:
         echo("No active jobs to watch.")
         return 0
-    out().print(jobs_table(store, records, time.time()))
+    from molq.cli._verbosity import is_quiet
+
+    if not is_quiet():
+        out().print(jobs_table(store, records, time.time()))
     return 0 if succeeded else 1
 
 

@@ -7,10 +7,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from molq.core import Completed, TransportError
+from molq.shell._command_log import log_command
 
 
 class LocalTransport:
@@ -40,6 +42,7 @@ class LocalTransport:
         argv = tuple(argv)
         _check_argv(argv)
         full_env = None if env is None else {**os.environ, **env}
+        started, returncode = time.monotonic(), None
         try:
             proc = subprocess.run(
                 argv,
@@ -59,6 +62,10 @@ class LocalTransport:
         except OSError as exc:
             msg = f"cannot run {argv[0]!r}: {exc}"
             raise TransportError(msg) from exc
+        else:
+            returncode = proc.returncode
+        finally:
+            log_command("local", argv, started, returncode)
         return Completed(
             argv=argv,
             returncode=proc.returncode,

@@ -58,7 +58,7 @@ def test_list_and_inspect_show_sweeps(molq):
     assert "Sweeps:" in listing.stdout
     assert "succeeded" in listing.stdout.split("Sweeps:", 1)[1]
     assert "2 cells" in listing.stdout
-    cell = listing.stdout.split("\n")[3].split("│")[1].strip()
+    cell = listing.stdout.split("\n")[1].split()[0]  # piped: a header, then one line per job
     inspected = molq("inspect", cell)
     assert "sweep:" in inspected.stdout
     assert "cell " in inspected.stdout
