@@ -66,6 +66,7 @@ _COMMAND_MODULES: dict[str, str] = {
     "replay": "_replay",
     "sweep": "_sweep",
     "sweeps": "_sweep",
+    "queue": "_queue",
 }
 
 
