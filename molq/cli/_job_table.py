@@ -88,7 +88,7 @@ def print_jobs(store: JobStore, records: list[JobRecord], now: float) -> None:
 
     names = job_names(store, records)
     rows = [job_cells(r, names[r.job_id], now) for r in records]
-    if _plain_stdout():  # a pipe or a file: one line per job, full ids, no box drawing
+    if plain_stdout():  # a pipe or a file: one line per job, full ids, no box drawing
         from molq.cli._output import plain_job_lines
 
         sys.stdout.write("".join(f"{line}\n" for line in plain_job_lines(records, names, now)))
@@ -127,7 +127,7 @@ def _rule(left: str, line: str, cross: str, right: str, widths: list[int]) -> li
     return [(left + cross.join(line * (w + 2) for w in widths) + right, None)]
 
 
-def _plain_stdout() -> bool:
+def plain_stdout() -> bool:
     """Whether Rich would certainly print to stdout as a plain (not a terminal) UTF-8 file."""
     if os.environ.get("TTY_COMPATIBLE") == "1" or os.environ.get("FORCE_COLOR"):
         return False
@@ -147,4 +147,4 @@ def _draws_boxes(console: Console) -> bool:
     return console.encoding.startswith("utf") and not console.legacy_windows
 
 
-__all__ = ["HEADERS", "PIPED_WIDTH", "job_cells", "print_jobs", "table_lines"]
+__all__ = ["HEADERS", "PIPED_WIDTH", "job_cells", "plain_stdout", "print_jobs", "table_lines"]

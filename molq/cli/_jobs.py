@@ -132,6 +132,11 @@ def history(store: JobStore, cluster: str | None, limit: int, output_format: str
     if not records:
         echo("No jobs recorded yet.")
         return
+    from molq.cli._job_table import plain_stdout, print_jobs
+
+    if plain_stdout():  # piped: one line per job, as `list`
+        print_jobs(store, records, time.time())
+        return
     out().print(jobs_table(store, records, time.time(), title=f"Last {len(records)} job(s)"))
 
 

@@ -149,6 +149,15 @@ def test_piped_list_is_one_line_per_job_with_full_ids(molq, cli_env):
     assert len(lines[1]) < 250
 
 
+def test_piped_history_is_one_line_per_job(molq, cli_env):
+    """history piped: the same plain lines as list, full ids, no box drawing."""
+    job_id = _store_with_command(Path(cli_env["HOME"]), "z" * 500)
+    lines = molq("history").stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith(job_id + "  ")
+    assert not BOX.search("".join(lines))
+
+
 def test_ten_megabyte_command_prints_a_few_lines(molq, cli_env):
     """`molq list --limit 1` on a 10 MB command prints one short line, not 98,045."""
     _store_with_command(Path(cli_env["HOME"]), "x" * 10_000_000)
