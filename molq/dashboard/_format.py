@@ -36,11 +36,22 @@ PIPED_WIDTH = 200
 
 
 def out() -> Console:
-    """A console on stdout; when piped, plain text up to PIPED_WIDTH columns wide."""
-    console = Console(highlight=False)
+    """A console on stdout; when piped, plain text up to PIPED_WIDTH columns wide.
+
+    Under the CLI's ``-q`` it prints nothing (``molq.cli._verbosity.QUIET``).
+    """
+    quiet = _quiet_requested()
+    console = Console(highlight=False, quiet=quiet)
     if not console.is_terminal:
-        console = Console(highlight=False, width=PIPED_WIDTH)
+        console = Console(highlight=False, width=PIPED_WIDTH, quiet=quiet)
     return console
+
+
+def _quiet_requested() -> bool:
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("molq.quiet"))
 
 
 def err() -> Console:

@@ -52,6 +52,16 @@ def test_quiet_prints_only_ids_or_state(molq, fake_slurm):
     assert molq("cleanup", "-q").stdout == ""
 
 
+def test_quiet_silences_the_tables_of_other_commands(molq):
+    """inspect -q, clusters list -q and watch -q print nothing; their exit code still answers."""
+    job = molq("submit", "local", "-q", "--block", "--", "true").stdout.strip()
+    for argv in (("inspect", job, "-q"), ("clusters", "list", "-q"), ("watch", job, "-q")):
+        result = molq(*argv)
+        assert result.returncode == 0, (argv, result.stderr)
+        assert result.stdout == "", argv
+    assert molq("inspect", "nosuchjob", "-q").returncode == 1
+
+
 def _complete(molq_env: dict[str, str], words: str, cword: int) -> list[str]:
     import subprocess
     import sys
