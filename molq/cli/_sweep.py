@@ -83,7 +83,7 @@ def sweep(store: JobStore, **params: Any) -> int:
         fail_fast=spec.fail_fast,
         max_duration=params["max_duration"],
     )
-    echo(handle.sweep_id)
+    click.echo(handle.sweep_id)  # also under -q: the one thing a script needs
     if not params["block"]:
         return 0
     status = handle.wait(timeout=params["timeout"])

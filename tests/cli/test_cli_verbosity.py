@@ -62,6 +62,13 @@ def test_quiet_silences_the_tables_of_other_commands(molq):
     assert molq("inspect", "nosuchjob", "-q").returncode == 1
 
 
+def test_sweep_quiet_prints_the_sweep_id(molq):
+    """sweep -q prints only the sweep id, as submit -q prints the job id."""
+    result = molq("sweep", "local", "-q", "--sweep", "n=1", "--", "echo", "{n}")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"[0-9a-f]{32}\n", result.stdout), result.stdout
+
+
 def _complete(molq_env: dict[str, str], words: str, cword: int) -> list[str]:
     import subprocess
     import sys
