@@ -70,3 +70,26 @@ def test_sweep_errors_show_no_requirement_ids(molq, error_line, argv):
     result = molq("sweep", "local", *argv, "--", "echo", "{x}")
     assert result.returncode != 0
     assert not re.search(r"\(R\d", error_line(result))
+
+
+def test_block_on_a_cancelled_job_exits_130(molq, cli_env, tmp_path):
+    """A job cancelled while `submit --block` waits ends the wait with 130."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "molq.cli", "submit", "local", "-q", "--block", "--", "sleep", "60"],
+        env=cli_env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        job = proc.stdout.readline().strip()
+        assert re.fullmatch(r"[0-9a-f]{32}", job), job
+        assert molq("cancel", job).returncode == 0
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+        proc.communicate()
