@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from molq.core import ConfigError, Duration, Memory
 
 
-class _Checked(click.ParamType):
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[object, object]  # generic in click >= 8.2's stubs
+else:
+    _ParamType = click.ParamType
+
+
+class _Checked(_ParamType):
     """A string option checked by a molq parser; the string itself is passed on unchanged."""
 
     def __init__(self, name: str, parse: Callable[[object], object]) -> None:
