@@ -27,8 +27,24 @@ class _LazyGroup(click.Group):
     cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @click.version_option(package_name="molq", prog_name="molq", message="%(prog)s %(version)s")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, param, value: _verbose(value),
+    help="Show each scheduler/transport command molq runs (also after any command: molq list -v).",
+)
 def cli() -> None:
     """Submit, track and audit batch jobs on local, SLURM, PBS and LSF clusters."""
+
+
+def _verbose(value: bool) -> None:
+    if value:
+        from molq.cli._verbosity import enable_command_log
+
+        enable_command_log()
 
 
 # Each command's module is imported only when that command runs (or help lists it),
@@ -50,6 +66,7 @@ _COMMAND_MODULES: dict[str, str] = {
     "replay": "_replay",
     "sweep": "_sweep",
     "sweeps": "_sweep",
+    "queue": "_queue",
 }
 
 
@@ -59,8 +76,11 @@ def _load(name: str) -> click.Command | None:
         return None
     import importlib
 
+    from molq.cli._verbosity import add_verbosity
+
     module = importlib.import_module(f"molq.cli.{module_name}")
-    return next((c for c in module.COMMANDS if c.name == name), None)
+    command = next((c for c in module.COMMANDS if c.name == name), None)
+    return None if command is None else add_verbosity(command)
 
 
 def fail(message: str, code: int = 1) -> int:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from molq.cli._complete import complete_job_id
 from molq.core import JobNotFoundError
 from molq.dashboard._text import shown
 
@@ -28,8 +29,16 @@ def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
     """``click.echo`` for every line molq prints: control characters in it are shown escaped.
 
     Job output (``molq logs``) is the one thing printed raw, with ``click.echo``.
+    Under ``-q`` only ``err`` lines (errors, warnings) are printed.
     """
+    if not err and _quiet():
+        return
     click.echo(shown(message, lines=True), err=err, nl=nl)
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("molq.quiet"))
 
 
 def db_option(func: F) -> F:
@@ -61,7 +70,7 @@ def job_options(func: F) -> F:
     func = click.argument("scheduler", required=False, type=click.Choice(SCHEDULERS), metavar="[SCHEDULER]")(
         func
     )
-    func = click.argument("job_id")(func)
+    func = click.argument("job_id", shell_complete=complete_job_id)(func)
     return db_option(func)
 
 

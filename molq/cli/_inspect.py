@@ -9,6 +9,7 @@ import click
 
 from molq.cli._common import echo, job_options, resolve_job, with_existing_store
 from molq.cli._jobs import print_pairs
+from molq.cli._output import format_option
 from molq.dashboard._format import out
 from molq.dashboard._model import downstream_edges, upstream_edges
 from molq.dashboard._panels import edges_table, family_table, record_lines, timeline_table
@@ -21,13 +22,27 @@ if TYPE_CHECKING:
 
 @click.command("inspect")
 @job_options
+@format_option
 @with_existing_store
 def inspect(
-    store: JobStore, job_id: str, scheduler: str | None, cluster: str | None, config: Path | None
+    store: JobStore,
+    job_id: str,
+    scheduler: str | None,
+    cluster: str | None,
+    config: Path | None,
+    output_format: str,
 ) -> None:
     """Everything the store knows about JOB_ID (reads the store only)."""
     del config  # accepted for symmetry with the other job commands
     record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
+    if output_format != "table":
+        from molq.cli._output import inspect_document, print_job_as, print_json
+
+        if output_format == "json":
+            print_json(inspect_document(store, record))
+        else:
+            print_job_as(output_format, store, record)
+        return
     console = out()
     print_pairs(record_lines(store, record))
     sweep_line = sweep_of(store, record)

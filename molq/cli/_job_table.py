@@ -3,10 +3,11 @@
 Rich's ``Table`` spends ~0.1 s measuring and rendering 200 rows cell by cell, and importing
 ``molq.dashboard._format`` imports the whole dashboard. When every cell is plain ASCII that
 Rich would print as is and the table fits the console, the layout is simple: each column is
-as wide as its widest cell. This module draws that layout directly -- as plain text when
-stdout is certainly not a terminal (Rich is not even imported), else as Rich segments with
-the same styles -- and falls back to ``molq.dashboard._format.jobs_table`` otherwise.
-``tests/cli/test_job_table.py`` checks the output byte for byte against Rich's.
+as wide as its widest cell. This module draws that layout directly as Rich segments with
+the same styles, and falls back to ``molq.dashboard._format.jobs_table`` otherwise.
+``tests/cli/test_job_table.py`` checks the output byte for byte against Rich's. When stdout
+is certainly not a terminal, Rich is not even imported: ``molq.cli._output.plain_job_lines``
+prints one line per job with its full id and no box drawing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from molq.dashboard._clock import fmt_duration, fmt_time, runtime
-from molq.dashboard._text import shown
+from molq.dashboard._text import clip, shown
 
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def job_cells(record: JobRecord, name: str | None, now: float) -> tuple[str, ...
         fmt_time(record.submitted_at or record.created_at),
         fmt_duration(runtime(record, now)),
         "-" if record.exit_code is None else str(record.exit_code),
-        shown(name or record.command_display),
+        clip(shown(name or record.command_display)),
     )
 
 
@@ -87,12 +88,12 @@ def print_jobs(store: JobStore, records: list[JobRecord], now: float) -> None:
 
     names = job_names(store, records)
     rows = [job_cells(r, names[r.job_id], now) for r in records]
-    if _plain_stdout():
-        lines = table_lines(rows, PIPED_WIDTH, None)
-        if lines is not None:
-            sys.stdout.write("".join(text for line in lines for text, _ in [*line, ("\n", None)]))
-            sys.stdout.flush()
-            return
+    if plain_stdout():  # a pipe or a file: one line per job, full ids, no box drawing
+        from molq.cli._output import plain_job_lines
+
+        sys.stdout.write("".join(f"{line}\n" for line in plain_job_lines(records, names, now)))
+        sys.stdout.flush()
+        return
     from molq.dashboard._format import STATE_STYLES, jobs_table, out
 
     console = out()
@@ -126,7 +127,7 @@ def _rule(left: str, line: str, cross: str, right: str, widths: list[int]) -> li
     return [(left + cross.join(line * (w + 2) for w in widths) + right, None)]
 
 
-def _plain_stdout() -> bool:
+def plain_stdout() -> bool:
     """Whether Rich would certainly print to stdout as a plain (not a terminal) UTF-8 file."""
     if os.environ.get("TTY_COMPATIBLE") == "1" or os.environ.get("FORCE_COLOR"):
         return False
@@ -146,4 +147,4 @@ def _draws_boxes(console: Console) -> bool:
     return console.encoding.startswith("utf") and not console.legacy_windows
 
 
-__all__ = ["HEADERS", "PIPED_WIDTH", "job_cells", "print_jobs", "table_lines"]
+__all__ = ["HEADERS", "PIPED_WIDTH", "job_cells", "plain_stdout", "print_jobs", "table_lines"]

@@ -19,7 +19,9 @@ from molq.cli._common import (
     submitor_for_record,
     with_existing_store,
 )
+from molq.cli._output import format_option
 from molq.cli._profile_option import profile_option
+from molq.cli._verbosity import is_quiet, print_ids
 from molq.core import MolqError
 from molq.dashboard._text import shown
 
@@ -62,6 +64,7 @@ scheduler_argument = click.argument(
 )
 @no_refresh_option
 @config_option
+@format_option
 @db_option
 @profile_option
 @with_existing_store
@@ -73,8 +76,12 @@ def list_command(
     limit: int,
     no_refresh: bool,
     config: Path | None,
+    output_format: str,
 ) -> None:
-    """List active jobs (all jobs with --all), newest first."""
+    """List active jobs (all jobs with --all), newest first.
+
+    Piped, it prints one line per job with full ids; --json and --format tsv are for scripts.
+    """
     if not no_refresh:
         refresh_clusters(store, cluster, config, scheduler)
     from molq.cli._job_table import print_jobs
@@ -83,6 +90,14 @@ def list_command(
     records = list_jobs(store, cluster, include_terminal=include_all, limit=limit)
     if scheduler is not None:
         records = [r for r in records if r.scheduler == scheduler]
+    if output_format != "table":
+        from molq.cli._output import print_jobs_as
+
+        print_jobs_as(output_format, store, records, time.time())
+        return
+    if is_quiet():
+        print_ids(records)
+        return
     if not records:
         what = "jobs" if include_all else "active jobs (use --all to include finished ones)"
         echo(f"No {what}.")
@@ -113,6 +128,7 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
 )
 @click.option("--all", "show_all", is_flag=True, help="Every recorded job (no --limit).")
 @config_option
+@format_option
 @db_option
 @profile_option
 @with_existing_store
@@ -123,6 +139,7 @@ def history(
     limit: int,
     show_all: bool,
     config: Path | None,
+    output_format: str,
 ) -> None:
     """Recent jobs of every state, archived ones included, newest first (store only).
 
@@ -133,8 +150,21 @@ def history(
     records = store.list_records(cluster, include_terminal=True, include_archived=True, limit=None if show_all else limit)
     if scheduler is not None:
         records = [r for r in records if r.scheduler == scheduler]
+    if output_format != "table":
+        from molq.cli._output import print_jobs_as
+
+        print_jobs_as(output_format, store, records, time.time())
+        return
+    if is_quiet():
+        print_ids(records)
+        return
     if not records:
         echo("No jobs recorded yet.")
+        return
+    from molq.cli._job_table import plain_stdout, print_jobs
+
+    if plain_stdout():  # piped: one line per job, as `list`
+        print_jobs(store, records, time.time())
         return
     out().print(jobs_table(store, records, time.time(), title=f"Last {len(records)} job(s)"))
 
@@ -149,6 +179,7 @@ def print_pairs(rows: list[tuple[str, str]]) -> None:
 @click.command("status")
 @job_options
 @no_refresh_option
+@format_option
 @with_existing_store
 def status(
     store: JobStore,
@@ -157,6 +188,7 @@ def status(
     cluster: str | None,
     config: Path | None,
     no_refresh: bool,
+    output_format: str,
 ) -> None:
     """Show the state of JOB_ID (its latest attempt), asking the scheduler first."""
     from molq.dashboard._panels import status_lines
@@ -166,6 +198,14 @@ def status(
     if not no_refresh and not latest.state.is_terminal:
         submitor_for_record(record, store, config).reconciler.reconcile([latest.job_id])
         latest = store.latest_attempt(record.root_job_id) or latest
+    if output_format != "table":
+        from molq.cli._output import print_job_as
+
+        print_job_as(output_format, store, latest)
+        return
+    if is_quiet():
+        click.echo(latest.state.value)
+        return
     print_pairs(status_lines(store, latest))
 
 

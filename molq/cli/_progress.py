@@ -79,10 +79,12 @@ def _describe(job_ids: list[str], states: dict[str, JobState | None]) -> str:
 
 
 def report_final(record: JobRecord, *, quiet: bool = False) -> int:
-    """One line about how a job ended; 0 if it succeeded, else 1."""
+    """One line about how a job ended; the exit status is ``job_exit_status(record)``."""
     if not quiet:
         exit_code = "-" if record.exit_code is None else record.exit_code
         took = fmt_duration(runtime(record, time.time()))
         reason = f": {record.failure_reason}" if record.failure_reason else ""
         echo(f"Job {record.job_id} {record.state} (exit {exit_code}, ran {took}){reason}")
-    return 0 if record.state.value == "succeeded" else 1
+    from molq.cli._exit_status import job_exit_status
+
+    return job_exit_status(record)

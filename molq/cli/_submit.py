@@ -10,6 +10,7 @@ import attrs
 import click
 
 from molq.cli._common import SCHEDULERS, db_option, echo, resolve_job_ids, with_store
+from molq.cli._params import DURATION, MEMORY
 from molq.cli._progress import report_final, wait_with_progress
 from molq.core import ConfigError, JobExecution, JobResources, JobScheduling, RetryPolicy
 
@@ -31,6 +32,7 @@ class SubmitOptions:
     cpus: int | None = None
     mem: str | None = None
     time: str | None = None
+    max_duration: str | None = None
     partition: str | None = None
     gpus: int | None = None
     gpu_type: str | None = None
@@ -87,6 +89,8 @@ def submit_kwargs(
     if opts.workdir is not None or opts.name is not None:
         cwd = None if opts.workdir is None else str(opts.workdir.expanduser().resolve())
         kwargs["execution"] = JobExecution(cwd=cwd, job_name=opts.name)
+    if opts.max_duration is not None:
+        kwargs["max_duration"] = opts.max_duration
     retry = retry_policy(opts.retries, opts.retry_on_exit_code, base_retry)
     if retry is not None:
         kwargs["retry"] = retry
@@ -127,8 +131,11 @@ def print_dry_run(dry: JobDryRun) -> None:
 @click.argument("scheduler", type=click.Choice(SCHEDULERS), metavar="SCHEDULER")
 @click.argument("command", nargs=-1, required=True)
 @click.option("--cpus", type=click.IntRange(min=1), help="CPU cores.")
-@click.option("--mem", help="Memory, e.g. 4G or 512M.")
-@click.option("--time", help="Time limit, e.g. 2h30m or 04:00:00.")
+@click.option("--mem", type=MEMORY, help="Memory, e.g. 4G or 512M.")
+@click.option("--time", type=DURATION, help="Time limit, e.g. 2h30m or 04:00:00.")
+@click.option(
+    "--max-duration", type=DURATION, help="Cancel the job after this long (enforced by molq), e.g. 1h or 7d."
+)
 @click.option("--partition", help="Partition / queue.")
 @click.option("--queue", hidden=True, help="Upstream molq's name for --partition.")
 @click.option("--gpus", type=click.IntRange(min=1), help="Number of GPUs.")
@@ -154,13 +161,15 @@ def print_dry_run(dry: JobDryRun) -> None:
 @click.option("--after-failure", multiple=True, metavar="JOB_ID", help="Start only if JOB_ID failed.")
 @click.option("--after-success", multiple=True, metavar="JOB_ID", help="Start only if JOB_ID succeeded.")
 @click.option(
-    "--block/--no-block", default=False, help="Wait until the job finishes (exit 1 unless it succeeded)."
+    "--block/--no-block",
+    default=False,
+    help="Wait until the job finishes; exit with its exit code (see 'Exit codes' in the guide).",
 )
 @click.option(
     "--timeout", type=click.FloatRange(min=0), help="With --block: give up waiting after this many seconds."
 )
 @click.option("--dry-run", is_flag=True, help="Show the command and script; submit and record nothing.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the job id.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the job id (with --dry-run: only the command).")
 @db_option
 @with_store
 def submit(store: JobStore, **params: Any) -> int:
@@ -178,7 +187,11 @@ def submit(store: JobStore, **params: Any) -> int:
     submitor, profile = build_submitor(opts, store)
     kwargs = submit_kwargs(opts, store, submitor.cluster_name, profile.retry if profile else None)
     if opts.dry_run:
-        print_dry_run(submitor.submit_job(**kwargs, dry_run=True))
+        dry = submitor.submit_job(**kwargs, dry_run=True)
+        if opts.quiet:
+            echo(dry.command)
+        else:
+            print_dry_run(dry)
         return 0
     handle = submitor.submit_job(**kwargs)
     if opts.quiet:

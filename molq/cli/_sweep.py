@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from molq.cli._common import SCHEDULERS, db_option, echo, with_existing_store, with_store
+from molq.cli._params import DURATION
 from molq.core import ConfigError
 
 
@@ -53,7 +54,7 @@ def format_status(status: SweepStatus) -> str:
 @click.option(
     "--cluster", metavar="NAME", help="Cluster name the sweep is recorded under (default: SCHEDULER)."
 )
-@click.option("--max-duration", metavar="DURATION", help="Cancel each cell after this long, e.g. 1h or 7d.")
+@click.option("--max-duration", type=DURATION, help="Cancel each cell after this long, e.g. 1h or 7d.")
 @click.option(
     "--block/--no-block", default=False, help="Wait until the sweep is final (exit 1 unless it succeeded)."
 )
@@ -82,7 +83,7 @@ def sweep(store: JobStore, **params: Any) -> int:
         fail_fast=spec.fail_fast,
         max_duration=params["max_duration"],
     )
-    echo(handle.sweep_id)
+    click.echo(handle.sweep_id)  # also under -q: the one thing a script needs
     if not params["block"]:
         return 0
     status = handle.wait(timeout=params["timeout"])

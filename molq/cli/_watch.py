@@ -19,6 +19,8 @@ from molq.cli._common import (
     submitor_for_record,
     with_existing_store,
 )
+from molq.cli._complete import complete_job_id
+from molq.cli._output import format_option
 from molq.cli._profile_option import profile_option
 from molq.cli._progress import wait_with_progress
 from molq.dashboard._format import jobs_table, out
@@ -46,12 +48,13 @@ def _watch_all(
 
 
 @click.command("watch")
-@click.argument("job_id", required=False)
+@click.argument("job_id", required=False, shell_complete=complete_job_id)
 @click.argument("scheduler", required=False, type=click.Choice(SCHEDULERS), metavar="[SCHEDULER]")
 @click.option("-a", "--all", "watch_all", is_flag=True, help="Watch every active job.")
 @click.option("--timeout", type=click.FloatRange(min=0), help="Give up after this many seconds (exit 1).")
 @click.option("--cluster", metavar="NAME", help="Only this cluster's jobs.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles.")
+@format_option
 @db_option
 @profile_option
 @with_existing_store
@@ -63,6 +66,7 @@ def watch(
     timeout: float | None,
     cluster: str | None,
     config: Path | None,
+    output_format: str,
 ) -> int:
     """Wait until JOB_ID (following retries), or every active job with --all, is finished.
 
@@ -76,11 +80,20 @@ def watch(
     else:
         record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
         records = wait_with_progress(submitor_for_record(record, store, config), [record.job_id], timeout)
+    succeeded = all(r.state.value == "succeeded" for r in records)
+    if output_format != "table":
+        from molq.cli._output import print_jobs_as
+
+        print_jobs_as(output_format, store, records, time.time())
+        return 0 if succeeded else 1
     if not records:
         echo("No active jobs to watch.")
         return 0
-    out().print(jobs_table(store, records, time.time()))
-    return 0 if all(r.state.value == "succeeded" for r in records) else 1
+    from molq.cli._verbosity import is_quiet
+
+    if not is_quiet():
+        out().print(jobs_table(store, records, time.time()))
+    return 0 if succeeded else 1
 
 
 def _read(transport: Transport, path: str) -> str | None:
@@ -106,16 +119,24 @@ def _paths(record: JobRecord, stream: str) -> list[tuple[str, str]]:
     return paths
 
 
-def _show(transport: Transport, paths: list[tuple[str, str]], tail: int | None) -> dict[str, int]:
+def _show(
+    transport: Transport, paths: list[tuple[str, str]], tail: int | None, *, follow: bool = False
+) -> dict[str, int]:
+    from molq.cli._tail import last_lines
+
     offsets = {}
     for name, path in paths:
-        text = _read(transport, path)
+        from_end = tail is not None and not follow  # nothing to follow: read only the end
+        if from_end and tail is not None:
+            text = last_lines(transport, path, tail) if transport.exists(path) else None
+        else:
+            text = _read(transport, path)
         if len(paths) > 1:
             echo(f"==> {name} ({path}) <==")
         if text is None:
             echo(f"(no {name} yet: {path})", err=True)
             text = ""
-        click.echo(_tail(text, tail), nl=False)  # job output, raw
+        click.echo(text if from_end else _tail(text, tail), nl=False)  # job output, raw
         offsets[path] = len(text)
     return offsets
 
@@ -143,7 +164,9 @@ def _follow(store: JobStore, record: JobRecord, config: Path | None, offsets: di
 @click.option(
     "--stream", type=click.Choice(["stdout", "stderr", "both"]), default="stdout", show_default=True
 )
-@click.option("--tail", type=click.IntRange(min=0), metavar="N", help="Only the last N lines.")
+@click.option(
+    "--tail", type=click.IntRange(min=0), metavar="N", help="Only the last N lines (read from the end)."
+)
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output until the job finishes.")
 @with_existing_store
 def logs(
@@ -163,7 +186,12 @@ def logs(
     latest = store.latest_attempt(record.root_job_id) or record
     paths = _paths(latest, stream)
     transport = cluster_for(latest.cluster_name, latest.scheduler, config).transport
-    offsets = _show(transport, paths, tail)
+    from molq.cli._tail import removed_output
+
+    gone = removed_output(latest, transport, [path for _, path in paths])
+    if gone is not None:
+        raise click.ClickException(gone)
+    offsets = _show(transport, paths, tail, follow=follow)
     if follow:
         _follow(store, latest, config, offsets)
 

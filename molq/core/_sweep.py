@@ -63,7 +63,7 @@ def check_max_parallel(value: object) -> int:
         SpecError: R2.6, max_parallel must be set and >= 1.
     """
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"max_parallel must be an integer >= 1 (R2.6), got {value!r}"
+        msg = f"max_parallel must be an integer >= 1, got {value!r}"
         raise SpecError(msg)
     return value
 
@@ -76,7 +76,7 @@ def check_matrix(matrix: Mapping[str, object]) -> None:
             or an axis name that cannot be a ``{placeholder}``.
     """
     if not matrix:
-        msg = "the sweep matrix is empty (R2.10): give at least one axis"
+        msg = "the sweep matrix is empty: give at least one axis"
         raise SpecError(msg)
     for name, values in matrix.items():
         if not isinstance(name, str) or not _NAME.match(name):
@@ -88,11 +88,11 @@ def check_matrix(matrix: Mapping[str, object]) -> None:
             msg = f"sweep axis {name!r} must be a list of values, got {type(values).__name__}"
             raise SpecError(msg)
         if not values:
-            msg = f"sweep axis {name!r} has no values (R2.4)"
+            msg = f"sweep axis {name!r} has no values"
             raise SpecError(msg)
         for value in values:
             if not isinstance(value, str | int | float | bool) or value != value:  # noqa: PLR0124 - NaN
-                msg = f"sweep axis {name!r} has a non-scalar value {value!r} (R2.5): use str, int, float or bool"
+                msg = f"sweep axis {name!r} has a non-scalar value {value!r}: use str, int, float or bool"
                 raise SpecError(msg)
 
 
@@ -122,7 +122,7 @@ def expand_matrix(
 def _split_flag(flag: str, kind: str) -> tuple[str, str]:
     key, sep, value = flag.partition("=")
     if not sep:
-        msg = f"--{kind} {flag!r} needs KEY=VALUE (R3.8)"
+        msg = f"--{kind} {flag!r} needs KEY=VALUE"
         raise SpecError(msg)
     if not key:
         msg = f"--{kind} {flag!r} has an empty key"
@@ -187,11 +187,11 @@ def merge_sweep_specs(
         return None
     clash = sorted(set(cli_arg_overrides) & set(axes))
     if clash:
-        msg = f"--arg and --sweep both set {', '.join(clash)} (R3.6): a key is either fixed or swept"
+        msg = f"--arg and --sweep both set {', '.join(clash)}: a key is either fixed or swept"
         raise SpecError(msg)
     max_parallel = cli_max_parallel if cli_max_parallel is not None else (base.max_parallel if base else None)
     if max_parallel is None:
-        msg = "max_parallel must be set for a sweep (R2.6)"
+        msg = "max_parallel must be set for a sweep"
         raise SpecError(msg)
     fail_fast = cli_fail_fast if cli_fail_fast is not None else (base.fail_fast if base else False)
     return SweepSpec(matrix=tuple(axes.items()), max_parallel=max_parallel, fail_fast=fail_fast)

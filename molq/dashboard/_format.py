@@ -12,7 +12,7 @@ from molq.dashboard._clock import fmt_precise as fmt_precise
 from molq.dashboard._clock import fmt_time as fmt_time
 from molq.dashboard._clock import runtime as runtime
 from molq.dashboard._model import job_name_of
-from molq.dashboard._text import markup
+from molq.dashboard._text import clip, markup
 
 
 if TYPE_CHECKING:
@@ -36,11 +36,22 @@ PIPED_WIDTH = 200
 
 
 def out() -> Console:
-    """A console on stdout; when piped, plain text up to PIPED_WIDTH columns wide."""
-    console = Console(highlight=False)
+    """A console on stdout; when piped, plain text up to PIPED_WIDTH columns wide.
+
+    Under the CLI's ``-q`` it prints nothing (``molq.cli._verbosity.QUIET``).
+    """
+    quiet = _quiet_requested()
+    console = Console(highlight=False, quiet=quiet)
     if not console.is_terminal:
-        console = Console(highlight=False, width=PIPED_WIDTH)
+        console = Console(highlight=False, width=PIPED_WIDTH, quiet=quiet)
     return console
+
+
+def _quiet_requested() -> bool:
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("molq.quiet"))
 
 
 def err() -> Console:
@@ -91,6 +102,6 @@ def jobs_table(store: JobStore, records: list[JobRecord], now: float, *, title: 
             fmt_time(r.submitted_at or r.created_at),
             fmt_duration(runtime(r, now)),
             "-" if r.exit_code is None else str(r.exit_code),
-            markup(job_name(store, r)),
+            markup(clip(job_name(store, r))),
         )
     return table

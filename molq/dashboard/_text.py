@@ -49,3 +49,12 @@ def is_terminal_safe(text: str, *, lines: bool = False) -> bool:
     return pattern.search(text) is None and all(
         unicodedata.category(c) != "Cc" or (lines and c in "\n\t") for c in text
     )
+
+
+COMMAND_LIMIT: Final = 80
+"""Characters of a command (or name) a job table shows; the rest is cut to ``...``."""
+
+
+def clip(text: str, limit: int = COMMAND_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, ending in ``...`` when it was longer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -7,10 +7,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from molq.core import TransportError
+from molq.shell._command_log import log_command
 
 from ._transport_compat import CommandResult, filtered_copy, need_recursive, same_file, stdin_bytes
 
@@ -44,6 +46,7 @@ class LocalTransport:
         _check_argv(argv)
         stdin = stdin_bytes(stdin, input)
         full_env = None if env is None else {**os.environ, **env}
+        started, returncode = time.monotonic(), None
         try:
             proc = subprocess.run(
                 argv,
@@ -63,6 +66,10 @@ class LocalTransport:
         except OSError as exc:
             msg = f"cannot run {argv[0]!r}: {exc}"
             raise TransportError(msg) from exc
+        else:
+            returncode = proc.returncode
+        finally:
+            log_command("local", argv, started, returncode)
         return CommandResult(
             argv=argv,
             returncode=proc.returncode,

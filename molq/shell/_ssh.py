@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -32,6 +33,7 @@ from molq.core._sync_plan import (
     ssh_option_args,
     validate_ssh_options,
 )
+from molq.shell._command_log import log_command
 
 from ._transport_compat import CommandResult, filtered_copy, need_recursive, stdin_bytes
 
@@ -196,7 +198,13 @@ class SshTransport:
         argv = tuple(argv)
         stdin = stdin_bytes(stdin, input)
         line = build_remote_command(argv, cwd=cwd, env=env)
-        code, out, err = self._ssh(line, stdin=stdin, timeout=timeout)
+        started = time.monotonic()
+        try:
+            code, out, err = self._ssh(line, stdin=stdin, timeout=timeout)
+        except TransportError:
+            log_command(f"ssh {self.options.host}", argv, started, None)
+            raise
+        log_command(f"ssh {self.options.host}", argv, started, code)
         for marker, status, what in (
             (NO_CWD_MARKER, 126, f"no such remote directory: {cwd!r}"),
             (NOT_FOUND_MARKER, 127, f"command not found on {self.options.host}"),

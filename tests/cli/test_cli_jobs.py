@@ -109,10 +109,10 @@ def test_watch_all_waits_for_every_active_job(molq):
     assert "No active jobs" in molq("watch", "--all").stdout
 
 
-def test_failed_block_exits_one(molq):
-    """A blocking submit of a failing command exits 1 and says how it ended."""
+def test_failed_block_exits_with_the_jobs_code(molq):
+    """A blocking submit of a failing command exits with its code and says how it ended."""
     result = molq("submit", "local", "--block", "--", "sh", "-c", "exit 3")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "failed (exit 3" in result.stdout
 
 
@@ -125,7 +125,7 @@ def test_retries_create_a_family(molq, cli_env):
     )
     argv = ("--profile", "quick", "--retries", "2", "--block", "--timeout", "60", "--", "sh", "-c", "exit 4")
     result = molq("submit", "local", *argv)
-    assert result.returncode == 1
+    assert result.returncode == 4
     job = JOB_LINE.search(result.stdout).group(1)
     family = molq("inspect", job).stdout.split("Retry family", 1)[1].split("Depends on", 1)[0]
     assert len(re.findall(r"│\s+failed\s+│", family)) == 2, family

@@ -80,13 +80,16 @@ def _no_forced_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_piped_output_is_rich_output(
+def test_piped_output_is_one_plain_line_per_job(
     store: JobStore, command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Every kind of cell: the fast path where it applies, Rich's table where it does not."""
+    """Piped: a header, then one line per job with its full id and no box drawing, whatever the command."""
     records = _jobs(store, [command, "ls -l", command, "sleep 10", "make all"], name="my-job")
     print_jobs(store, records, NOW)
-    assert capsys.readouterr().out == _rich(store, records, _plain_console())
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 + len(records)
+    assert [line.split("  ", 1)[0] for line in lines[1:]] == [r.job_id for r in records]
+    assert not any(c in "".join(lines) for c in "┏┃│└━─")
 
 
 def test_simple_tables_take_the_fast_path(store: JobStore) -> None:

@@ -40,18 +40,18 @@ class TestExpandMatrix:
         assert expand_matrix({"lr": [0.1]}, {"lr": 9, "seed": 1}) == [{"lr": 0.1, "seed": 1}]
 
     @pytest.mark.parametrize(
-        ("matrix", "rule"),
+        ("matrix", "problem"),
         [
-            ({}, "R2.10"),
-            ({"a": []}, "R2.4"),
-            ({"a": [[1]]}, "R2.5"),
-            ({"a": [None]}, "R2.5"),
-            ({"a": [{"k": 1}]}, "R2.5"),
+            ({}, "matrix is empty"),
+            ({"a": []}, "has no values"),
+            ({"a": [[1]]}, "non-scalar value"),
+            ({"a": [None]}, "non-scalar value"),
+            ({"a": [{"k": 1}]}, "non-scalar value"),
         ],
     )
-    def test_invalid_matrices_name_the_rule(self, matrix, rule):
-        """Empty matrix, empty axis and non-scalar values are SpecErrors naming the rule."""
-        with pytest.raises(SpecError, match=rule.replace(".", r"\.")):
+    def test_invalid_matrices_name_the_problem(self, matrix, problem):
+        """Empty matrix, empty axis and non-scalar values are SpecErrors saying what is wrong (no internal rule ids)."""
+        with pytest.raises(SpecError, match=problem):
             expand_matrix(matrix)
 
     @pytest.mark.parametrize("name", ["", "1a", "a-b", "a b"])
@@ -80,9 +80,9 @@ class TestFlags:
         assert parse_sweep_flags(["a=1,2", "a=3"]) == {"a": ["3"]}
 
     @pytest.mark.parametrize("parse", [parse_arg_flags, parse_sweep_flags])
-    def test_missing_equals_is_r3_8(self, parse):
+    def test_missing_equals_is_refused(self, parse):
         """A flag without '=' is refused (R3.8)."""
-        with pytest.raises(SpecError, match=r"R3\.8"):
+        with pytest.raises(SpecError, match="needs KEY=VALUE"):
             parse(["novalue"])
 
 
@@ -99,15 +99,15 @@ class TestMerge:
         """Without axes on either side the caller runs a single job."""
         assert merge_sweep_specs(None, {}, {"a": "1"}, None, 2) is None
 
-    def test_arg_colliding_with_sweep_is_r3_6(self):
+    def test_arg_colliding_with_sweep_is_refused(self):
         """--arg KEY and --sweep KEY together are refused."""
-        with pytest.raises(SpecError, match=r"R3\.6"):
+        with pytest.raises(SpecError, match="either fixed or swept"):
             merge_sweep_specs(None, {"a": ["1"]}, {"a": "2"}, None, 1)
 
     @pytest.mark.parametrize("value", [None, 0, -1, True])
-    def test_max_parallel_is_r2_6(self, value):
+    def test_max_parallel_is_checked(self, value):
         """max_parallel must be set and >= 1."""
-        with pytest.raises(SpecError, match=r"R2\.6"):
+        with pytest.raises(SpecError, match="max_parallel must be"):
             merge_sweep_specs(None, {"a": ["1"]}, {}, None, value)
 
 
