@@ -59,7 +59,7 @@ def test_dry_run_prints_command_and_script_and_records_nothing(molq, cli_env):
         (("submit", "nope", "--", "true"), 2, "'nope' is not one of"),
         (("submit", "local"), 2, "Missing argument 'COMMAND...'"),
         (("submit", "local", "--cpus", "0", "--", "true"), 2, "--cpus"),
-        (("submit", "local", "--mem", "4Q", "--", "true"), 2, "invalid memory '4Q'"),
+        (("submit", "local", "--mem", "4Q", "--", "true"), 2, "Unknown memory unit 'Q' in '4Q'"),
         (("submit", "local", "--time", "soon", "--", "true"), 2, "soon"),
         (("submit", "local", "--partition", "gpu", "--", "true"), 1, "does not support scheduling.partition"),
         (("submit", "local", "--retry-on-exit-code", "3", "--", "true"), 2, "needs --retries"),

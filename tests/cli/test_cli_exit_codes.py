@@ -10,7 +10,7 @@ import pytest
 @pytest.mark.parametrize(
     ("argv", "problem"),
     [
-        (("--mem", "4Q"), "invalid memory '4Q'"),
+        (("--mem", "4Q"), "Unknown memory unit 'Q' in '4Q'"),
         (("--time", "banana"), "invalid duration 'banana'"),
         (("--max-duration", "soon"), "invalid duration 'soon'"),
     ],

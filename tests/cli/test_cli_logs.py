@@ -79,7 +79,9 @@ def test_logs_after_cleanup_name_the_cleanup(molq, cli_env, error_line):
     """After `molq cleanup` removed the directory, logs names the cleanup and when."""
     config = Path(cli_env["MOLQ_CONFIG"])
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text('[profiles.tidy]\nscheduler = "local"\n[profiles.tidy.retention]\nkeep_job_dirs_for_days = 0\n')
+    config.write_text(
+        '[profiles.tidy]\nscheduler = "local"\ncluster_name = "tidy"\n[profiles.tidy.retention]\nkeep_job_dirs_for_days = 0\n'
+    )
     job = molq("submit", "local", "--profile", "tidy", "-q", "--block", "--", "echo", "hi").stdout.strip()
     assert molq("cleanup").returncode == 0
     result = molq("logs", job)
