@@ -128,6 +128,13 @@ class TestMolqErrors:
         assert "no job matches 'xyz' in cluster 'elsewhere'" in capsys.readouterr().err
 
 
+    def test_click_error_of_a_command_exits_1_on_one_line(self, cli_store, capsys):
+        """A command's own refusal (logs of a job without a recorded log path) exits 1, one line."""
+        _record_in(cli_store, "nolog", None)
+        assert run(["logs", "nolog"]) == 1
+        assert capsys.readouterr().err == "molq: error: job nolog has no recorded stdout path\n"
+
+
 class TestJobOutcomes:
     def test_watch_of_a_succeeded_job_exits_0(self, cli_store, capsys):
         """`molq watch` exits 0 when the job succeeded."""
@@ -223,3 +230,53 @@ def test_interrupt_exits_130(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.strip() == "molq: interrupted"
     assert "Traceback" not in err
+
+
+class _WatchingSubmitor:
+    """A Submitor stand-in: watch_jobs reports one status change, then returns the records."""
+
+    def __init__(self, store: JobStore, job_ids: list[str], *, raises: Exception | None = None) -> None:
+        self.store = store
+        self.job_ids = job_ids
+        self.handlers: list = []
+        self.timeouts: list[float | None] = []
+        self.raises = raises
+
+    def on_event(self, kind, handler) -> None:
+        self.handlers.append(handler)
+
+    def off_event(self, kind, handler) -> None:
+        self.handlers.remove(handler)
+
+    def watch_jobs(self, job_ids, timeout=None):
+        self.timeouts.append(timeout)
+        for handler in list(self.handlers):
+            handler(None)
+        if self.raises is not None:
+            raise self.raises
+        return [self.store.get_record(i) for i in job_ids]
+
+
+class TestWaitWithProgress:
+    def test_returns_the_final_records_and_unsubscribes(self, cli_store):
+        """Waiting returns each job's final record, passes the timeout on and leaves no handler behind."""
+        from molq.cli._progress import wait_with_progress
+
+        _record_in(cli_store, "a", JobState.SUCCEEDED, exit_code=0)
+        _record_in(cli_store, "b", None)
+        submitor = _WatchingSubmitor(cli_store, ["a", "b"])
+        records = wait_with_progress(submitor, ["a", "b"], 12.5)
+        assert [(r.job_id, r.state) for r in records] == [("a", JobState.SUCCEEDED), ("b", JobState.SUBMITTED)]
+        assert submitor.timeouts == [12.5]
+        assert submitor.handlers == []
+
+    def test_a_timeout_still_unsubscribes(self, cli_store):
+        """When the wait times out the error reaches the caller and the handler is removed."""
+        from molq.cli._progress import wait_with_progress
+        from molq.core import MolqTimeoutError
+
+        _record_in(cli_store, "a", None)
+        submitor = _WatchingSubmitor(cli_store, ["a"], raises=MolqTimeoutError("waited 1s"))
+        with pytest.raises(MolqTimeoutError):
+            wait_with_progress(submitor, ["a"], 1.0)
+        assert submitor.handlers == []

@@ -7,16 +7,31 @@ the clock is a number the test moves. Each test states what a user would see in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 import pytest
 
-from molq.core import JobSpec, JobState, Observation, RetryPolicy, SchedulerError
-from molq.core._events import JobCreated
+from molq.core import (
+    ConcurrencyConflict,
+    JobSpec,
+    JobState,
+    MarkLost,
+    Observation,
+    Observe,
+    RecordSubmission,
+    RequestCancel,
+    RetryPolicy,
+    SchedulerError,
+    ScheduleRetry,
+    decide,
+)
+from molq.core._events import JobCheckpointSaved, JobCreated, JobSubmitted
 from molq.core._ports import Submission
 from molq.core._spec import RetryBackoff
+from molq.shell._bus import EventBus, EventType
 from molq.shell._local import LocalTransport
-from molq.shell._reconcile import APPEND_CHUNK, JobReconciler, next_attempt
+from molq.shell._reconcile import APPEND_CHUNK, JobReconciler, ReconcileReport, next_attempt
 from molq.shell._store import JobStore
 from molq.shell._submission import create_and_submit
 
@@ -458,3 +473,369 @@ class TestNextAttempt:
         new = next_attempt(created, record, now=50.0)
         assert new.job_dir is None
         assert "molq.job_dir" not in new.spec.metadata
+
+
+class TestMoreObservations:
+    def test_status_query_gets_each_jobs_dir(self, world):
+        """The scheduler is asked with each job's directory (local jobs are found by it)."""
+        store, scheduler, clock, reconciler = world
+        seen: list[dict[str, str]] = []
+        original = scheduler.observe_many
+
+        def observe_many(ids, *, job_dirs=None):
+            seen.append(dict(job_dirs or {}))
+            return original(ids, job_dirs=job_dirs)
+
+        scheduler.observe_many = observe_many
+        created = JobCreated(
+            job_id="j", at=clock.now, cluster_name="c", scheduler="scripted", root_job_id="j",
+            spec=JobSpec("argv", argv=("true",), metadata={"molq.job_dir": "/w/j"}),
+        )
+        sid = create_and_submit(store, scheduler, created, clock=clock).scheduler_job_id
+        other = submit(store, scheduler, clock, "k")
+        reconciler.reconcile()
+        assert seen == [{sid: "/w/j", other: ""}]
+
+    def test_jobs_of_other_clusters_are_not_polled(self, world):
+        """A pass polls only its own cluster's jobs."""
+        store, scheduler, clock, reconciler = world
+        created = JobCreated(
+            job_id="x", at=clock.now, cluster_name="other", scheduler="scripted", root_job_id="x",
+            spec=JobSpec("argv", argv=("true",)),
+        )
+        create_and_submit(store, scheduler, created, clock=clock)
+        assert reconciler.reconcile().polled == 0
+        assert scheduler.queries == []
+
+    def test_lost_reason_is_exact(self, world):
+        """A job missing from the reply is LOST 'missing from the status reply'."""
+        store, scheduler, clock, reconciler = world
+        submit(store, scheduler, clock, "j")
+        for _ in range(3):
+            clock.now += 30
+            reconciler.reconcile()
+        assert "missing from the status reply" in store.get_record("j").failure_reason
+        assert "XX" not in store.get_record("j").failure_reason
+
+    def test_failure_event_keeps_the_commands_details(self, world):
+        """The cluster failure event keeps the argv, return code and (cut) stderr of the failed command."""
+        store, scheduler, clock, reconciler = world
+        submit(store, scheduler, clock, "j")
+        scheduler.fail_with = SchedulerError(
+            "squeue failed", argv=("squeue", "-j", "100"), returncode=1, stderr="x" * 3000
+        )
+        reconciler.reconcile()
+        failure = store.scheduler_failures("c")[0]
+        assert failure.error == "squeue failed"
+        assert failure.argv == ("squeue", "-j", "100")
+        assert failure.returncode == 1
+        assert failure.stderr == "x" * 2000
+        assert failure.at == clock.now
+
+    def test_a_different_error_is_recorded_at_once(self, world):
+        """A new error within the minute is recorded (only the same error is throttled)."""
+        store, scheduler, clock, reconciler = world
+        submit(store, scheduler, clock, "j")
+        scheduler.fail_with = SchedulerError("first")
+        reconciler.reconcile()
+        scheduler.fail_with = SchedulerError("second")
+        clock.now += 1
+        reconciler.reconcile()
+        assert [f.error for f in store.scheduler_failures("c")] == ["second", "first"]
+
+    def test_subscribers_hear_each_transition(self, world):
+        """An event bus gets STATUS_CHANGE and the state's own event with the job and its record."""
+        store, scheduler, clock, _ = world
+        bus = EventBus()
+        heard: list[tuple[str, str, JobState, JobState]] = []
+        for kind in (EventType.STATUS_CHANGE, EventType.JOB_FAILED):
+            bus.on(kind, lambda p: heard.append((p.event.value, p.job_id, p.transition.new_state, p.record.state)))
+        reconciler = JobReconciler(store, scheduler, "c", transport=LocalTransport(), clock=clock, event_bus=bus)
+        sid = submit(store, scheduler, clock, "j")
+        scheduler.states[sid] = Observation(JobState.FAILED, exit_code=2, reason="segfault")
+        report = reconciler.reconcile()
+        assert heard == [
+            ("status_change", "j", JobState.FAILED, JobState.FAILED),
+            ("job_failed", "j", JobState.FAILED, JobState.FAILED),
+        ]
+        (transition,) = report.transitions
+        assert transition.job_id == "j"
+        assert transition.timestamp == clock.now
+        assert "segfault" in (transition.reason or "")
+
+    def test_retry_creation_is_announced(self, world):
+        """A retry's creation and submission reach the event bus too."""
+        store, scheduler, clock, _ = world
+        bus = EventBus()
+        heard: list[tuple[str, JobState]] = []
+        bus.on(EventType.STATUS_CHANGE, lambda p: heard.append((p.job_id, p.transition.new_state)))
+        reconciler = JobReconciler(
+            store, scheduler, "c", transport=LocalTransport(), clock=clock, event_bus=bus, new_id=lambda: "r"
+        )
+        policy = RetryPolicy(max_attempts=2, backoff=RetryBackoff(mode="fixed", initial_seconds=0.0))
+        sid = submit(store, scheduler, clock, "j", retry=policy)
+        scheduler.states[sid] = Observation(JobState.FAILED, exit_code=1)
+        reconciler.reconcile()
+        assert heard == [("j", JobState.FAILED), ("r", JobState.CREATED), ("r", JobState.SUBMITTED)]
+        assert store.get_record("r").scheduler_job_id is not None
+
+
+class TestConflicts:
+    def test_a_write_by_another_process_during_the_pass_is_merged(self, world):
+        """If another process writes to a job during the pass, every job still gets its new state."""
+        store, scheduler, clock, reconciler = world
+        a = submit(store, scheduler, clock, "a")
+        b = submit(store, scheduler, clock, "b")
+        original = scheduler.observe_many
+
+        def observe_many(ids, *, job_dirs=None):
+            record = store.get_record("a")  # another process records the start meanwhile
+            events = decide(record, Observe(Observation(JobState.RUNNING)), now=clock.now)
+            store.append("a", events, expected_version=record.version, now=clock.now)
+            return original(ids, job_dirs=job_dirs)
+
+        scheduler.observe_many = observe_many
+        scheduler.states[a] = Observation(JobState.SUCCEEDED, exit_code=0)
+        scheduler.states[b] = Observation(JobState.RUNNING)
+        report = reconciler.reconcile()
+        assert state(store, "a") is JobState.SUCCEEDED
+        assert state(store, "b") is JobState.RUNNING
+        assert {(t.job_id, t.new_state) for t in report.transitions} == {
+            ("a", JobState.SUCCEEDED), ("b", JobState.RUNNING),
+        }
+
+    def test_apply_on_a_stale_record_rereads_it(self, world):
+        """apply() with an out-of-date record decides again on the fresh one."""
+        store, scheduler, clock, reconciler = world
+        submit(store, scheduler, clock, "j")
+        stale = store.get_record("j")
+        fresh_events = decide(stale, Observe(Observation(JobState.RUNNING)), now=clock.now)
+        store.append("j", fresh_events, expected_version=stale.version, now=clock.now)
+        report = ReconcileReport()
+        reconciler.apply(stale, MarkLost("operator said so"), report)
+        record = store.get_record("j")
+        assert record.state is JobState.LOST
+        assert record.failure_reason == "operator said so"
+        assert [(t.old_state, t.new_state) for t in report.transitions] == [(JobState.RUNNING, JobState.LOST)]
+
+    def test_endless_conflicts_give_up_after_three_tries(self, world, monkeypatch):
+        """A job that conflicts on every write raises after three tries instead of looping."""
+        store, scheduler, clock, reconciler = world
+        submit(store, scheduler, clock, "j")
+        tries: list[int] = []
+
+        def conflicting(*args, **kwargs):
+            tries.append(1)
+            raise ConcurrencyConflict("j", 2)
+
+        monkeypatch.setattr(store, "append", conflicting)
+        with pytest.raises(ConcurrencyConflict):
+            reconciler.apply(store.get_record("j"), MarkLost("x"), ReconcileReport())
+        assert len(tries) == 3
+
+
+class TestMoreRetries:
+    def _failed_with(self, world, delay: float, jitter):
+        store, scheduler, clock, _ = world
+        reconciler = JobReconciler(
+            store, scheduler, "c", transport=LocalTransport(), clock=clock, new_id=lambda: "r", jitter=jitter
+        )
+        policy = RetryPolicy(
+            max_attempts=2, backoff=RetryBackoff(mode="fixed", initial_seconds=delay, maximum_seconds=100.0)
+        )
+        sid = submit(store, scheduler, clock, "j", retry=policy)
+        scheduler.states[sid] = Observation(JobState.FAILED, exit_code=1)
+        reconciler.reconcile()
+        return store.get_record("j").retry_due_at - clock.now
+
+    def test_jitter_is_at_most_one_second(self, world):
+        """For a long wait the random part is at most one second."""
+        assert self._failed_with(world, 15.0, lambda upper: upper) == pytest.approx(16.0)
+
+    def test_short_waits_get_a_small_jitter_too(self, world):
+        """A wait under a second still gets up to 10 % of it."""
+        assert self._failed_with(world, 0.5, lambda upper: upper) == pytest.approx(0.55)
+
+    def test_default_jitter_stays_within_its_bound(self, store):
+        """Without an injected jitter, the random part is between 0 and its bound."""
+        reconciler = JobReconciler(store, ScriptedScheduler(), "c", transport=LocalTransport())
+        draws = [reconciler.jitter(0.5) for _ in range(200)]
+        assert all(0.0 <= d <= 0.5 for d in draws)
+        assert len(set(draws)) > 1
+
+    def test_a_retry_due_later_does_not_hold_back_one_due_now(self, world):
+        """Retries are created per job: one not yet due does not delay another that is."""
+        store, scheduler, clock, _ = world
+        ids = iter(["ra", "rb"])
+        reconciler = JobReconciler(
+            store, scheduler, "c", transport=LocalTransport(), clock=clock, new_id=lambda: next(ids),
+            jitter=lambda upper: 0.0,
+        )
+        slow = RetryPolicy(max_attempts=2, backoff=RetryBackoff(mode="fixed", initial_seconds=100.0))
+        fast = RetryPolicy(max_attempts=2, backoff=RetryBackoff(mode="fixed", initial_seconds=0.0))
+        a = submit(store, scheduler, clock, "a", retry=slow)
+        b = submit(store, scheduler, clock, "b", retry=fast)
+        scheduler.states[a] = Observation(JobState.FAILED, exit_code=1)
+        scheduler.states[b] = Observation(JobState.FAILED, exit_code=1)
+        report = reconciler.reconcile()
+        assert report.retries_created == ["rb"]
+        assert store.get_record("ra") is None
+
+    def test_refused_retry_is_announced_as_failed(self, world):
+        """A retry the scheduler refuses shows up as created then failed in the pass's transitions."""
+        store, scheduler, clock, reconciler = world
+        policy = RetryPolicy(max_attempts=2, backoff=RetryBackoff(mode="fixed", initial_seconds=0.0))
+        sid = submit(store, scheduler, clock, "j", retry=policy)
+        scheduler.states[sid] = Observation(JobState.FAILED, exit_code=1)
+        scheduler.refuse_submit = True
+        report = reconciler.reconcile()
+        assert [(t.job_id, t.new_state) for t in report.transitions][-2:] == [
+            ("retry0", JobState.CREATED), ("retry0", JobState.FAILED),
+        ]
+
+    def test_a_cancelled_job_is_not_retried(self, world):
+        """A job the user cancelled is not retried, even if the policy retries cancellations."""
+        store, scheduler, clock, reconciler = world
+        policy = RetryPolicy(max_attempts=3, retry_on_states=(JobState.CANCELLED, JobState.FAILED))
+        sid = submit(store, scheduler, clock, "j", retry=policy)
+        record = store.get_record("j")
+        store.append("j", decide(record, RequestCancel(), now=clock.now), expected_version=record.version,
+                     now=clock.now)
+        scheduler.states[sid] = Observation(JobState.FAILED, exit_code=1)
+        reconciler.reconcile()
+        assert store.get_record("j").next_attempt_job_id is None
+
+    def test_the_retry_resumes_from_the_last_checkpoint(self, world, tmp_path):
+        """A retry's dir gets the family's last checkpoint as resume_checkpoint.json."""
+        store, scheduler, clock, reconciler = world
+        job_dir = tmp_path / "jobs" / "j"
+        created = JobCreated(
+            job_id="j", at=clock.now, cluster_name="c", scheduler="scripted", root_job_id="j",
+            spec=JobSpec("argv", argv=("true",), metadata={"molq.job_dir": str(job_dir)}),
+            retry=RetryPolicy(max_attempts=2, backoff=RetryBackoff(mode="fixed", initial_seconds=0.0)),
+            job_dir=str(job_dir),
+        )
+        sid = create_and_submit(store, scheduler, created, clock=clock).scheduler_job_id
+        record = store.get_record("j")
+        saved = JobCheckpointSaved(job_id="j", at=clock.now, seq=3, data='{"step": 9}')
+        store.append("j", [saved], expected_version=record.version, now=clock.now)
+        scheduler.states[sid] = Observation(JobState.FAILED, exit_code=1)
+        reconciler.reconcile()
+        resume = tmp_path / "jobs" / "retry0" / "resume_checkpoint.json"
+        assert json.loads(resume.read_text()) == {"seq": 3, "data": {"step": 9}}
+
+
+class TestMoreInterruptedSubmissions:
+    def _created_only(self, store, clock, job_id: str, job_dir: str = "") -> None:
+        metadata = {"molq.job_dir": job_dir} if job_dir else {}
+        created = JobCreated(
+            job_id=job_id, at=clock.now, cluster_name="c", scheduler="scripted", root_job_id=job_id,
+            spec=JobSpec("argv", argv=(job_id,), metadata=metadata),
+        )
+        store.append(job_id, [created], expected_version=0, now=clock.now)
+
+    def test_each_created_job_is_judged_on_its_own(self, world):
+        """A recent job within the grace does not keep an older one from being repaired."""
+        store, _scheduler, clock, reconciler = world
+        self._created_only(store, clock, "old")
+        clock.now += 40
+        self._created_only(store, clock, "new")
+        reconciler.reconcile()
+        assert state(store, "old") is JobState.LOST
+        assert state(store, "new") is JobState.CREATED
+
+    def test_adoption_is_asked_with_the_jobs_dir_and_spec(self, world):
+        """The scheduler is asked about the job's own dir and spec; the adoption is marked in its history."""
+        store, scheduler, clock, reconciler = world
+        asked: list[tuple[str, tuple[str, ...]]] = []
+
+        def adopt(job_dir, spec):
+            asked.append((job_dir, spec.argv))
+            return "555" if job_dir else None
+
+        scheduler.adopt = adopt
+        self._created_only(store, clock, "a", job_dir="/w/a")
+        self._created_only(store, clock, "b")
+        clock.now += 31
+        reconciler.reconcile()
+        assert sorted(asked) == [("", ("b",)), ("/w/a", ("a",))]
+        adopted = store.get_record("a")
+        assert adopted.scheduler_job_id == "555"
+        submitted = [r.event for r in store.read_stream("a") if isinstance(r.event, JobSubmitted)]
+        assert [(e.adopted, e.command) for e in submitted] == [(True, "(adopted after an interrupted submission)")]
+        assert state(store, "b") is JobState.LOST
+
+    def test_one_failed_adoption_check_does_not_stop_the_others(self, world):
+        """If asking about one job fails, the others are still repaired."""
+        store, scheduler, clock, reconciler = world
+
+        def adopt(job_dir, spec):
+            if spec.argv == ("bad",):
+                msg = "timed out"
+                raise SchedulerError(msg)
+
+        scheduler.adopt = adopt
+        self._created_only(store, clock, "good")
+        clock.now += 1
+        self._created_only(store, clock, "bad")
+        clock.now += 40
+        report = reconciler.reconcile()
+        assert state(store, "bad") is JobState.CREATED
+        assert state(store, "good") is JobState.LOST
+        assert len(report.errors) == 1
+
+
+class TestDurations:
+    def test_a_job_past_its_max_duration_is_cancelled_and_timed_out(self, world):
+        """A full pass cancels a running job past its max_duration and records TIMED_OUT."""
+        store, scheduler, clock, reconciler = world
+        created = JobCreated(
+            job_id="j", at=clock.now, cluster_name="c", scheduler="scripted", root_job_id="j",
+            spec=JobSpec("argv", argv=("sleep", "1000"), max_duration="60s"),
+        )
+        sid = create_and_submit(store, scheduler, created, clock=clock).scheduler_job_id
+        scheduler.states[sid] = Observation(JobState.RUNNING)
+        reconciler.reconcile()
+        clock.now += 61
+        reconciler.reconcile(["j"])  # a pass over named jobs does not enforce durations
+        assert state(store, "j") is JobState.RUNNING
+        reconciler.reconcile()
+        record = store.get_record("j")
+        assert record.state is JobState.TIMED_OUT
+        assert scheduler.states[sid].state is JobState.CANCELLED
+
+
+class TestContextHarvest:
+    def test_log_lines_the_job_wrote_are_recorded(self, world, tmp_path):
+        """Lines a running job appends to molq_log.jsonl are recorded in its history."""
+        store, scheduler, clock, reconciler = world
+        job_dir = tmp_path / "j"
+        job_dir.mkdir()
+        created = JobCreated(
+            job_id="j", at=clock.now, cluster_name="c", scheduler="scripted", root_job_id="j",
+            spec=JobSpec("argv", argv=("true",), metadata={"molq.job_dir": str(job_dir)}), job_dir=str(job_dir),
+        )
+        sid = create_and_submit(store, scheduler, created, clock=clock).scheduler_job_id
+        (job_dir / "molq_log.jsonl").write_text('{"message": "step 1"}\n')
+        scheduler.states[sid] = Observation(JobState.RUNNING)
+        reconciler.reconcile()
+        assert store.get_record("j").log_lines == 1
+
+
+def test_retry_of_a_retry_counts_attempts_in_the_dir_name(store):
+    """The third attempt of a named dir is '.attempt3', not '.attempt2.attempt3'."""
+    second = JobCreated(
+        job_id="k", at=1.0, cluster_name="c", scheduler="scripted", root_job_id="j", attempt=2,
+        spec=JobSpec("argv", argv=("true",), metadata={"molq.job_dir": "/w/runs/sim.attempt2"}),
+        job_dir="/w/runs/sim.attempt2",
+    )
+    store.append("k", [second], expected_version=0, now=1.0)
+    for command in (
+        RecordSubmission("1"), Observe(Observation(JobState.FAILED, exit_code=1)), ScheduleRetry("m", 5.0)
+    ):
+        record = store.get_record("k")
+        store.append("k", decide(record, command, now=2.0), expected_version=record.version, now=2.0)
+    third = next_attempt(second, store.get_record("k"), now=9.0)
+    assert third.job_dir == "/w/runs/sim.attempt3"
+    assert third.attempt == 3
+    assert third.retry_group_id == "j"
