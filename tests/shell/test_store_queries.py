@@ -11,17 +11,20 @@ from molq.core import (
     Observation,
     Observe,
     RecordSubmission,
+    RequestCancel,
     ScheduleRetry,
+    StatusTransition,
     decide,
 )
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobArchived, JobCreated, JobDependencyRecorded
 
 
-def create(store, job_id: str, at: float, *, cluster: str = "c", root: str | None = None, attempt: int = 1) -> None:
+def create(store, job_id: str, at: float, *, cluster: str = "c", root: str | None = None, attempt: int = 1,
+           previous: str | None = None) -> None:
     event = JobCreated(
         job_id=job_id, at=at, cluster_name=cluster, scheduler="slurm", root_job_id=root or job_id,
-        attempt=attempt, spec=JobSpec("argv", argv=("true",)),
+        attempt=attempt, previous_attempt_job_id=previous, spec=JobSpec("argv", argv=("true",)),
     )
     store.append(job_id, [event], expected_version=0, now=at)
 
@@ -221,3 +224,55 @@ class TestSchedulerFailures:
         assert [f.error for f in store.scheduler_failures("c")] == ["e2", "e1", "e0"]
         assert [f.error for f in store.scheduler_failures("c", limit=1)] == ["e2"]
         assert store.scheduler_failures("d") == []
+
+
+class TestAppendResults:
+    def test_append_returns_what_it_recorded(self, store):
+        """append returns each event's envelope: its sequence number, stream, version and time."""
+        create(store, "a", 1.0)
+        record = store.get_record("a")
+        events = decide(record, RecordSubmission("7"), now=2.5)
+        recorded = store.append("a", events, expected_version=1, now=2.5)
+        assert [(r.seq, r.stream, r.version, r.recorded_at) for r in recorded] == [(2, "a", 2, 2.5)]
+        assert [r.event for r in recorded] == list(events)
+        assert [r.event for r in store.read_stream("a")][1:] == list(events)
+
+    def test_an_impossible_history_is_refused_and_nothing_is_written(self, store):
+        """An event that cannot follow the job's history raises CorruptLogError; the log is unchanged."""
+        create(store, "a", 1.0)
+        again = JobCreated(job_id="b", at=2.0, cluster_name="c", scheduler="slurm", root_job_id="b",
+                           spec=JobSpec("argv", argv=("true",)))
+        submitted = decide(store.get_record("a"), RecordSubmission("1"), now=2.0)
+        orphan = [type(e)(**{**{f: getattr(e, f) for f in e.__struct_fields__}, "job_id": "ghost"}) for e in submitted]
+        with pytest.raises(CorruptLogError):
+            store.append_batch([("b", [again], 0), ("ghost", orphan, 0)], now=2.0)
+        assert store.last_seq() == 1
+        assert store.get_record("b") is None
+
+
+class TestRetryPending:
+    def test_pending_until_the_next_attempt_exists(self, store):
+        """A scheduled retry is pending until its attempt is created, then no longer."""
+        create(store, "r", 1.0)
+        finish(store, "r", JobState.FAILED, 2.0)
+        apply(store, "r", ScheduleRetry("r2", 0.0), 4.0)
+        assert [r.job_id for r in store.pending_retries("c")] == ["r"]
+        create(store, "r2", 5.0, root="r", attempt=2, previous="r")
+        assert store.pending_retries("c") == []
+
+    def test_a_cancelled_family_has_no_pending_retry(self, store):
+        """A job cancelled by the user after its retry was scheduled is not pending."""
+        create(store, "r", 1.0)
+        finish(store, "r", JobState.FAILED, 2.0)
+        apply(store, "r", ScheduleRetry("r2", 60.0), 4.0)
+        apply(store, "r", RequestCancel(), 5.0)
+        assert store.pending_retries("c") == []
+
+
+def test_transitions_are_whole(store):
+    """Each transition carries the job, both states, the time and the reason."""
+    create(store, "a", 1.0)
+    apply(store, "a", RecordSubmission("1"), 2.0)
+    first, second = store.transitions("a")
+    assert first == StatusTransition("a", None, JobState.CREATED, 1.0, first.reason)
+    assert second == StatusTransition("a", JobState.CREATED, JobState.SUBMITTED, 2.0, second.reason)
