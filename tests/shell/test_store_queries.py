@@ -90,7 +90,7 @@ class TestFamilies:
         create(store, "r", 1.0)
         finish(store, "r", JobState.FAILED, 2.0)
         apply(store, "r", ScheduleRetry("r2", 0.0), 4.0)
-        create(store, "r2", 5.0, root="r", attempt=2)
+        create(store, "r2", 5.0, root="r", attempt=2, previous="r")
         create(store, "other", 6.0)
 
     def test_family_is_in_attempt_order(self, store):
