@@ -280,3 +280,41 @@ class TestWaitWithProgress:
         with pytest.raises(MolqTimeoutError):
             wait_with_progress(submitor, ["a"], 1.0)
         assert submitor.handlers == []
+
+
+class TestProgressOnATerminal:
+    def test_the_bar_shows_each_jobs_state_and_the_count(self, cli_store, capsys, monkeypatch):
+        """On a terminal the progress line names the job's state and how many of the jobs are done."""
+        from molq.cli._progress import wait_with_progress
+
+        monkeypatch.setenv("TTY_COMPATIBLE", "1")
+        monkeypatch.setenv("COLUMNS", "120")
+        _record_in(cli_store, "a", JobState.SUCCEEDED, exit_code=0)
+        wait_with_progress(_WatchingSubmitor(cli_store, ["a"]), ["a"], None)
+        err = capsys.readouterr().err
+        assert "job a: succeeded" in err
+        assert "1/1" in err
+
+    def test_several_jobs_count_the_finished_ones(self, cli_store, capsys, monkeypatch):
+        """With several jobs the bar counts finished jobs (a job not yet known counts as not done)."""
+        from molq.cli._progress import wait_with_progress
+
+        monkeypatch.setenv("TTY_COMPATIBLE", "1")
+        monkeypatch.setenv("COLUMNS", "120")
+        _record_in(cli_store, "a", JobState.SUCCEEDED, exit_code=0)
+        _record_in(cli_store, "b", JobState.FAILED, exit_code=1)
+        _record_in(cli_store, "c", None)
+        wait_with_progress(_WatchingSubmitor(cli_store, ["a", "b", "c"]), ["a", "b", "c"], None)
+        err = capsys.readouterr().err
+        assert "3 jobs (0 running)" in err
+        assert "2/3" in err
+
+    def test_no_terminal_no_bar(self, cli_store, capsys, monkeypatch):
+        """Without a terminal nothing is drawn (logs and pipes stay clean)."""
+        from molq.cli._progress import wait_with_progress
+
+        for name in ("TTY_COMPATIBLE", "FORCE_COLOR", "TTY_INTERACTIVE"):
+            monkeypatch.delenv(name, raising=False)
+        _record_in(cli_store, "a", JobState.SUCCEEDED, exit_code=0)
+        wait_with_progress(_WatchingSubmitor(cli_store, ["a"]), ["a"], None)
+        assert capsys.readouterr().err == ""
