@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+import attrs
+import msgspec
 import pytest
 
 from molq.core import (
@@ -24,6 +26,7 @@ from molq.core import (
     RetryPolicy,
     SchedulerError,
     ScheduleRetry,
+    TransportError,
     decide,
 )
 from molq.core._events import JobCheckpointSaved, JobCreated, JobSubmitted
@@ -271,7 +274,7 @@ class TestInterruptedSubmissions:
         report = reconciler.reconcile()
         record = store.get_record("j")
         assert record.state is JobState.LOST
-        assert "submission interrupted" in (record.failure_reason or "")
+        assert record.failure_reason == "submission interrupted: molq stopped before the scheduler confirmed the job"
         assert [t.new_state for t in report.transitions] == [JobState.LOST]
 
     def test_a_job_the_scheduler_has_is_adopted(self, world):
@@ -466,6 +469,17 @@ class TestNextAttempt:
         record = self._failed_record(store, created, "k")
         assert next_attempt(created, record, now=50.0).job_dir == "/w/runs/mysim.attempt2"
 
+    def test_default_log_paths_follow_the_new_dir(self, store):
+        """stdout/stderr in the old attempt's dir move to the new one."""
+        created = self._created("/w/.molq/jobs/j")
+        created = msgspec.structs.replace(created, spec=attrs.evolve(created.spec, metadata={
+            **created.spec.metadata, "molq.stderr_path": "/w/.molq/jobs/j/stderr.log",
+        }))
+        record = self._failed_record(store, created, "k")
+        new = next_attempt(created, record, now=5.0)
+        assert new.spec.metadata["molq.stderr_path"] == "/w/.molq/jobs/k/stderr.log"
+        assert new.spec.metadata["molq.stdout_path"] == "/w/.molq/jobs/k/stdout.log"
+
     def test_without_a_dir_nothing_is_invented(self, store):
         """A job without a job dir gives a retry without one."""
         created = self._created(None)
@@ -532,6 +546,17 @@ class TestMoreObservations:
         assert failure.stderr == "x" * 2000
         assert failure.at == clock.now
 
+    def test_a_transport_failure_is_recorded_without_command_details(self, world):
+        """A transport error (no argv, code or stderr) is recorded with empty details."""
+        store, scheduler, clock, reconciler = world
+        submit(store, scheduler, clock, "j")
+        scheduler.fail_with = TransportError("ssh: connection refused")
+        reconciler.reconcile()
+        failure = store.scheduler_failures("c")[0]
+        assert (failure.error, failure.argv, failure.returncode, failure.stderr) == (
+            "ssh: connection refused", (), None, ""
+        )
+
     def test_a_different_error_is_recorded_at_once(self, world):
         """A new error within the minute is recorded (only the same error is throttled)."""
         store, scheduler, clock, reconciler = world
@@ -567,8 +592,8 @@ class TestMoreObservations:
         """A retry's creation and submission reach the event bus too."""
         store, scheduler, clock, _ = world
         bus = EventBus()
-        heard: list[tuple[str, JobState]] = []
-        bus.on(EventType.STATUS_CHANGE, lambda p: heard.append((p.job_id, p.transition.new_state)))
+        heard: list[tuple[str, JobState, str]] = []
+        bus.on(EventType.STATUS_CHANGE, lambda p: heard.append((p.job_id, p.transition.new_state, p.record.job_id)))
         reconciler = JobReconciler(
             store, scheduler, "c", transport=LocalTransport(), clock=clock, event_bus=bus, new_id=lambda: "r"
         )
@@ -576,7 +601,7 @@ class TestMoreObservations:
         sid = submit(store, scheduler, clock, "j", retry=policy)
         scheduler.states[sid] = Observation(JobState.FAILED, exit_code=1)
         reconciler.reconcile()
-        assert heard == [("j", JobState.FAILED), ("r", JobState.CREATED), ("r", JobState.SUBMITTED)]
+        assert heard == [("j", JobState.FAILED, "j"), ("r", JobState.CREATED, "r"), ("r", JobState.SUBMITTED, "r")]
         assert store.get_record("r").scheduler_job_id is not None
 
 
