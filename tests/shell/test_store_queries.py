@@ -15,6 +15,7 @@ from molq.core import (
     ScheduleRetry,
     StatusTransition,
     decide,
+    evolve,
 )
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobArchived, JobCreated, JobDependencyRecorded
@@ -276,3 +277,53 @@ def test_transitions_are_whole(store):
     first, second = store.transitions("a")
     assert first == StatusTransition("a", None, JobState.CREATED, 1.0, first.reason)
     assert second == StatusTransition("a", JobState.CREATED, JobState.SUBMITTED, 2.0, second.reason)
+
+
+class TestStoreFile:
+    def test_default_path_follows_molq_store(self, monkeypatch, tmp_path):
+        """MOLQ_STORE names the store; without it, ~/.molq/jobs.db."""
+        from molq.shell._store import default_store_path
+
+        monkeypatch.setenv("MOLQ_STORE", str(tmp_path / "x.db"))
+        assert default_store_path() == tmp_path / "x.db"
+        monkeypatch.delenv("MOLQ_STORE")
+        monkeypatch.setenv("HOME", str(tmp_path))
+        assert default_store_path() == tmp_path / ".molq" / "jobs.db"
+
+    def test_repr_names_the_file(self, store):
+        """repr(store) shows its path."""
+        assert repr(store) == f"JobStore({str(store.path)!r})"
+
+
+class TestRebuild:
+    def test_rebuild_replays_every_event_and_gives_the_same_answers(self, store):
+        """Rebuilding the projections replays all events and changes no answer."""
+        for i in range(3):
+            create(store, f"j{i}", float(i))
+        finish(store, "j0", JobState.FAILED, 5.0)
+        apply(store, "j0", ScheduleRetry("j0b", 10.0), 7.0)
+        before = ([r.job_id for r in store.list_records(None)], store.transitions("j0"),
+                  [r.job_id for r in store.pending_retries("c")])
+        assert store.rebuild_projections() == store.last_seq()
+        after = ([r.job_id for r in store.list_records(None)], store.transitions("j0"),
+                 [r.job_id for r in store.pending_retries("c")])
+        assert after == before
+        assert store.verify_projections() == []
+
+    def test_many_retries_in_one_batch(self, store):
+        """A batch that schedules more retries than one SQL parameter list holds keeps all pending."""
+        count = 905
+        for i in range(count):
+            create(store, f"j{i}", 1.0)
+            apply(store, f"j{i}", RecordSubmission(str(i)), 2.0)
+        batch = []
+        for i in range(count):
+            record = store.get_record(f"j{i}")
+            failed = decide(record, Observe(Observation(JobState.FAILED, exit_code=1)), now=3.0)
+            after = record
+            for event in failed:
+                after = evolve(after, event)
+            retry = decide(after, ScheduleRetry(f"r{i}", 5.0), now=3.0)
+            batch.append((f"j{i}", [*failed, *retry], record.version))
+        store.append_batch(batch, now=3.0)
+        assert len(store.pending_retries("c")) == count
