@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+
 import pytest
 
 from molq.core import (
@@ -19,6 +22,7 @@ from molq.core import (
 )
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobArchived, JobCreated, JobDependencyRecorded
+from molq.shell._store import JobStore
 
 
 def create(store, job_id: str, at: float, *, cluster: str = "c", root: str | None = None, attempt: int = 1,
@@ -327,3 +331,39 @@ class TestRebuild:
             batch.append((f"j{i}", [*failed, *retry], record.version))
         store.append_batch(batch, now=3.0)
         assert len(store.pending_retries("c")) == count
+
+
+class TestOpening:
+    def test_missing_directories_are_created_private(self, tmp_path):
+        """A store path in directories that do not exist yet creates them, private to the user."""
+        path = tmp_path / "a" / "b" / "jobs.db"
+        store = JobStore(path)
+        try:
+            create(store, "j", 1.0)
+            assert (path.parent.stat().st_mode & 0o777) == 0o700
+        finally:
+            store.close()
+
+    def test_the_store_works_from_another_thread(self, store):
+        """A store opened in one thread can be read from another (the dashboard does)."""
+        create(store, "j", 1.0)
+        found: list[object] = []
+        worker = threading.Thread(target=lambda: found.append(store.get_record("j")))
+        worker.start()
+        worker.join()
+        assert [r.job_id for r in found] == ["j"]
+
+    def test_opening_waits_while_another_process_switches_the_journal(self, tmp_path):
+        """Opening a new store while another connection holds it locked waits, then succeeds."""
+        path = tmp_path / "jobs.db"
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("CREATE TABLE t (x)")
+        threading.Timer(0.3, lambda: holder.execute("COMMIT")).start()
+        store = JobStore(path)
+        try:
+            create(store, "j", 1.0)
+            assert store.get_record("j") is not None
+        finally:
+            store.close()
+            holder.close()
