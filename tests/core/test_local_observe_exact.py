@@ -75,3 +75,26 @@ def test_times_in_other_forms():
 def test_a_status_caught_mid_write_is_still_running():
     """An empty status file is being written: the job is judged by its wrapper."""
     assert facts(status="", alive="1").state is JobState.RUNNING
+
+
+class TestJobScript:
+    def script(self, memory: int | None) -> list[str]:
+        from molq.core import JobSpec
+        from molq.core._sched._local import render_job_script
+        from molq.core._spec import JobResources
+        from molq.core._units import Memory
+
+        resources = JobResources(memory=None if memory is None else Memory(n_bytes=memory))
+        return render_job_script(JobSpec("argv", argv=("true",), resources=resources), "/j").splitlines()
+
+    def test_memory_limit_in_kib(self):
+        """A memory request becomes `ulimit -v` in KiB, at least 1, right after the header."""
+        assert self.script(3 * 1024 * 1024)[:3] == ["#!/bin/sh", "# molq job script (generated)",
+                                                     "ulimit -v 3072 || exit 126"]
+        assert self.script(1000)[2] == "ulimit -v 1 || exit 126"
+
+    def test_no_memory_no_limit(self):
+        """Without a memory request the body follows the header directly."""
+        lines = self.script(None)
+        assert lines[:2] == ["#!/bin/sh", "# molq job script (generated)"]
+        assert not any(line.startswith("ulimit") for line in lines)
