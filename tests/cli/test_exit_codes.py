@@ -160,8 +160,7 @@ class TestJobOutcomes:
         _record_in(cli_store, "j", JobState.FAILED, exit_code=7)
         report_final(cli_store.get_record("j"))
         line = capsys.readouterr().out
-        assert line.startswith("Job j failed (exit 7, ran ")
-        assert line.rstrip().endswith("): boom")
+        assert line == "Job j failed (exit 7, ran -): boom\n"  # it never reported a start
 
     def test_report_final_without_exit_code_or_reason(self, cli_store, capsys):
         """No exit code is shown as '-', and no reason adds nothing after the parenthesis."""
@@ -308,6 +307,17 @@ class TestProgressOnATerminal:
         err = capsys.readouterr().err
         assert "3 jobs (0 running)" in err
         assert "2/3" in err
+
+    def test_a_job_not_in_the_store_is_waiting(self, cli_store, capsys, monkeypatch):
+        """A job the store does not know yet shows as waiting, not done."""
+        from molq.cli._progress import wait_with_progress
+
+        monkeypatch.setenv("TTY_COMPATIBLE", "1")
+        monkeypatch.setenv("COLUMNS", "120")
+        wait_with_progress(_WatchingSubmitor(cli_store, ["ghost"]), ["ghost"], None)
+        err = capsys.readouterr().err
+        assert "job ghost: waiting" in err
+        assert "0/1" in err
 
     def test_no_terminal_no_bar(self, cli_store, capsys, monkeypatch):
         """Without a terminal nothing is drawn (logs and pipes stay clean)."""
