@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
+from molq import SchemaVersionError, StoreError
 from molq.core import (
+    ConcurrencyConflict,
     CorruptLogError,
     JobSpec,
     JobState,
@@ -367,3 +369,41 @@ class TestOpening:
         finally:
             store.close()
             holder.close()
+
+
+class TestRefusals:
+    def test_a_stale_writer_is_told_the_versions(self, store):
+        """A conflict names the stream, where it is and what the writer expected."""
+        create(store, "a", 1.0)
+        with pytest.raises(ConcurrencyConflict, match="stream a is at version 1, expected 0"):
+            create(store, "a", 2.0)
+
+    def test_a_batch_returns_every_streams_events(self, store):
+        """append_batch returns the envelopes of all its streams, in order."""
+        first = JobCreated(job_id="x", at=1.0, cluster_name="c", scheduler="slurm", root_job_id="x",
+                           spec=JobSpec("argv", argv=("true",)))
+        second = JobCreated(job_id="y", at=1.0, cluster_name="c", scheduler="slurm", root_job_id="y",
+                            spec=JobSpec("argv", argv=("true",)))
+        recorded = store.append_batch([("x", [first], 0), ("y", [second], 0)], now=1.0)
+        assert [(r.stream, r.seq) for r in recorded] == [("x", 1), ("y", 2)]
+
+    def test_a_cut_database_file_is_refused_untouched(self, tmp_path):
+        """A file with SQLite's header but cut short is refused, and left as it was."""
+        path = tmp_path / "jobs.db"
+        path.write_bytes(b"SQLite format 3\0" + b"\1" * 40)
+        with pytest.raises(StoreError):
+            JobStore(path)
+        assert path.read_bytes() == b"SQLite format 3\0" + b"\1" * 40
+
+    def test_a_newer_schema_says_to_upgrade(self, tmp_path):
+        """A store migrated by a newer molq names the unknown migration and says to upgrade."""
+        path = tmp_path / "jobs.db"
+        JobStore(path).close()
+        conn = sqlite3.connect(path)
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('molq', 'm999_future', 'x')"
+        )
+        conn.commit()
+        conn.close()
+        with pytest.raises(SchemaVersionError, match=r"schema m999_future\); upgrade molq to open it"):
+            JobStore(path)
