@@ -407,3 +407,13 @@ class TestRefusals:
         conn.close()
         with pytest.raises(SchemaVersionError, match=r"schema m999_future\); upgrade molq to open it"):
             JobStore(path)
+
+
+def test_the_error_names_the_impossible_event_not_a_valid_one_before_it(store):
+    """In a batch, valid events for existing jobs are judged on their records; the error names the bad job."""
+    create(store, "a", 1.0)
+    submitted = decide(store.get_record("a"), RecordSubmission("1"), now=2.0)
+    orphan = [type(e)(**{**{f: getattr(e, f) for f in e.__struct_fields__}, "job_id": "ghost"}) for e in submitted]
+    with pytest.raises(CorruptLogError, match="ghost"):
+        store.append_batch([("a", submitted, 1), ("ghost", orphan, 0)], now=2.0)
+    assert store.get_record("a").state is JobState.CREATED
