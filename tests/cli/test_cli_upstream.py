@@ -65,8 +65,10 @@ def test_history_all_and_config(molq, cli_env):
     limited = molq("history").stdout.splitlines()
     everything = molq("history", "--all", "--config", cli_env["MOLQ_CONFIG"]).stdout.splitlines()
     # Piped, history prints a header line and one line per job (issue 19).
-    assert limited[0].startswith("JOB ID") and len(limited) == 1 + 20
-    assert everything[0].startswith("JOB ID") and len(everything) == 1 + 21
+    assert limited[0].startswith("JOB ID")
+    assert len(limited) == 1 + 20
+    assert everything[0].startswith("JOB ID")
+    assert len(everything) == 1 + 21
 
 
 def test_profile_names_the_cluster(molq, cli_env, local_job):
