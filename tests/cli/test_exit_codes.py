@@ -148,10 +148,10 @@ class TestJobOutcomes:
 
     @pytest.mark.parametrize(
         ("state", "expected"),
-        [(JobState.SUCCEEDED, 0), (JobState.FAILED, 1), (JobState.CANCELLED, 1), (JobState.LOST, 1)],
+        [(JobState.SUCCEEDED, 0), (JobState.FAILED, 2), (JobState.CANCELLED, 130), (JobState.LOST, 125)],
     )
     def test_report_final_exit_code_follows_the_state(self, cli_store, capsys, state, expected):
-        """Only a succeeded job gives exit 0 to `submit --wait`."""
+        """`submit --block` exits with the job's own code, or the documented one for an end without it."""
         _record_in(cli_store, "j", state, exit_code=0 if state is JobState.SUCCEEDED else 2)
         assert report_final(cli_store.get_record("j")) == expected
 

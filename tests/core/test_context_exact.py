@@ -6,7 +6,7 @@ variables `molq.context()` reads inside the job, a job cancelled at its max_dura
 
 from __future__ import annotations
 
-import attrs
+import dataclasses
 
 from molq.core import JobSpec, JobState
 from molq.core._context import (
@@ -38,7 +38,7 @@ def created(**changes) -> JobCreated:
 
 
 def record(**changes):
-    return attrs.evolve(evolve(None, created()), **changes)
+    return dataclasses.replace(evolve(None, created()), **changes)
 
 
 class TestLogLines:
@@ -118,21 +118,21 @@ class TestContextEvents:
 
 class TestProbe:
     def test_files_of_several_dirs_are_split(self):
-        """The probe output gives each dir's files with their exact content."""
+        """The probe output gives each job's files with their exact content (``|`` lines, ``x`` tail)."""
         text = (
-            f"{PROBE_BEGIN}/a\n{PROBE_FILE}{LOG_FILE}\nline 1\nline 2\n{PROBE_END}\n"
-            f"{PROBE_FILE}{RESULT_FILE}\n{{}}\n{PROBE_END}\n"
-            f"{PROBE_BEGIN}/b\n{PROBE_FILE}{CHECKPOINT_FILE}\n\n{PROBE_END}\n"
+            f"{PROBE_BEGIN}1\n{PROBE_FILE}{LOG_FILE}\n|line 1\n|line 2x\n{PROBE_END}\n"
+            f"{PROBE_FILE}{RESULT_FILE}\n|{{}}x\n{PROBE_END}\n"
+            f"{PROBE_BEGIN}2\n{PROBE_FILE}{CHECKPOINT_FILE}\n|x\n{PROBE_END}\n"
         )
         assert parse_context_probe(text) == {
-            "/a": {LOG_FILE: "line 1\nline 2", RESULT_FILE: "{}"},
-            "/b": {CHECKPOINT_FILE: ""},
+            "1": {LOG_FILE: "line 1\nline 2", RESULT_FILE: "{}"},
+            "2": {CHECKPOINT_FILE: ""},
         }
 
     def test_a_marker_inside_a_file_is_content(self):
-        """A line that looks like a marker inside a file's content belongs to the content."""
-        text = f"{PROBE_BEGIN}/a\n{PROBE_FILE}x\n{PROBE_FILE}y\n{PROBE_BEGIN}/z\n{PROBE_END}\n"
-        assert parse_context_probe(text) == {"/a": {"x": f"{PROBE_FILE}y\n{PROBE_BEGIN}/z"}}
+        """A content line that looks like a marker (after its ``|``) belongs to the content."""
+        text = f"{PROBE_BEGIN}1\n{PROBE_FILE}x\n|{PROBE_FILE}y\n|{PROBE_BEGIN}2x\n{PROBE_END}\n"
+        assert parse_context_probe(text) == {"1": {"x": f"{PROBE_FILE}y\n{PROBE_BEGIN}2"}}
 
     def test_a_file_before_any_dir_is_ignored(self):
         """Output before the first dir marker is not attributed to any job."""

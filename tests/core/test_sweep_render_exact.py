@@ -33,15 +33,16 @@ class TestRenderSpec:
         spec = render_spec(JobSpec("argv", argv=("run", "--name={name}", "{n}")), ARGS)
         assert spec.argv == ("run", "--name=a b; rm -rf ~", "3")
 
-    def test_command_values_are_quoted(self):
-        """A command line gets each value single-quoted, so it cannot run as shell code."""
+    def test_command_values_are_environment_references(self):
+        """A command line holds references to MOLQ_ARG_ variables, never the values' text (ADR 0023)."""
         spec = render_spec(JobSpec("command", command="run {name} {n}"), ARGS)
-        assert spec.command == "run 'a b; rm -rf ~' 3"
+        assert spec.command == 'run "${MOLQ_ARG_name}" "${MOLQ_ARG_n}"'
+        assert "rm -rf" not in spec.command
 
-    def test_inline_script_values_are_quoted(self):
-        """An inline script gets each value quoted too."""
+    def test_inline_script_values_are_environment_references(self):
+        """An inline script gets references too; the values travel in the job's environment."""
         spec = render_spec(JobSpec("script", script=Script.inline("echo {name}\n")), ARGS)
-        assert spec.script == Script.inline("echo 'a b; rm -rf ~'\n")
+        assert spec.script == Script.inline('echo "${MOLQ_ARG_name}"\n')
 
     def test_script_path_is_not_quoted(self):
         """A script path is a file name, not shell text: rendered as is."""
@@ -67,14 +68,14 @@ class TestRenderText:
         """True/False render as true/false (as TOML writes them)."""
         assert scalar_text(True) == "true"
         assert scalar_text(False) == "false"
-        assert render_text("x={flag}", ARGS, quoted=False) == "x=false"
+        assert render_text("x={flag}", ARGS) == "x=false"
 
     def test_unknown_placeholder_names_the_known_arguments(self):
         """A placeholder without an argument is an error listing the known ones (or 'none')."""
         with pytest.raises(SpecError, match="flag, n, name"):
-            render_text("{missing}", ARGS, quoted=False)
+            render_text("{missing}", ARGS)
         with pytest.raises(SpecError, match="none"):
-            render_text("{missing}", {}, quoted=False)
+            render_text("{missing}", {})
 
 
 class TestFlags:

@@ -197,7 +197,8 @@ class TestCellJobs:
         assert (job.cluster_name, job.scheduler, job.profile_name) == ("hpc", "slurm", "prof")
         assert job.retry == RetryPolicy(max_attempts=2)
         assert job.job_dir == "/w/s/cell-0002"
-        assert job.spec.command == "run 2"
+        assert job.spec.command == 'run "${MOLQ_ARG_x}"'
+        assert dict(job.spec.execution.env or {})["MOLQ_ARG_x"] == "2"
         assert dict(job.spec.metadata) == {
             "molq.stdout_path": "/w/s/cell-0002/stdout.log",
             "molq.stderr_path": "/w/out-2.err",
