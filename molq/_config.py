@@ -265,6 +265,9 @@ def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> object | Non
     except cattrs.BaseValidationError as exc:
         msg = "invalid scheduler_options: " + "; ".join(_messages(exc, prefix="scheduler_options"))
         raise ConfigError(msg) from exc
+    except ConfigError as exc:
+        msg = f"invalid scheduler_options: {exc}"
+        raise ConfigError(msg) from exc
 
 
 def _option_types() -> dict[str, type]:
