@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from molq._scheduler_kinds import SCHEDULER_KINDS, unknown_scheduler_message
-from molq._scheduler_options import SchedulerOptions
 from molq.core import (
     ConfigError,
     Duration,
@@ -50,6 +49,11 @@ if TYPE_CHECKING:
     import cattrs
 
     from molq._app import Cluster
+    from molq._scheduler_options import SchedulerOptions
+else:
+    # At run time only cattrs reads this annotation (and leaves the value as given, see
+    # _converter); importing the four adapters here would slow every CLI command down.
+    SchedulerOptions = object
 
 DEFAULT_CONFIG_PATH = "~/.molq/config.toml"
 
