@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import tomllib
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,11 @@ if TYPE_CHECKING:
     import cattrs
 
     from molq._app import Cluster
+    from molq._scheduler_options import SchedulerOptions
+else:
+    # At run time only cattrs reads this annotation (and leaves the value as given, see
+    # _converter); importing the four adapters here would slow every CLI command down.
+    SchedulerOptions = object
 
 DEFAULT_CONFIG_PATH = "~/.molq/config.toml"
 
@@ -60,11 +66,26 @@ class MolqProfile:
     scheduler: str = "local"
     cluster_name: str | None = None
     defaults: SubmitorDefaults = attrs.field(factory=SubmitorDefaults)
-    scheduler_options: dict[str, Any] | None = None
+    scheduler_options: SchedulerOptions | None = None
     retry: RetryPolicy | None = None
     retention: RetentionPolicy = attrs.field(factory=RetentionPolicy)
     jobs_dir: str | None = None
     host: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        """Type ``scheduler_options`` for the scheduler: a raw table (TOML's, or a dict) becomes its options class.
+
+        Raises:
+            ConfigError: an option is unknown or has a bad value.
+            TypeError: an options object of another scheduler's class.
+        """
+        options: object = self.scheduler_options
+        if isinstance(options, Mapping):
+            object.__setattr__(self, "scheduler_options", scheduler_options_for(self.scheduler, dict(options)))
+        elif options is not None:
+            from molq._scheduler_kinds import check_options
+
+            check_options(self.scheduler, options)
 
     @property
     def resolved_cluster_name(self) -> str:
@@ -199,6 +220,8 @@ def _converter() -> cattrs.Converter:
     converter.register_structure_hook(Memory, lambda v, _: Memory.parse(v))
     converter.register_structure_hook(Duration, lambda v, _: Duration.parse(v))
     converter.register_structure_hook(JobState, lambda v, _: JobState(v))
+    # Left as given: MolqProfile types a raw table for its scheduler (it knows which one).
+    converter.register_structure_hook_func(lambda t: t == SchedulerOptions | None, lambda v, _: v)
     base_scheduling = converter.get_structure_hook(JobScheduling)
 
     def scheduling_hook(value: Any, _: type) -> JobScheduling:
@@ -242,11 +265,10 @@ def cluster_from_profile(profile: MolqProfile) -> Cluster:
     """The Cluster a profile describes (scheduler options typed for its scheduler)."""
     from molq._app import Cluster
 
-    options = scheduler_options_for(profile.scheduler, profile.scheduler_options)
-    return Cluster(profile.resolved_cluster_name, profile.scheduler, host=profile.host, scheduler_options=options)
+    return Cluster(profile.resolved_cluster_name, profile.scheduler, host=profile.host, scheduler_options=profile.scheduler_options)
 
 
-def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> object | None:
+def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> SchedulerOptions | None:
     """Structure raw scheduler options into the scheduler's options class.
 
     Raises:
@@ -261,10 +283,14 @@ def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> object | Non
         msg = f"the {kind} scheduler takes no scheduler_options (got {', '.join(sorted(raw))})"
         raise ConfigError(msg)
     try:
-        return _converter().structure(raw, option_types[kind])
+        options: SchedulerOptions = _converter().structure(raw, option_types[kind])
     except cattrs.BaseValidationError as exc:
         msg = "invalid scheduler_options: " + "; ".join(_messages(exc, prefix="scheduler_options"))
         raise ConfigError(msg) from exc
+    except ConfigError as exc:
+        msg = f"invalid scheduler_options: {exc}"
+        raise ConfigError(msg) from exc
+    return options
 
 
 def _option_types() -> dict[str, type]:

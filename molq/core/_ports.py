@@ -45,8 +45,12 @@ class Transport(Protocol):
         cwd: str | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        input: str | bytes | None = None,
     ) -> Completed:
-        """Run ``argv`` (no shell) and return its output; raises TransportError if it cannot run."""
+        """Run ``argv`` (no shell) and return its output; raises TransportError if it cannot run.
+
+        ``input`` is upstream molq's spelling of ``stdin`` (text is sent as UTF-8); give one of them.
+        """
         ...
 
     def read_text(self, path: str) -> str:
@@ -57,12 +61,12 @@ class Transport(Protocol):
         """Return a file's bytes."""
         ...
 
-    def write_text(self, path: str, text: str) -> None:
-        """Write a file atomically."""
+    def write_text(self, path: str, text: str, *, mode: int = 0o600) -> None:  # pragma: no mutate - a Protocol default is never run
+        """Write a file atomically with ``mode``, creating missing parent directories."""
         ...
 
-    def write_bytes(self, path: str, data: bytes) -> None:
-        """Write a file atomically."""
+    def write_bytes(self, path: str, data: bytes, *, mode: int = 0o600) -> None:  # pragma: no mutate - a Protocol default is never run
+        """Write a file atomically with ``mode``, creating missing parent directories."""
         ...
 
     def exists(self, path: str) -> bool:
@@ -81,12 +85,16 @@ class Transport(Protocol):
         """Remove a file, or a directory tree with ``recursive``."""
         ...
 
-    def upload(self, local: str, remote: str, *, recursive: bool = False) -> None:  # pragma: no mutate - a Protocol default is never run
-        """Copy a local path to the transport's side."""
+    def upload(  # pragma: no mutate - a Protocol default is never run
+        self, local: str, remote: str, *, recursive: bool = False, exclude: Sequence[str] = ()
+    ) -> None:
+        """Copy a local path to the transport's side (a directory needs ``recursive``; ``exclude`` holds glob patterns)."""
         ...
 
-    def download(self, remote: str, local: str, *, recursive: bool = False) -> None:  # pragma: no mutate - a Protocol default is never run
-        """Copy a path on the transport's side to the local machine."""
+    def download(  # pragma: no mutate - a Protocol default is never run
+        self, remote: str, local: str, *, recursive: bool = False, exclude: Sequence[str] = ()
+    ) -> None:
+        """Copy a path on the transport's side to the local machine (``exclude`` holds glob patterns)."""
         ...
 
 

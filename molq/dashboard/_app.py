@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
@@ -23,6 +23,7 @@ from molq.dashboard._view import detail_screen, list_screen
 
 if TYPE_CHECKING:
     from molq.core import JobRecord
+    from molq.dashboard._rows import DashboardState
     from molq.shell._store import JobStore
 
 _CHROME_LINES = 10  # header panel, table header and borders, key help
@@ -33,11 +34,11 @@ class Dashboard(abc.ABC):
 
     title = "molq"
 
-    def __init__(self, store: JobStore, *, refresh: float = 2.0, console: Console | None = None) -> None:
+    def __init__(self, store: JobStore | None, *, refresh: float = 2.0, console: Console | None = None) -> None:
         if refresh <= 0:
             msg = f"refresh must be a positive number of seconds, got {refresh!r}"
             raise ConfigError(msg)
-        self.store = store
+        self._store = store
         self.refresh = refresh
         self.console = console or Console()
         self.records: list[JobRecord] = []
@@ -46,6 +47,18 @@ class Dashboard(abc.ABC):
         self.quit = False
         self.refreshed_at = 0.0
         self._selected_id: str | None = None
+
+    @property
+    def store(self) -> JobStore:
+        """The job store read by ``run``.
+
+        Raises:
+            ConfigError: the dashboard was made without one (upstream's ``RunDashboard()``).
+        """
+        if self._store is None:
+            msg = f"{type(self).__name__} was made without a job store: pass one, or call watch(data_fn)"
+            raise ConfigError(msg)
+        return self._store
 
     @abc.abstractmethod
     def load(self) -> list[JobRecord]:
@@ -164,8 +177,13 @@ class MolqMonitor(Dashboard):
 class RunDashboard(Dashboard):
     """A focused view of chosen jobs (each shown as its family's latest attempt).
 
+    ``RunDashboard(store, job_ids).run()`` reads the store; upstream molq's
+    ``RunDashboard(console=None).watch(data_fn, refresh_interval=2.0)`` draws the
+    DashboardState snapshots ``data_fn`` returns instead, and needs no store.
+
     Args:
-        store: the job store to read.
+        store: the job store to read (None when only ``watch`` is used; a Rich
+            Console here is taken as ``console``, as upstream's first argument).
         job_ids: the jobs to show, in this order.
         refresh: seconds between store reads.
         console: where to draw (default: the terminal).
@@ -174,12 +192,35 @@ class RunDashboard(Dashboard):
     title = "molq run"
 
     def __init__(
-        self, store: JobStore, job_ids: Sequence[str], *, refresh: float = 2.0, console: Console | None = None
+        self,
+        store: JobStore | Console | None = None,
+        job_ids: Sequence[str] = (),
+        *,
+        refresh: float = 2.0,
+        console: Console | None = None,
     ) -> None:
+        if isinstance(store, Console):
+            store, console = None, console or store
         super().__init__(store, refresh=refresh, console=console)
         self.job_ids = list(job_ids)
 
+    def watch(self, data_fn: Callable[[], DashboardState], *, refresh_interval: float = 2.0) -> None:
+        """Show the snapshots ``data_fn`` returns until ``q`` is pressed (upstream molq's API).
+
+        ``data_fn`` is called once at the start and then every ``refresh_interval``
+        seconds; ↑/↓ select a row, Enter opens its detail view, Esc returns, q quits.
+        Quitting does not cancel any job.
+
+        Raises:
+            ConfigError: ``refresh_interval`` is not positive, or stdin/stdout is not a terminal.
+            TypeError: ``data_fn`` is not callable or returned something other than a DashboardState.
+        """
+        from molq.dashboard._snapshot import SnapshotView
+
+        SnapshotView(data_fn, refresh_interval=refresh_interval, console=self.console).run()
+
     def load(self) -> list[JobRecord]:
         """The latest attempt of each chosen job that the store knows."""
-        found = (latest_of(self.store, job_id) for job_id in self.job_ids)
+        store = self.store
+        found = (latest_of(store, job_id) for job_id in self.job_ids)
         return [record for record in found if record is not None]

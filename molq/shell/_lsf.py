@@ -7,6 +7,7 @@ The dialect (``bjobs -o`` or the long form) is detected once per scheduler from
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import attrs
@@ -51,9 +52,10 @@ from molq.core._sched._lsf_long import needs_history as long_needs_history
 from molq.core._sched._lsf_parse import bkill_outcome, parse_bjobs_errors, parse_queue, parse_status
 
 from ._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
+from ._option_checks import at_least_one, command_name, one_of, optional_text, positive_seconds, str_tuple
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class LSFSchedulerOptions:
     """How molq talks to LSF.
 
@@ -67,7 +69,7 @@ class LSFSchedulerOptions:
             ``/opt/openlava/etc/openlava.sh``) where the login environment lacks it.
     """
 
-    chunk_size: int = attrs.field(default=200, validator=attrs.validators.ge(1))
+    chunk_size: int = 200
     timeout: float | None = 120.0
     bsub: str = "bsub"
     bjobs: str = "bjobs"
@@ -80,7 +82,17 @@ class LSFSchedulerOptions:
     bjobs_path: str = "bjobs"
     bkill_path: str = "bkill"
     bhist_path: str = "bhist"
-    extra_bsub_flags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    extra_bsub_flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        owner = "LSFSchedulerOptions"
+        at_least_one(owner, "chunk_size", self.chunk_size)
+        positive_seconds(owner, "timeout", self.timeout, optional=True)
+        one_of(owner, "dialect", self.dialect, ("auto", "openlava", "ibm"))
+        optional_text(owner, "setup", self.setup)
+        for name in ("bsub", "bjobs", "bkill", "bhist", "bsub_path", "bjobs_path", "bkill_path", "bhist_path"):
+            command_name(owner, name, getattr(self, name))
+        object.__setattr__(self, "extra_bsub_flags", str_tuple(owner, "extra_bsub_flags", self.extra_bsub_flags))
 
     def command(self, name: str) -> str:
         """The command to run for ``bsub``/``bjobs``/``bkill``/``bhist``."""

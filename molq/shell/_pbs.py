@@ -8,6 +8,7 @@ docs/adr/0019-pbs-dialect-detection.md. Rendering and parsing live in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import attrs
@@ -60,9 +61,18 @@ from molq.core._sched._pbs_outcome import (
 from molq.core._sched._pbs_parse import JobAttrs, parse_qstat_errors, qdel_outcome, queue_entries
 
 from ._batch_jobs import command_failed, raise_unless_ok, read_exit_file, with_exit_file, write_job_files
+from ._option_checks import (
+    at_least_one,
+    command_name,
+    flag,
+    one_of,
+    optional_text,
+    positive_seconds,
+    str_tuple,
+)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class PBSSchedulerOptions:
     """How molq talks to PBS.
 
@@ -83,8 +93,8 @@ class PBSSchedulerOptions:
 
     flavor: Literal["auto", "pro", "torque"] = "auto"
     use_history: bool = True
-    chunk_size: int = attrs.field(default=1000, validator=attrs.validators.ge(1))
-    timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
+    chunk_size: int = 1000
+    timeout: float = 60.0
     bin_dir: str | None = None
     json: bool | None = None
     qsub_daemon: bool = False
@@ -97,7 +107,20 @@ class PBSSchedulerOptions:
     qstat_path: str = "qstat"
     qdel_path: str = "qdel"
     tracejob_path: str = "tracejob"
-    extra_qsub_flags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    extra_qsub_flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        owner = "PBSSchedulerOptions"
+        one_of(owner, "flavor", self.flavor, ("auto", "pro", "torque"))
+        at_least_one(owner, "chunk_size", self.chunk_size)
+        positive_seconds(owner, "timeout", self.timeout)
+        for name in ("use_history", "qsub_daemon"):
+            flag(owner, name, getattr(self, name))
+        flag(owner, "json", self.json, optional=True)
+        optional_text(owner, "bin_dir", self.bin_dir)
+        for name in ("qsub", "qstat", "qdel", "qselect", "qsub_path", "qstat_path", "qdel_path", "tracejob_path"):
+            command_name(owner, name, getattr(self, name))
+        object.__setattr__(self, "extra_qsub_flags", str_tuple(owner, "extra_qsub_flags", self.extra_qsub_flags))
 
     def command(self, name: str) -> str:
         """The path or name to run for ``name`` (one of qsub, qstat, qdel, qselect, tracejob)."""

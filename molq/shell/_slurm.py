@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from molq.core import (
     Completed,
-    ConfigError,
     JobSpec,
     JobState,
     Observation,
@@ -49,16 +48,10 @@ from molq.core._sched._slurm import (
 )
 
 from ._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
+from ._option_checks import at_least_one, command_name, positive_seconds, str_tuple
 
 
 SCRIPT_FILE = "job.sbatch"
-
-
-def _str_tuple(name: str, value: object) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
-        msg = f"SlurmSchedulerOptions.{name} must be a tuple of strings, got {value!r}"
-        raise ConfigError(msg)
-    return tuple(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +78,13 @@ class SlurmSchedulerOptions:
     command_timeout: float = 60.0
 
     def __post_init__(self) -> None:
+        owner = "SlurmSchedulerOptions"
         for name in ("sbatch_path", "squeue_path", "scancel_path", "sacct_path", "scontrol_path"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value:
-                msg = f"SlurmSchedulerOptions.{name} must be a non-empty command, got {value!r}"
-                raise ConfigError(msg)
+            command_name(owner, name, getattr(self, name))
         for name in ("extra_sbatch_flags", "extra_sbatch_args"):
-            object.__setattr__(self, name, _str_tuple(name, getattr(self, name)))
-        if isinstance(self.squeue_chunk_size, bool) or not isinstance(self.squeue_chunk_size, int) or self.squeue_chunk_size < 1:
-            msg = f"SlurmSchedulerOptions.squeue_chunk_size must be an integer >= 1, got {self.squeue_chunk_size!r}"
-            raise ConfigError(msg)
-        if isinstance(self.command_timeout, bool) or not isinstance(self.command_timeout, int | float) or self.command_timeout <= 0:
-            msg = f"SlurmSchedulerOptions.command_timeout must be a number > 0, got {self.command_timeout!r}"
-            raise ConfigError(msg)
+            object.__setattr__(self, name, str_tuple(owner, name, getattr(self, name)))
+        at_least_one(owner, "squeue_chunk_size", self.squeue_chunk_size)
+        positive_seconds(owner, "command_timeout", self.command_timeout)
 
     def command(self, argv: Sequence[str]) -> tuple[str, ...]:
         """``argv`` with its SLURM command replaced by the configured path."""

@@ -8,6 +8,7 @@ import pytest
 
 from molq import (
     Cluster,
+    ConfigError,
     JobStore,
     LocalSchedulerOptions,
     LSFSchedulerOptions,
@@ -121,3 +122,47 @@ def test_local_cluster_takes_local_options(tmp_path):
         assert sub.submit_job(argv=["true"]).wait(timeout=30).exit_code == 0
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "value"),
+    [(PBSSchedulerOptions(), "qsub_path", "/pbs/qsub"), (LSFSchedulerOptions(), "bsub_path", "/lsf/bsub")],
+)
+def test_pbs_and_lsf_options_are_frozen_dataclasses(options, field, value):
+    """replace, fields and asdict work on both classes, and assignment raises FrozenInstanceError."""
+    changed = dataclasses.replace(options, **{field: value})
+    assert getattr(changed, field) == value
+    assert getattr(options, field) != value
+    assert field in {f.name for f in dataclasses.fields(options)}
+    assert dataclasses.asdict(changed)[field] == value
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(options, field, value)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "field"),
+    [
+        (PBSSchedulerOptions, {"chunk_size": 0}, "chunk_size"),
+        (PBSSchedulerOptions, {"timeout": 0}, "timeout"),
+        (PBSSchedulerOptions, {"flavor": "sge"}, "flavor"),
+        (PBSSchedulerOptions, {"extra_qsub_flags": "-V"}, "extra_qsub_flags"),
+        (PBSSchedulerOptions, {"qsub_path": ""}, "qsub_path"),
+        (LSFSchedulerOptions, {"chunk_size": 0}, "chunk_size"),
+        (LSFSchedulerOptions, {"timeout": -1.0}, "timeout"),
+        (LSFSchedulerOptions, {"dialect": "sge"}, "dialect"),
+        (LSFSchedulerOptions, {"extra_bsub_flags": [1]}, "extra_bsub_flags"),
+        (LSFSchedulerOptions, {"setup": 3}, "setup"),
+    ],
+)
+def test_bad_pbs_and_lsf_options_name_the_field(cls, kwargs, field):
+    """A bad value is a ConfigError naming the class and field, raised where the object is built."""
+    with pytest.raises(ConfigError, match=rf"{cls.__name__}\.{field} "):
+        cls(**kwargs)
+
+
+def test_extra_flags_given_as_a_list_become_a_tuple():
+    """A list (as TOML and scripts give it) is kept as a tuple, so the options stay hashable."""
+    pbs = PBSSchedulerOptions(extra_qsub_flags=["-V"])  # type: ignore[arg-type]
+    lsf = LSFSchedulerOptions(extra_bsub_flags=["-x"])  # type: ignore[arg-type]
+    assert (pbs.extra_qsub_flags, lsf.extra_bsub_flags) == (("-V",), ("-x",))
+    assert hash(pbs) != hash(lsf)
