@@ -108,7 +108,7 @@ class TestSweeps:
         """An unknown placeholder or an empty axis is refused before anything is recorded."""
         with pytest.raises(SpecError, match="names no sweep argument"):
             local_submitor.submit_sweep(command="echo {nope}", matrix={"lr": [1]})
-        with pytest.raises(SpecError, match=r"R2\.4"):
+        with pytest.raises(SpecError, match="sweep axis 'lr' has no values"):
             local_submitor.submit_sweep(command="echo {lr}", matrix={"lr": []})
         assert store.last_seq() == 0
 
