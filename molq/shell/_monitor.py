@@ -100,8 +100,8 @@ class JobMonitor:
         due.
         """
         waiting = [r for r in pending if r.state.is_terminal]
+        due = min((r.retry_due_at for r in waiting if r.retry_due_at is not None), default=None)
         if waiting and len(waiting) == len(pending):
-            due = min((r.retry_due_at for r in waiting if r.retry_due_at is not None), default=None)
             if due is not None:
                 interval = max(interval, due - time.time())
             self.sleep(max(0.0, interval if limit is None else min(interval, limit)))
@@ -115,4 +115,6 @@ class JobMonitor:
         # The scheduler wakes us when a job ends, so polls are only a safety net (a runner
         # that died, a job ended elsewhere): at least a second apart keeps waiting idle.
         span = max(interval, NOTIFIED_POLL_FLOOR)
+        if due is not None:  # a retry beside the running jobs starts on time
+            span = min(span, max(0.05, due - time.time()))
         wait_for_any(dirs, timeout=span if limit is None else min(span, limit))
