@@ -241,3 +241,43 @@ def test_duration_renders_for_each_scheduler(seconds: int, slurm: str, pbs: str,
 def test_fractional_units_sum_exactly() -> None:
     assert Duration.parse("0.5m30s").seconds == 60
     assert Memory.parse("1.25K").n_bytes == int(Fraction("1.25") * KIB)
+
+
+@pytest.mark.parametrize(
+    ("make", "unit"), [(Memory.kb, "K"), (Memory.mb, "M"), (Memory.gb, "G"), (Memory.tb, "T")]
+)
+def test_constructor_errors_name_the_value_and_unit(make: object, unit: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        make("4")  # type: ignore[operator]
+    assert str(info.value) == f"invalid memory '4': expected a number of {unit}iB, e.g. Memory.gb(4)"
+    with pytest.raises(ConfigError) as info:
+        make(0)  # type: ignore[operator]
+    assert str(info.value) == f"invalid memory 0{unit}: must be at least 1 byte"
+
+
+def test_parse_errors_name_the_text() -> None:
+    with pytest.raises(ConfigError) as info:
+        Memory.parse(0)
+    assert str(info.value) == "invalid memory 0: must be at least 1 byte"
+    with pytest.raises(ConfigError) as info:
+        Memory.parse("0.5")
+    assert str(info.value) == "invalid memory '0.5': must be at least 1 byte"
+    with pytest.raises(ConfigError) as info:
+        Memory.parse("4lots")
+    assert str(info.value) == "Unknown memory unit 'lots' in '4lots': expected B, K, M, G or T (e.g. '4G', '512M')"
+    with pytest.raises(ConfigError) as info:
+        Memory.parse("-")
+    assert str(info.value) == "invalid memory '-': expected a number with a unit B, K, M, G or T (e.g. '4G', '512M', '1.5GB')"
+    with pytest.raises(ConfigError) as info:
+        Duration.parse(-5)
+    assert str(info.value) == "invalid duration -5: must be non-negative"
+    with pytest.raises(ConfigError) as info:
+        Duration.parse("soon")
+    assert str(info.value) == (
+        "invalid duration 'soon': expected units like '2h30m', '90s', '7d' or a clock like '04:00:00' / '1-12:00:00'"
+    )
+
+
+@pytest.mark.parametrize(("text", "n_bytes"), [("1", 1), ("1B", 1), ("1.4", 1), ("2", 2), (1, 1), ("1.5", 2)])
+def test_smallest_sizes(text: object, n_bytes: int) -> None:
+    assert Memory.parse(text).n_bytes == n_bytes
