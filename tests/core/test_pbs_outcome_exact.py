@@ -255,3 +255,22 @@ def test_confirm_success_needs_the_exit_file() -> None:
     )
     failed = Observation(S.FAILED, "F", 1)
     assert confirm_success(failed, None) == failed
+
+
+@pytest.mark.parametrize(
+    ("code", "used", "limit", "state"),
+    [
+        (256, "00:01:00", "00:01:00", S.TIMED_OUT),  # killed by signal 0 at the limit
+        (271, "01:00:00", "01:00:01", S.FAILED),  # one second short: hours count 3600 s
+        (271, "01:00:01", "01:00:01", S.TIMED_OUT),
+        (271, "00:59:59", "01:00:00", S.FAILED),
+    ],
+)
+def test_walltime_edges(code: int, used: str, limit: str, state: S) -> None:
+    attrs = {"job_state": "F", "Exit_status": str(code), "resources_used.walltime": used, "Resource_List.walltime": limit}
+    assert observation_from_attrs(attrs).state is state
+
+
+def test_a_cancelled_parent_with_successful_subjobs_succeeds() -> None:
+    ok = Observation(S.SUCCEEDED, "F", 0)
+    assert combine_tasks(Observation(S.CANCELLED, "F"), {"1": ok}) == Observation(S.SUCCEEDED, "F", 0)

@@ -203,3 +203,14 @@ def test_parse_queue_of_active_capture() -> None:
 )
 def test_qdel_outcome(rc: int, stderr: str, stdout: str, outcome: str) -> None:
     assert qdel_outcome(rc, stderr, stdout) == outcome
+
+
+def test_match_ids_prefers_the_exact_id() -> None:
+    running = Observation(S.RUNNING, "R")
+    queued = Observation(S.QUEUED, "Q")
+    assert match_ids(["12.a"], {"12.a": running, "12.b": queued}) == {"12.a": running}
+
+
+def test_queue_entry_without_job_state_keeps_an_empty_raw_state() -> None:
+    (entry,) = queue_entries({"9.s": {"Job_Owner": "bob@h"}})
+    assert entry == QueueEntry(scheduler_job_id="9.s", name=None, user="bob", state=S.SUBMITTED, raw_state="", partition=None)

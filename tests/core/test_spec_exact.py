@@ -195,3 +195,42 @@ def test_spec_shapes_and_display() -> None:
             bad()
     with pytest.raises(CommandError, match="argv must not be empty"):
         JobSpec("argv", argv=())
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: JobResources(cpu_count=0), "cpu_count"),
+        (lambda: JobResources(gpu_count=0), "gpu_count"),
+        (lambda: JobResources(gpu_type=1, gpu_count=1), "gpu_type"),
+        (lambda: JobScheduling(node_count=0), "node_count"),
+        (lambda: JobScheduling(exclusive_node="yes"), "exclusive_node"),
+        (lambda: JobScheduling(partition=1), "partition"),
+        (lambda: JobScheduling(qos=1), "qos"),
+        (lambda: JobExecution(job_name=1), "job_name"),
+        (lambda: JobExecution(error_file=1), "error_file"),
+        (lambda: JobExecution(env={"A": 1}), "env"),
+        (lambda: DependencyRef(None), "DependencyRef.job_id"),
+        (lambda: RetryPolicy(max_attempts=None), "max_attempts"),
+        (lambda: RetryPolicy(retry_on_exit_codes=(1, None)), "retry_on_exit_codes item"),
+        (lambda: RetentionPolicy(keep_job_dirs_for_days=None), "keep_job_dirs_for_days"),
+        (lambda: RetentionPolicy(keep_terminal_records_for_days=None), "keep_terminal_records_for_days"),
+        (lambda: RetentionPolicy(keep_failed_job_dirs=None), "keep_failed_job_dirs"),
+    ],
+)
+def test_refusals_start_with_the_field_name(make: object, field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        make()  # type: ignore[operator]
+    assert str(info.value).startswith(f"{field} must ")
+
+
+def test_merge_keeps_a_base_flag_the_override_leaves_at_its_default() -> None:
+    merged = merge_scheduling(JobScheduling(exclusive_node=True, node_count=2), JobScheduling(partition="x"))
+    assert merged == JobScheduling(exclusive_node=True, node_count=2, partition="x")
+
+
+def test_metadata_given_as_a_frozen_mapping_is_kept() -> None:
+    first = JobSpec("argv", argv=("true",), metadata={"k": "v"})
+    again = JobSpec("argv", argv=("true",), metadata=first.metadata)
+    assert again.metadata == {"k": "v"}
+    assert type(again.metadata) is type(first.metadata)
