@@ -223,3 +223,18 @@ def test_captured_history_states() -> None:
     assert seen["107"] == Observation(S.CANCELLED, "EXIT", 130, reason="killed by bkill (user or administrator)")
     assert seen["108"] == Observation(S.TIMED_OUT, "EXIT", 140, reason="run limit reached (exit 140)")
     assert seen["112"] == Observation(S.SUCCEEDED, "DONE", 0)
+
+
+def test_pending_reason_ending_in_a_semicolon() -> None:
+    text = (
+        "Job <9>, User <u>, Status <PEND>, Queue <normal>, Command <x>\n"
+        " PENDING REASONS:\n"
+        " ;Not enough job slot(s);\n"
+    )
+    (record,) = parse_long(text)
+    assert record.pending_reasons == (";Not enough job slot(s)",)
+
+
+def test_queue_entry_of_a_record_without_a_status_word() -> None:
+    (entry,) = long_queue(block("Job Id <7>, Job Name <n>, User <u>, Command <x>", "Dispatched to <vm>;"))
+    assert entry == QueueEntry(scheduler_job_id="7", name="n", user="u", state=S.RUNNING, raw_state="", partition=None)

@@ -229,3 +229,7 @@ def test_adopt_from_rows() -> None:
     assert adopt_from_rows(text, "/w/c.out") is None
     assert adopt_from_rows(text, "/w/d.out") is None
     assert adopt_from_rows("", "/w/a.out") is None
+
+
+def test_adopt_from_rows_with_a_bar_in_the_path() -> None:
+    assert adopt_from_rows("10|/w/a|b\n", "/w/a|b") == "10"

@@ -361,3 +361,10 @@ def test_first_absence_counts_from_now() -> None:
     assert decide(rec, absent(1, 0.0), now=50.0)[-1] == JobLost(
         job_id=J, at=50.0, reason="unseen by the scheduler for 1 polls over 0s (not in the queue or accounting)"
     )
+
+
+def test_refused_submission_names_the_command() -> None:
+    with pytest.raises(InvalidTransition, match="job j1 is submitted: RecordSubmission does not apply"):
+        decide(record(SUBMITTED), RecordSubmission("43"), now=5.0)
+    with pytest.raises(InvalidTransition, match="job j1 is submitted: RecordSubmitFailure does not apply"):
+        decide(record(SUBMITTED), RecordSubmitFailure("x"), now=5.0)

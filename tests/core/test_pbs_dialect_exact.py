@@ -111,3 +111,7 @@ def test_parse_adopt_of_captured_active_jobs() -> None:
     assert found is not None
     assert jobs[found]["Submit_arguments"] == "-h held_then_qdel.sh"
     assert parse_adopt(jobs, name=name, script_path="wt.sh") is None
+
+
+def test_match_keys_prefers_the_exact_id() -> None:
+    assert match_keys(["12.a"], {"12.a": {}, "12.b": {}}) == {"12.a": "12.a"}
