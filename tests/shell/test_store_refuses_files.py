@@ -1,0 +1,92 @@
+"""A store path that holds something else is refused by name, and the file is left byte for byte as it was."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from molq import StoreError
+from molq.shell._store import JobStore
+
+
+def other_app(path: Path, tables: list[str]) -> bytes:
+    conn = sqlite3.connect(path)
+    for name in tables:
+        conn.execute(f"CREATE TABLE {name} (x)")
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+def test_another_applications_database_is_named_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    before = other_app(path, ["zeta", "alpha"])
+    with pytest.raises(StoreError) as info:
+        JobStore(path)
+    assert str(info.value) == (
+        f"{path} is another application's SQLite database (tables: alpha, zeta), not a molq store; molq did not change it"
+    )
+    assert path.read_bytes() == before
+    assert not (tmp_path / "app.db-wal").exists()
+
+
+def test_many_tables_are_cut_to_five(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    other_app(path, [f"t{n}" for n in range(7)])
+    with pytest.raises(StoreError, match=r"\(tables: t0, t1, t2, t3, t4, \.\.\.\), not a molq store"):
+        JobStore(path)
+    path2 = tmp_path / "five.db"
+    other_app(path2, [f"t{n}" for n in range(5)])
+    with pytest.raises(StoreError, match=r"\(tables: t0, t1, t2, t3, t4\), not a molq store"):
+        JobStore(path2)
+
+
+def test_an_empty_sqlite_file_and_an_empty_file_become_stores(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    JobStore(empty).close()
+    blank = tmp_path / "blank.db"
+    sqlite3.connect(blank).close()
+    JobStore(blank).close()
+    JobStore(blank).close()  # and reopen
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("hello")
+    with pytest.raises(StoreError) as info:
+        JobStore(path)
+    assert str(info.value) == f"{path} is not a molq database (no SQLite header); the file was left untouched"
+    assert path.read_text() == "hello"
+    long = tmp_path / "long.db"
+    long.write_bytes(b"x" * 200)
+    with pytest.raises(StoreError, match="no SQLite header"):
+        JobStore(long)
+    assert long.read_bytes() == b"x" * 200
+
+
+def test_a_damaged_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "bad.db"
+    data = b"SQLite format 3\0" + b"\xff" * 4080
+    path.write_bytes(data)
+    with pytest.raises(StoreError, match=r"the file was left untouched|not a readable molq database"):
+        JobStore(path)
+    assert path.read_bytes() == data
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as info:
+        JobStore(tmp_path)
+    assert str(info.value) == f"{tmp_path} is a directory, not a molq database"
+
+
+def test_a_new_store_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "jobs.db"
+    JobStore(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
