@@ -90,3 +90,44 @@ def test_a_new_store_is_private(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+def _one_job(path: Path) -> None:
+    from molq.core import JobSpec
+    from molq.core._events import JobCreated
+
+    store = JobStore(path)
+    event = JobCreated(job_id="a", at=1.0, cluster_name="c", scheduler="slurm", root_job_id="a",
+                       spec=JobSpec("argv", argv=("true",)))
+    store.append("a", [event], expected_version=0, now=1.0)
+    store.close()
+
+
+def test_an_undecodable_record_is_a_corrupt_log_error_naming_the_file(tmp_path: Path) -> None:
+    from molq.core import CorruptLogError
+
+    path = tmp_path / "jobs.db"
+    _one_job(path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE jobs SET record = ? WHERE job_id = 'a'", (b"\x00not msgpack",))
+    conn.commit()
+    conn.close()
+    store = JobStore(path)
+    with pytest.raises(CorruptLogError, match=f"^{path} holds a record that cannot be decoded"):
+        store.get_record("a")
+    store.close()
+
+
+def test_a_sqlite_failure_is_a_store_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    _one_job(path)
+    store = JobStore(path)
+    store._conn.execute("ALTER TABLE jobs RENAME TO jobs_gone")
+    with pytest.raises(StoreError, match=str(path)):
+        store.get_record("a")
+    with pytest.raises(StoreError, match=str(path)):
+        store.list_records(None)
+    store._conn.execute("ALTER TABLE events RENAME TO events_gone")
+    with pytest.raises(StoreError, match=str(path)):
+        list(store.read_all())
+    store.close()
