@@ -21,7 +21,7 @@ def other_app(path: Path, tables: list[str]) -> bytes:
 
 
 def test_another_applications_database_is_named_and_untouched(tmp_path: Path) -> None:
-    path = tmp_path / "app.db"
+    path = tmp_path / "app.sqlite"
     before = other_app(path, ["zeta", "alpha"])
     with pytest.raises(StoreError) as info:
         JobStore(path)
@@ -29,15 +29,15 @@ def test_another_applications_database_is_named_and_untouched(tmp_path: Path) ->
         f"{path} is another application's SQLite database (tables: alpha, zeta), not a molq store; molq did not change it"
     )
     assert path.read_bytes() == before
-    assert not (tmp_path / "app.db-wal").exists()
+    assert not (tmp_path / "app.sqlite-wal").exists()
 
 
 def test_many_tables_are_cut_to_five(tmp_path: Path) -> None:
-    path = tmp_path / "app.db"
+    path = tmp_path / "app.sqlite"
     other_app(path, [f"t{n}" for n in range(7)])
     with pytest.raises(StoreError, match=r"\(tables: t0, t1, t2, t3, t4, \.\.\.\), not a molq store"):
         JobStore(path)
-    path2 = tmp_path / "five.db"
+    path2 = tmp_path / "five.sqlite"
     other_app(path2, [f"t{n}" for n in range(5)])
     with pytest.raises(StoreError, match=r"\(tables: t0, t1, t2, t3, t4\), not a molq store"):
         JobStore(path2)
@@ -54,13 +54,13 @@ def test_an_empty_sqlite_file_and_an_empty_file_become_stores(tmp_path: Path) ->
 
 
 def test_not_a_database(tmp_path: Path) -> None:
-    path = tmp_path / "notes.db"
+    path = tmp_path / "notes.sqlite"
     path.write_text("hello")
     with pytest.raises(StoreError) as info:
         JobStore(path)
     assert str(info.value) == f"{path} is not a molq database (no SQLite header); the file was left untouched"
     assert path.read_text() == "hello"
-    long = tmp_path / "long.db"
+    long = tmp_path / "long.sqlite"
     long.write_bytes(b"x" * 200)
     with pytest.raises(StoreError, match="no SQLite header"):
         JobStore(long)
@@ -68,7 +68,7 @@ def test_not_a_database(tmp_path: Path) -> None:
 
 
 def test_a_damaged_database_is_refused_untouched(tmp_path: Path) -> None:
-    path = tmp_path / "bad.db"
+    path = tmp_path / "bad.sqlite"
     data = b"SQLite format 3\0" + b"\xff" * 4080
     path.write_bytes(data)
     with pytest.raises(StoreError, match=r"the file was left untouched|not a readable molq database"):
@@ -106,7 +106,7 @@ def _one_job(path: Path) -> None:
 def test_an_undecodable_record_is_a_corrupt_log_error_naming_the_file(tmp_path: Path) -> None:
     from molq.core import CorruptLogError
 
-    path = tmp_path / "jobs.db"
+    path = tmp_path / "jobs.sqlite"
     _one_job(path)
     conn = sqlite3.connect(path)
     conn.execute("UPDATE jobs SET record = ? WHERE job_id = 'a'", (b"\x00not msgpack",))
@@ -119,7 +119,7 @@ def test_an_undecodable_record_is_a_corrupt_log_error_naming_the_file(tmp_path: 
 
 
 def test_a_sqlite_failure_is_a_store_error_naming_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.db"
+    path = tmp_path / "jobs.sqlite"
     _one_job(path)
     store = JobStore(path)
     store._conn.execute("ALTER TABLE jobs RENAME TO jobs_gone")
