@@ -368,3 +368,17 @@ def test_refused_submission_names_the_command() -> None:
         decide(record(SUBMITTED), RecordSubmission("43"), now=5.0)
     with pytest.raises(InvalidTransition, match="job j1 is submitted: RecordSubmitFailure does not apply"):
         decide(record(SUBMITTED), RecordSubmitFailure("x"), now=5.0)
+
+
+def test_a_record_without_a_root_is_its_own_root_and_freezes_its_metadata() -> None:
+    from molq.core import JobRecord
+    from molq.core._frozen import FrozenDict
+
+    rec = JobRecord(job_id="x", cluster_name="c", scheduler="slurm", state=S.CREATED, metadata={"k": "v"})
+    assert rec.root_job_id == "x"
+    assert isinstance(rec.metadata, FrozenDict)
+    assert rec.metadata == {"k": "v"}
+    frozen = FrozenDict({"a": "b"})
+    again = JobRecord(job_id="y", cluster_name="c", scheduler="slurm", state=S.CREATED, root_job_id="r", metadata=frozen)
+    assert again.root_job_id == "r"
+    assert again.metadata is frozen
