@@ -118,3 +118,22 @@ def test_rebuild_past_one_page_gives_the_same_projections(store: JobStore, monke
     assert before[3] == ["j0"]
     assert len(before[2]) == 1
     assert store.verify_projections() == []
+
+
+def test_an_impossible_batch_names_its_earliest_bad_event_and_stores_nothing(store: JobStore) -> None:
+    from molq.core import CorruptLogError
+    from molq.core._events import JobQueued, JobSubmitted
+
+    store.append("a", [created("a", 1.0)], expected_version=0, now=1.0)
+    before = store.last_seq()
+    batch = [
+        ("b", [JobSubmitted(job_id="b", at=2.0, scheduler_job_id="1")], 0),
+        ("a", [JobQueued(job_id="a", at=2.0)], 1),
+    ]
+    with pytest.raises(CorruptLogError, match="^job b: history starts with job.submitted, not job.created$"):
+        store.append_batch(batch, now=2.0)
+    with pytest.raises(CorruptLogError, match="^job a: job.queued cannot follow state created$"):
+        store.append_batch(list(reversed(batch)), now=2.0)
+    assert store.last_seq() == before
+    assert store.get_record("b") is None
+    assert store.get_record("a").state is JobState.CREATED
