@@ -130,9 +130,9 @@ def test_an_impossible_batch_names_its_earliest_bad_event_and_stores_nothing(sto
         ("b", [JobSubmitted(job_id="b", at=2.0, scheduler_job_id="1")], 0),
         ("a", [JobQueued(job_id="a", at=2.0)], 1),
     ]
-    with pytest.raises(CorruptLogError, match="^job b: history starts with job.submitted, not job.created$"):
+    with pytest.raises(CorruptLogError, match=r"^job b: history starts with job\.submitted, not job\.created$"):
         store.append_batch(batch, now=2.0)
-    with pytest.raises(CorruptLogError, match="^job a: job.queued cannot follow state created$"):
+    with pytest.raises(CorruptLogError, match=r"^job a: job\.queued cannot follow state created$"):
         store.append_batch(list(reversed(batch)), now=2.0)
     assert store.last_seq() == before
     assert store.get_record("b") is None
