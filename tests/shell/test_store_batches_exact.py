@@ -137,3 +137,38 @@ def test_an_impossible_batch_names_its_earliest_bad_event_and_stores_nothing(sto
     assert store.last_seq() == before
     assert store.get_record("b") is None
     assert store.get_record("a").state is JobState.CREATED
+
+
+def test_a_batch_of_more_jobs_than_one_sqlite_parameter_list_holds(store: JobStore) -> None:
+    ids = [f"j{n:04d}" for n in range(950)]
+    store.append_batch([(job_id, [created(job_id, 1.0)], 0) for job_id in ids], now=1.0)
+    batch = []
+    for job_id in ids:
+        record = store.get_record(job_id)
+        batch.append((job_id, list(decide(record, RecordSubmission(f"s{job_id}"), now=2.0)), 1))
+    store.append_batch(batch, now=2.0)
+    records = [store.get_record(job_id) for job_id in ids]
+    assert all(r.state is JobState.SUBMITTED for r in records)
+    assert records[-1].scheduler_job_id == "sj0949"
+    assert store.job_count() == 950
+
+
+def test_a_closed_store_refuses_new_threads(store: JobStore) -> None:
+    import threading
+
+    from molq import StoreError
+
+    store.close()
+    errors: list[Exception] = []
+
+    def read() -> None:
+        try:
+            store.get_record("a")
+        except StoreError as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=read)
+    worker.start()
+    worker.join()
+    assert len(errors) == 1
+    assert str(errors[0]).endswith("is closed")
