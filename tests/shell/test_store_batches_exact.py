@@ -172,3 +172,16 @@ def test_a_closed_store_refuses_new_threads(store: JobStore) -> None:
     worker.join()
     assert len(errors) == 1
     assert str(errors[0]).endswith("is closed")
+
+
+def test_good_histories_before_the_bad_one_do_not_hide_it(store: JobStore) -> None:
+    from molq.core import CorruptLogError
+    from molq.core._events import JobQueued, JobSubmitted
+
+    batch = [
+        ("a", [created("a", 1.0), JobSubmitted(job_id="a", at=2.0, scheduler_job_id="1"), JobQueued(job_id="a", at=3.0)], 0),
+        ("b", [JobQueued(job_id="b", at=3.0)], 0),
+    ]
+    with pytest.raises(CorruptLogError, match=r"^job b: history starts with job\.queued, not job\.created$"):
+        store.append_batch(batch, now=3.0)
+    assert store.get_record("a") is None
