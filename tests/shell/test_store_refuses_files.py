@@ -131,3 +131,20 @@ def test_a_sqlite_failure_is_a_store_error_naming_the_file(tmp_path: Path) -> No
     with pytest.raises(StoreError, match=str(path)):
         list(store.read_all())
     store.close()
+
+
+def test_a_store_from_a_newer_molq_names_every_unknown_migration(tmp_path: Path) -> None:
+    from molq import SchemaVersionError
+    from molq.shell._schema import MIGRATION_SET, MIGRATIONS_TABLE
+
+    path = tmp_path / "newer.sqlite"  # not *.db: the suite's closing replay --verify would report it
+    JobStore(path).close()
+    conn = sqlite3.connect(path)
+    for name in ("m902_b", "m901_a"):
+        conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name, applied_at) VALUES (?, ?, 'x')",  # noqa: S608
+                     (MIGRATION_SET, name))
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaVersionError) as info:
+        JobStore(path)
+    assert str(info.value) == f"{path} was written by a newer molq (schema m901_a, m902_b); upgrade molq to open it"
