@@ -96,7 +96,7 @@ class Memory:
         if isinstance(text, int):
             return cls(_whole_bytes(text, text))
         match = _MEM_RE.match(text) if isinstance(text, str) else None
-        unit = match.group(2).upper() if match else ""
+        unit = match.group(2).upper() if match else ""  # pragma: no mutate - "" is never read: no match raises below
         if match is not None and unit not in _MEM_UNITS:
             msg = f"Unknown memory unit {match.group(2)!r} in {text!r}: expected B, K, M, G or T (e.g. '4G', '512M')"
             raise ConfigError(msg)
@@ -275,8 +275,8 @@ def _clock_seconds(match: re.Match[str]) -> int:
         hours, minutes, secs = int(first), int(second), int(third)
     elif second is not None:
         hours, minutes, secs = 0, int(first), int(second)
-    else:
-        hours, minutes, secs = 0, int(first), 0
+    else:  # unreachable from parse: a lone number is all digits, read as seconds before the clock form
+        hours, minutes, secs = 0, int(first), 0  # pragma: no mutate - unreachable (above)
     if minutes >= 60 or secs >= 60:
         msg = f"invalid duration clock {match.group(0)!r}: minutes and seconds must be < 60"
         raise ConfigError(msg)

@@ -58,6 +58,7 @@ KillOutcome: TypeAlias = Literal["terminating", "finished", "unknown", "error"]
 _TERM: Final = re.compile(r"\bTERM_[A-Z_]+")
 _NOT_FOUND: Final = re.compile(r"Job <(\d+(?:\[\d+\])?)> is not found")
 _BENIGN: Final = re.compile(r"^No (?:unfinished |matching )?job(?:s)? found")
+_EXIT_CODE: Final = re.compile(r"-?\d+")
 
 
 @attrs.frozen
@@ -87,8 +88,8 @@ def _row(line: str) -> BjobsRow:
     job_id, index, stat, code = (f.strip() for f in fields[:4])
     index = "0" if index == "-" else index
     code = code or "-"
-    ok = job_id.isdigit() and index.isdigit() and stat.isalpha()
-    if not ok or not (code == "-" or code.lstrip("-").isdigit()):
+    ok = job_id.isdigit() and index.isdecimal() and stat.isalpha()
+    if not ok or not (code == "-" or _EXIT_CODE.fullmatch(code)):
         msg = f"unreadable bjobs row: {line[:120]!r}"
         raise SchedulerOutputError(msg)
     return BjobsRow(
