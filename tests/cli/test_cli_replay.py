@@ -54,7 +54,10 @@ def test_as_of_folds_only_earlier_events(molq, finished, cli_env):
     assert f": 1 of {len(times)} event(s)" in early.stdout.splitlines()[0]
     assert "State as of" in early.stdout
     assert ": created" in early.stdout
-    moment = dt.datetime.fromtimestamp(math.ceil(times[1] * 1e6) / 1e6, dt.UTC)
+    # A moment safely after the second event (and before the third when there is room):
+    # rounding times[1] up to whole microseconds alone can land a float hair below it.
+    later = times[2] if len(times) > 2 else times[1] + 1.0
+    moment = dt.datetime.fromtimestamp(math.ceil((times[1] + min(0.001, (later - times[1]) / 2)) * 1e6) / 1e6, dt.UTC)
     expected = sum(1 for t in times if t <= moment.timestamp())
     data = json.loads(molq("replay", finished, "--as-of", moment.isoformat(), "--json").stdout)
     assert data["events_shown"] == expected >= 2
