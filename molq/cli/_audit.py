@@ -18,7 +18,7 @@ from molq.dashboard._model import EdgeStatus, edge_status
 
 if TYPE_CHECKING:
     from molq.core import JobRecord, Recorded
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 _TIME_FIELDS = frozenset({"started_at", "finished_at", "due_at"})
 _SKIP_FIELDS = frozenset({"type", "job_id", "at", "spec", "retry", "root_job_id"})

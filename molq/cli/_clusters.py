@@ -17,8 +17,8 @@ from molq.dashboard._text import markup
 
 
 if TYPE_CHECKING:
-    from molq._config import MolqProfile
-    from molq.shell._store import JobStore
+    from molq.api._config import MolqProfile
+    from molq.shell.store._store import JobStore
 
 config_option = click.option(
     "--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles."
@@ -37,7 +37,7 @@ class ClusterInfo:
 
 def known_clusters(store: JobStore, config: Path | None) -> dict[str, ClusterInfo]:
     """Every cluster named by a profile or by a job in the store."""
-    from molq._config import load_config
+    from molq.api._config import load_config
 
     counts: dict[str, Counter[str]] = {}
     schedulers: dict[str, str] = {}

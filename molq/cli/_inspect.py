@@ -17,7 +17,7 @@ from molq.dashboard._panels import edges_table, family_table, record_lines, time
 
 if TYPE_CHECKING:
     from molq.core import JobRecord
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 
 @click.command("inspect")

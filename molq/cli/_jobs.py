@@ -27,7 +27,7 @@ from molq.dashboard._text import shown
 
 
 if TYPE_CHECKING:
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 no_refresh_option = click.option(
     "--no-refresh", is_flag=True, help="Show what the store knows; do not ask the scheduler."
@@ -85,7 +85,7 @@ def list_command(
     if not no_refresh:
         refresh_clusters(store, cluster, config, scheduler)
     from molq.cli._job_table import print_jobs
-    from molq.shell._job_listing import list_jobs
+    from molq.shell.store._job_listing import list_jobs
 
     records = list_jobs(store, cluster, include_terminal=include_all, limit=limit)
     if scheduler is not None:

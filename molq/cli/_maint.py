@@ -13,8 +13,8 @@ from molq.cli._profile_option import profile_option
 
 
 if TYPE_CHECKING:
-    from molq._app import Submitor
-    from molq.shell._store import JobStore
+    from molq.api._submitor import Submitor
+    from molq.shell.store._store import JobStore
 
 CLEANUP_EVERY = 3600.0
 config_option = click.option(

@@ -19,10 +19,10 @@ from molq.dashboard._format import err, fmt_duration, runtime, short
 
 
 if TYPE_CHECKING:
-    from molq._app import Submitor
+    from molq.api._submitor import Submitor
     from molq.core import JobRecord, JobState
     from molq.shell._bus import EventPayload
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 
 def _progress() -> Progress:

@@ -16,7 +16,7 @@ from molq.dashboard._model import EDGE_MARKS
 
 if TYPE_CHECKING:
     from molq.cli._audit import EdgeAsOf
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 
 def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:

@@ -16,9 +16,9 @@ from molq.core import ConfigError, JobExecution, JobResources, JobScheduling, Re
 
 
 if TYPE_CHECKING:
-    from molq._app import JobDryRun, Submitor
-    from molq._config import MolqProfile
-    from molq.shell._store import JobStore
+    from molq.api._config import MolqProfile
+    from molq.api._submitor import JobDryRun, Submitor
+    from molq.shell.store._store import JobStore
 
 _DEPENDENCY_OPTIONS = ("after", "after_started", "after_failure", "after_success")
 
@@ -56,8 +56,8 @@ class SubmitOptions:
 
 def build_submitor(opts: SubmitOptions, store: JobStore) -> tuple[Submitor, MolqProfile | None]:
     """The Submitor ``opts`` ask for: a profile's, or ``Cluster(--cluster or SCHEDULER, SCHEDULER)``."""
-    from molq._app import Cluster, Submitor
-    from molq._config import load_profile
+    from molq.api._config import load_profile
+    from molq.api._submitor import Cluster, Submitor
 
     if opts.profile is None:
         return Submitor(Cluster(opts.cluster or opts.scheduler, opts.scheduler), store=store), None

@@ -14,7 +14,7 @@ from molq.core import ConfigError
 
 if TYPE_CHECKING:
     from molq.core._sweep_state import SweepStatus
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 
 def _sweep_spec(
@@ -68,7 +68,7 @@ def sweep(store: JobStore, **params: Any) -> int:
 
     e.g. `molq sweep slurm --sweep lr=0.1,0.01 --arg epochs=3 -- python train.py --lr {lr} --epochs {epochs}`
     """
-    from molq._app import Cluster, Submitor
+    from molq.api._submitor import Cluster, Submitor
 
     spec, args = _sweep_spec(
         params["sweep_flags"], params["arg_flags"], params["max_parallel"], params["fail_fast"]

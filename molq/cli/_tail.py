@@ -53,7 +53,7 @@ def last_lines(transport: Transport, path: str, count: int) -> str:
     Raises:
         TransportError: the host's ``tail`` failed.
     """
-    from molq.shell._local import LocalTransport
+    from molq.shell.transport._local import LocalTransport
 
     if isinstance(transport, LocalTransport):
         return last_lines_of_file(path, count)

@@ -19,7 +19,7 @@ from molq.dashboard._text import markup
 F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
-    from molq._app import Cluster
+    from molq.api._submitor import Cluster
     from molq.core import Transport
 
 _LIST_DIRS = 'cd || exit 2; cd -- "$1" 2>/dev/null || exit 3; for d in */; do [ -d "$d" ] && printf "%s\\n" "${d%/}"; done'
@@ -27,8 +27,8 @@ _LIST_DIRS = 'cd || exit 2; cd -- "$1" 2>/dev/null || exit 3; for d in */; do [ 
 
 def target_cluster(cluster: str | None, profile: str | None, config: Path | None) -> Cluster:
     """The cluster to sync with: a profile's, a named one, or this machine."""
-    from molq._app import Cluster
-    from molq._config import cluster_from_profile, load_profile
+    from molq.api._config import cluster_from_profile, load_profile
+    from molq.api._submitor import Cluster
     from molq.cli._common import cluster_for
 
     if profile is not None and cluster is not None:
@@ -74,7 +74,7 @@ def sync(
     config: Path | None,
 ) -> int:
     """Push LOCAL (default: the current directory) to the cluster, or --pull it back."""
-    from molq.shell._sync import SyncClient, default_remote_path
+    from molq.shell.transport._sync import SyncClient, default_remote_path
 
     target = target_cluster(cluster, profile, config)
     client = SyncClient(target.transport)
@@ -126,7 +126,7 @@ def owner_of(marker_text: str | None) -> dict[str, str] | None:
 def list_workspaces(root: str, cluster: str | None, profile: str | None, config: Path | None) -> None:
     """List the workspaces under --root on the cluster, with who owns each."""
     from molq.core._sync_plan import OWNER_MARKER
-    from molq.shell._sync import SyncClient
+    from molq.shell.transport._sync import SyncClient
 
     target = target_cluster(cluster, profile, config)
     names = remote_dirs(target.transport, root)

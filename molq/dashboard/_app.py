@@ -24,7 +24,7 @@ from molq.dashboard._view import detail_screen, list_screen
 if TYPE_CHECKING:
     from molq.core import JobRecord
     from molq.dashboard._rows import DashboardState
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 _CHROME_LINES = 10  # header panel, table header and borders, key help
 

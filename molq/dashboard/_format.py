@@ -17,7 +17,7 @@ from molq.dashboard._text import clip, markup
 
 if TYPE_CHECKING:
     from molq.core import JobRecord, JobState
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 STATE_STYLES = {
     "created": "dim",

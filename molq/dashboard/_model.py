@@ -12,7 +12,7 @@ from molq.core import CorruptLogError, JobState
 
 if TYPE_CHECKING:
     from molq.core import JobDependency, JobRecord
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 EdgeStatus = Literal["satisfied", "pending", "impossible", "unknown"]
 EDGE_MARKS: dict[str, str] = {"satisfied": "✓", "pending": "…", "impossible": "✗", "unknown": "?"}

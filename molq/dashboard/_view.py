@@ -27,7 +27,7 @@ from molq.dashboard._text import markup
 
 if TYPE_CHECKING:
     from molq.core import JobRecord
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 LIST_KEYS = "↑/↓ select   Enter details   q quit (jobs keep running)"
 DETAIL_KEYS = "Esc/Backspace/Enter back   ↑/↓ previous/next job   q quit (jobs keep running)"

@@ -38,12 +38,11 @@ from molq.core._context import (
     parse_context_probe,
 )
 from molq.core._events import JobCheckpointSaved, JobCreated
-
-from ._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
-    from ._reconcile import JobReconciler, ReconcileReport
+    from molq.shell._reconcile import JobReconciler, ReconcileReport
 
 
 log = logging.getLogger("molq.context")

@@ -18,13 +18,12 @@ from molq.core._context import with_context_env
 from molq.core._events import JobCreated, LogEvent
 from molq.core._sweep_events import SweepCellLaunched, SweepCreated
 from molq.core._sweep_state import CellStates, SweepRecord, cell_created, plan_sweep, request_sweep_cancel
-
-from ._store import JobStore
-from ._submission import submit_recorded, with_submitter
+from molq.shell._submission import submit_recorded, with_submitter
+from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
-    from ._reconcile import JobReconciler, ReconcileReport
+    from molq.shell._reconcile import JobReconciler, ReconcileReport
 
 
 log = logging.getLogger("molq.sweeps")

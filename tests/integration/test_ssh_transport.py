@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from molq.core import Completed, TransportError
-from molq.shell._ssh import (
+from molq.shell.transport._ssh import (
     RemoteFileNotFound,
     SshAuthError,
     SshConnectionError,
@@ -30,7 +30,7 @@ from molq.shell._ssh import (
     SshTransport,
     SshTransportOptions,
 )
-from molq.shell._sync import SyncClient, WorkspaceOwnershipError
+from molq.shell.transport._sync import SyncClient, WorkspaceOwnershipError
 
 
 pytestmark = pytest.mark.ssh

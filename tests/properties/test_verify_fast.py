@@ -21,8 +21,8 @@ from tests.strategies import histories
 
 from molq.core import CorruptLogError, JobEvent, encode_event, event_tag
 from molq.core._events import JobRetryScheduled
-from molq.shell import _verify, _verify_fast
-from molq.shell._store import JobStore
+from molq.shell.store import _verify, _verify_fast
+from molq.shell.store._store import JobStore
 
 
 TAMPERING = {

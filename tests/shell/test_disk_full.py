@@ -11,8 +11,8 @@ import sqlite3
 import pytest
 
 from molq import Cluster, JobStore, StoreError, Submitor
-from molq.shell._sqlite_errors import store_error
-from molq.shell._verify import verify_store
+from molq.shell.store._sqlite_errors import store_error
+from molq.shell.store._verify import verify_store
 
 
 def _fill(submitor):

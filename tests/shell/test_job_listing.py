@@ -20,7 +20,7 @@ from molq.core._events import (
     LogEvent,
 )
 from molq.core._spec import JobExecution
-from molq.shell._job_listing import _row_ids_sql, active_clusters, job_names, list_jobs
+from molq.shell.store._job_listing import _row_ids_sql, active_clusters, job_names, list_jobs
 
 
 def _created(job_id: str, at: float, cluster: str, name: str | None = None) -> JobCreated:

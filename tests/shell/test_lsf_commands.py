@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from molq.core import Completed, ConfigError
-from molq.shell._local import LocalTransport
-from molq.shell._lsf import LSFScheduler, LSFSchedulerOptions
+from molq.shell.schedulers._lsf import LSFScheduler, LSFSchedulerOptions
+from molq.shell.transport._local import LocalTransport
 
 
 class Recording(LocalTransport):
@@ -53,7 +53,7 @@ def test_the_dialect_is_asked_once():
 
 def test_profile_options_are_typed():
     """setup and dialect come from a profile; an unknown dialect is a ConfigError naming the key."""
-    from molq._config import scheduler_options_for
+    from molq.api._config import scheduler_options_for
 
     options = scheduler_options_for("lsf", {"setup": "/etc/lsf.sh", "dialect": "ibm"})
     assert (options.setup, options.dialect) == ("/etc/lsf.sh", "ibm")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from molq import ConfigError
-from molq._config import scheduler_options_for
-from molq.shell._pbs import PBSSchedulerOptions
+from molq.api._config import scheduler_options_for
+from molq.shell.schedulers._pbs import PBSSchedulerOptions
 
 
 def test_profile_options_structure_into_pbs_options():

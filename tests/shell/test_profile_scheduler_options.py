@@ -12,7 +12,7 @@ from molq import (
     SpecError,
     load_profile,
 )
-from molq._config import MolqProfile, cluster_from_profile
+from molq.api._config import MolqProfile, cluster_from_profile
 
 
 PBS_PROFILE = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from molq import ConfigError, JobExecution, SubmitorDefaults, TransportError
-from molq._submit_spec import RemoteLocation, SubmitRequest, build_spec
+from molq.api._submit_spec import RemoteLocation, SubmitRequest, build_spec
 
 
 REMOTE = RemoteLocation(cwd="/home/ada/work", home="/home/ada")

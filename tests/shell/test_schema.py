@@ -22,8 +22,8 @@ from molq.core import (
     decide,
 )
 from molq.core._events import JobCreated
-from molq.shell import _store
-from molq.shell._schema import (
+from molq.shell.store import _store
+from molq.shell.store._schema import (
     KNOWN_MIGRATIONS,
     MIGRATIONS_TABLE,
     PROJECTION_TABLES,

@@ -29,8 +29,8 @@ from molq.core._sync_plan import (
     ssh_option_args,
     sync_flags,
 )
-from molq.shell._ssh import SshTransport, SshTransportOptions
-from molq.shell._sync import OwnerMarker
+from molq.shell.transport._ssh import SshTransport, SshTransportOptions
+from molq.shell.transport._sync import OwnerMarker
 
 
 # Anything a str can hold except NUL and lone surrogates (not encodable as bytes).

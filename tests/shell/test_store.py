@@ -231,7 +231,7 @@ def test_lean_upserts_write_the_rows_of_full_upserts(tmp_path: Path, monkeypatch
     """Naming ``archived`` and ``retry_pending`` in the SET list only when one changes writes the same rows."""
     from tests.shell.test_schema import dump, fill
 
-    from molq.shell import _store
+    from molq.shell.store import _store
 
     statements: list[str] = []
     lean = JobStore(tmp_path / "lean.db")

@@ -16,8 +16,8 @@ from molq.core import (
     evolve,
 )
 from molq.core._events import JobCreated, JobDependencyRecorded
-from molq.shell import _store
-from molq.shell._store import JobStore
+from molq.shell.store import _store
+from molq.shell.store._store import JobStore
 
 
 def created(job_id: str, at: float, *, root: str | None = None, attempt: int = 1, previous: str | None = None,

@@ -24,7 +24,7 @@ from molq.core import (
 )
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobArchived, JobCreated, JobDependencyRecorded
-from molq.shell._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 def create(store, job_id: str, at: float, *, cluster: str = "c", root: str | None = None, attempt: int = 1,
@@ -288,7 +288,7 @@ def test_transitions_are_whole(store):
 class TestStoreFile:
     def test_default_path_follows_molq_store(self, monkeypatch, tmp_path):
         """MOLQ_STORE names the store; without it, ~/.molq/jobs.db."""
-        from molq.shell._store import default_store_path
+        from molq.shell.store._store import default_store_path
 
         monkeypatch.setenv("MOLQ_STORE", str(tmp_path / "x.db"))
         assert default_store_path() == tmp_path / "x.db"

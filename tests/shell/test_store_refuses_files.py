@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from molq import StoreError
-from molq.shell._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 def other_app(path: Path, tables: list[str]) -> bytes:
@@ -135,7 +135,7 @@ def test_a_sqlite_failure_is_a_store_error_naming_the_file(tmp_path: Path) -> No
 
 def test_a_store_from_a_newer_molq_names_every_unknown_migration(tmp_path: Path) -> None:
     from molq import SchemaVersionError
-    from molq.shell._schema import MIGRATION_SET, MIGRATIONS_TABLE
+    from molq.shell.store._schema import MIGRATION_SET, MIGRATIONS_TABLE
 
     path = tmp_path / "newer.sqlite"  # not *.db: the suite's closing replay --verify would report it
     JobStore(path).close()

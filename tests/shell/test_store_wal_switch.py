@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from molq.shell import _store
+from molq.shell.store import _store
 
 
 class Cursor:

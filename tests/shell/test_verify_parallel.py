@@ -19,8 +19,8 @@ from molq.core._events import (
     JobSucceeded,
 )
 from molq.core._sweep_events import SweepCell, SweepCellLaunched, SweepCreated
-from molq.shell import _verify, _verify_fast
-from molq.shell._store import JobStore
+from molq.shell.store import _verify, _verify_fast
+from molq.shell.store._store import JobStore
 
 
 def finished_job(job_id: str, at: float = 1.0) -> list[JobEvent]:

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from molq import Cluster, JobStore, Submitor
 from molq.cli import run
 from molq.core import _cluster_events, _events, _sweep_events
-from molq.shell._verify import verify_store
-from molq.shell._verify_fast import projections_match
+from molq.shell.store._verify import verify_store
+from molq.shell.store._verify_fast import projections_match
 
 
 @pytest.fixture(scope="module")

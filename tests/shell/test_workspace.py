@@ -10,10 +10,10 @@ from typing import Any
 import attrs
 import pytest
 
-from molq._workspace import Project, Workspace, check_script_path
+from molq.api._workspace import Project, Workspace, check_script_path
 from molq.core import ConfigError, JobExecution, TransportError
-from molq.shell._local import LocalTransport
-from molq.shell._sync import SyncClient, WorkspaceOwnershipError, default_remote_path
+from molq.shell.transport._local import LocalTransport
+from molq.shell.transport._sync import SyncClient, WorkspaceOwnershipError, default_remote_path
 
 
 @attrs.define

@@ -17,11 +17,11 @@ import attrs
 from molq.core import JobRecord, Recorded, Transport
 from molq.core._events import JobCreated
 from molq.core._sweep_events import SweepCreated
-from molq.shell._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
-    from molq._app import Submitor
+    from molq.api._submitor import Submitor
 
 
 @attrs.define

@@ -59,9 +59,14 @@ from molq.core._sched._pbs_outcome import (
     observations,
 )
 from molq.core._sched._pbs_parse import JobAttrs, parse_qstat_errors, qdel_outcome, queue_entries
-
-from ._batch_jobs import command_failed, raise_unless_ok, read_exit_file, with_exit_file, write_job_files
-from ._option_checks import (
+from molq.shell.schedulers._batch_jobs import (
+    command_failed,
+    raise_unless_ok,
+    read_exit_file,
+    with_exit_file,
+    write_job_files,
+)
+from molq.shell.schedulers._option_checks import (
     at_least_one,
     command_name,
     flag,

@@ -10,7 +10,7 @@ from molq.shell._reconcile import CONFLICT_RETRIES
 
 
 if TYPE_CHECKING:
-    from molq._app import Submitor
+    from molq.api._submitor import Submitor
 
 
 def cancel_latest(submitor: Submitor, job_id: str) -> None:

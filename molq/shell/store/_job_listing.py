@@ -16,12 +16,11 @@ import msgspec
 
 from molq.core import CorruptLogError, JobRecord, JobState, decode_event
 from molq.core._events import JobCreated
-
-from ._sqlite_errors import store_error
+from molq.shell.store._sqlite_errors import store_error
 
 
 if TYPE_CHECKING:
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
 
 _ACTIVE = tuple(s.value for s in JobState if not s.is_terminal)

@@ -46,9 +46,8 @@ from molq.core._sched._slurm import (
     slurm_submit_argv,
     squeue_argv,
 )
-
-from ._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
-from ._option_checks import at_least_one, command_name, positive_seconds, str_tuple
+from molq.shell.schedulers._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
+from molq.shell.schedulers._option_checks import at_least_one, command_name, positive_seconds, str_tuple
 
 
 SCRIPT_FILE = "job.sbatch"

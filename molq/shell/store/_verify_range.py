@@ -27,9 +27,8 @@ import msgspec
 from molq.core import JobState
 from molq.core._events import _DECODER, JobCreated, JobDependencyRecorded, JobEvent
 from molq.core._fold import fold_events
-
-from ._store import _JOB_EVENT_TYPES
-from ._sweep_projection import SWEEP_DECODER, SWEEP_EVENT_TYPES, rebuild_sweeps
+from molq.shell.store._store import _JOB_EVENT_TYPES
+from molq.shell.store._sweep_projection import SWEEP_DECODER, SWEEP_EVENT_TYPES, rebuild_sweeps
 
 
 Range = tuple[str | None, str | None]

@@ -16,8 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 import msgspec
 
 from molq.core import SchedulerError
-
-from ._runner import PROTOCOL, Ended, Refused, Reply, RunJob, Started
+from molq.shell.schedulers._runner import PROTOCOL, Ended, Refused, Reply, RunJob, Started
 
 
 CONNECT_TIMEOUT_S = 10.0
@@ -195,7 +194,7 @@ class RunnerClient:
         package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         code = (
             "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-            "from molq.shell._runner import main; sys.exit(main(sys.argv[1:]))"
+            "from molq.shell.schedulers._runner import main; sys.exit(main(sys.argv[1:]))"
         )
         try:
             return self._spawn((sys.executable, "-c", code, package_parent, self.address, idle))

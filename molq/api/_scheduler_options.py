@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-from molq.shell._local_options import LocalSchedulerOptions
-from molq.shell._lsf import LSFSchedulerOptions
-from molq.shell._pbs import PBSSchedulerOptions
-from molq.shell._slurm import SlurmSchedulerOptions
+from molq.shell.schedulers._local_options import LocalSchedulerOptions
+from molq.shell.schedulers._lsf import LSFSchedulerOptions
+from molq.shell.schedulers._pbs import PBSSchedulerOptions
+from molq.shell.schedulers._slurm import SlurmSchedulerOptions
 
 
 SchedulerOptions: TypeAlias = LocalSchedulerOptions | SlurmSchedulerOptions | PBSSchedulerOptions | LSFSchedulerOptions

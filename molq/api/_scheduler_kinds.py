@@ -14,18 +14,18 @@ def unknown_scheduler_message(kind: object) -> str:
 def options_class(kind: str) -> type:
     """The scheduler options class ``kind`` takes (imported on first use)."""
     if kind == "slurm":
-        from molq.shell._slurm import SlurmSchedulerOptions
+        from molq.shell.schedulers._slurm import SlurmSchedulerOptions
 
         return SlurmSchedulerOptions
     if kind == "pbs":
-        from molq.shell._pbs import PBSSchedulerOptions
+        from molq.shell.schedulers._pbs import PBSSchedulerOptions
 
         return PBSSchedulerOptions
     if kind == "lsf":
-        from molq.shell._lsf import LSFSchedulerOptions
+        from molq.shell.schedulers._lsf import LSFSchedulerOptions
 
         return LSFSchedulerOptions
-    from molq.shell._local_options import LocalSchedulerOptions
+    from molq.shell.schedulers._local_options import LocalSchedulerOptions
 
     return LocalSchedulerOptions
 

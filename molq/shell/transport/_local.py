@@ -12,9 +12,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from molq.core import TransportError
-from molq.shell._command_log import log_command
-
-from ._transport_compat import CommandResult, filtered_copy, need_recursive, same_file, stdin_bytes
+from molq.shell.transport._command_log import log_command
+from molq.shell.transport._transport_compat import (
+    CommandResult,
+    filtered_copy,
+    need_recursive,
+    same_file,
+    stdin_bytes,
+)
 
 
 class LocalTransport:

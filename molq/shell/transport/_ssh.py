@@ -33,9 +33,8 @@ from molq.core._sync_plan import (
     ssh_option_args,
     validate_ssh_options,
 )
-from molq.shell._command_log import log_command
-
-from ._transport_compat import CommandResult, filtered_copy, need_recursive, stdin_bytes
+from molq.shell.transport._command_log import log_command
+from molq.shell.transport._transport_compat import CommandResult, filtered_copy, need_recursive, stdin_bytes
 
 
 class SshError(TransportError):

@@ -1,12 +1,12 @@
 """The local runner: one long-lived process per jobs root that starts local jobs and records their end.
 
-Started on demand by :class:`molq.shell._runner_client.RunnerClient`; listens on an
+Started on demand by :class:`molq.shell.schedulers._runner_client.RunnerClient`; listens on an
 abstract Unix socket (Linux), accepts only its own user, starts each job as
 ``/bin/sh <job_dir>/job.sh`` in a new session, reaps it on SIGCHLD and writes
 fact files like the sh wrapper's (``pid``, ``status``). It exits
 after ``idle_s`` seconds without running jobs. See ADR 0016.
 
-Run as ``python -m molq.shell._runner ADDRESS IDLE_S``. Imports only the standard
+Run as ``python -m molq.shell.schedulers._runner ADDRESS IDLE_S``. Imports only the standard
 library and msgspec, so it starts in a few tens of milliseconds.
 """
 

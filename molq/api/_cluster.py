@@ -6,33 +6,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from molq.core import ConfigError, QueueEntry, Scheduler, Transport, TransportError
-from molq.shell._local import LocalTransport
+from molq.shell.transport._local import LocalTransport
 
 
 if TYPE_CHECKING:
-    from molq._submit_spec import RemoteLocation
-    from molq._workspace import Project, Workspace
+    from molq.api._submit_spec import RemoteLocation
+    from molq.api._workspace import Project, Workspace
 
-from molq._scheduler_kinds import SCHEDULER_KINDS as SCHEDULER_KINDS
-from molq._scheduler_kinds import check_options, unknown_scheduler_message
+from molq.api._scheduler_kinds import SCHEDULER_KINDS as SCHEDULER_KINDS
+from molq.api._scheduler_kinds import check_options, unknown_scheduler_message
 
 
 def build_scheduler(kind: str, transport: Transport, options: object | None) -> Scheduler:
     """Construct the scheduler adapter for ``kind`` over ``transport``."""
     if kind == "local":
-        from molq.shell._shell_scheduler import ShellScheduler
+        from molq.shell.schedulers._shell_scheduler import ShellScheduler
 
         return ShellScheduler(transport, options)
     if kind == "slurm":
-        from molq.shell._slurm import SlurmScheduler
+        from molq.shell.schedulers._slurm import SlurmScheduler
 
         return SlurmScheduler(transport, options)  # type: ignore[arg-type]
     if kind == "pbs":
-        from molq.shell._pbs import PBSScheduler
+        from molq.shell.schedulers._pbs import PBSScheduler
 
         return PBSScheduler(transport, options)  # type: ignore[arg-type]
     if kind == "lsf":
-        from molq.shell._lsf import LSFScheduler
+        from molq.shell.schedulers._lsf import LSFScheduler
 
         return LSFScheduler(transport, options)  # type: ignore[arg-type]
     msg = unknown_scheduler_message(kind)
@@ -74,7 +74,7 @@ class Cluster:
             raise ConfigError(msg)
         check_options(scheduler, scheduler_options)
         if host is not None:
-            from molq.shell._ssh import SshTransport, SshTransportOptions
+            from molq.shell.transport._ssh import SshTransport, SshTransportOptions
 
             transport = SshTransport(SshTransportOptions(host=host))
         self._name = name
@@ -125,7 +125,7 @@ class Cluster:
         if self.is_local_transport:
             return None
         if self._remote_location is None:
-            from molq._submit_spec import RemoteLocation
+            from molq.api._submit_spec import RemoteLocation
 
             done = self._transport.run(["sh", "-c", 'pwd && printf "%s\\n" "$HOME"'], timeout=60)
             if not done.ok:
@@ -143,7 +143,7 @@ class Cluster:
 
     def get_workspace(self, name: str, *, path: str) -> Workspace:
         """A handle to a directory on the cluster's filesystem."""
-        from molq._workspace import Workspace
+        from molq.api._workspace import Workspace
 
         return Workspace(self, name, path)
 
@@ -154,6 +154,6 @@ class Cluster:
     @classmethod
     def from_profile(cls, profile_name: str, *, config_path: str | Path | None = None) -> Cluster:
         """The destination half of a TOML profile (scheduler, host, scheduler_options)."""
-        from molq._config import cluster_from_profile, load_profile
+        from molq.api._config import cluster_from_profile, load_profile
 
         return cluster_from_profile(load_profile(profile_name, config_path))

@@ -40,8 +40,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from ._store import BUSY_TIMEOUT_S, gc_paused
-from ._verify_range import Range, check_range, select_in
+from molq.shell.store._store import BUSY_TIMEOUT_S, gc_paused
+from molq.shell.store._verify_range import Range, check_range, select_in
 
 
 PARALLEL_THRESHOLD = 100_000
@@ -127,7 +127,7 @@ def _check_here(conn: sqlite3.Connection, todo: deque[Range], crew: _Crew) -> bo
 
 _CHILD = (
     "import json, sys; sys.path[:] = json.loads(sys.stdin.readline()); "
-    "from molq.shell._verify_fast import child_main; child_main()"
+    "from molq.shell.store._verify_fast import child_main; child_main()"
 )
 _IN_FLIGHT = 2  # ranges queued at a child, so it never waits for this process to hand it one
 _GRACE_S = 5.0  # how long a child that was told to stop may take to close its connection

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from molq._scheduler_kinds import SCHEDULER_KINDS, unknown_scheduler_message
+from molq.api._scheduler_kinds import SCHEDULER_KINDS, unknown_scheduler_message
 from molq.core import (
     ConfigError,
     Duration,
@@ -48,8 +48,8 @@ from molq.core import (
 if TYPE_CHECKING:
     import cattrs
 
-    from molq._app import Cluster
-    from molq._scheduler_options import SchedulerOptions
+    from molq.api._scheduler_options import SchedulerOptions
+    from molq.api._submitor import Cluster
 else:
     # At run time only cattrs reads this annotation (and leaves the value as given, see
     # _converter); importing the four adapters here would slow every CLI command down.
@@ -83,7 +83,7 @@ class MolqProfile:
         if isinstance(options, Mapping):
             object.__setattr__(self, "scheduler_options", scheduler_options_for(self.scheduler, dict(options)))
         elif options is not None:
-            from molq._scheduler_kinds import check_options
+            from molq.api._scheduler_kinds import check_options
 
             check_options(self.scheduler, options)
 
@@ -263,7 +263,7 @@ def _strict_scalars(converter: cattrs.Converter) -> None:
 
 def cluster_from_profile(profile: MolqProfile) -> Cluster:
     """The Cluster a profile describes (scheduler options typed for its scheduler)."""
-    from molq._app import Cluster
+    from molq.api._submitor import Cluster
 
     return Cluster(profile.resolved_cluster_name, profile.scheduler, host=profile.host, scheduler_options=profile.scheduler_options)
 
@@ -294,6 +294,6 @@ def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> SchedulerOpt
 
 
 def _option_types() -> dict[str, type]:
-    from molq._scheduler_kinds import options_class
+    from molq.api._scheduler_kinds import options_class
 
     return {kind: options_class(kind) for kind in ("slurm", "pbs", "lsf")}

@@ -18,7 +18,7 @@ from molq.shell._sweeps import advance_sweeps, cancel_sweep_events, cell_states
 
 
 if TYPE_CHECKING:
-    from molq._app import Submitor
+    from molq.api._submitor import Submitor
 
 
 @attrs.frozen
@@ -52,7 +52,7 @@ class SweepHandle:
 
 
 def _template_request(argv: Any, command: Any, script: Any, options: Mapping[str, Any]) -> Any:
-    from molq._submit_spec import SubmitRequest
+    from molq.api._submit_spec import SubmitRequest
 
     unknown = set(options) - {"resources", "scheduling", "execution", "metadata", "max_duration"}
     if unknown:
@@ -109,7 +109,7 @@ def build_sweep(
 
 
 def _template_spec(submitor: Submitor, request: Any, sweep_id: str) -> tuple[Any, str]:
-    from molq._submit_spec import build_spec
+    from molq.api._submit_spec import build_spec
 
     spec, job_dir = build_spec(
         request,

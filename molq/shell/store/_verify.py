@@ -26,10 +26,9 @@ from molq.core import (
 )
 from molq.core._events import JobCreated, JobDependencyRecorded
 from molq.core._fold import fold_events
-
-from ._store import _JOB_EVENT_TYPES, gc_paused
-from ._sweep_projection import SWEEP_EVENT_TYPES, rebuild_sweeps, verify_sweeps
-from ._verify_fast import PARALLEL_THRESHOLD, projections_match
+from molq.shell.store._store import _JOB_EVENT_TYPES, gc_paused
+from molq.shell.store._sweep_projection import SWEEP_EVENT_TYPES, rebuild_sweeps, verify_sweeps
+from molq.shell.store._verify_fast import PARALLEL_THRESHOLD, projections_match
 
 
 def verify_store(

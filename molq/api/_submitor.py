@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import attrs
 
-from molq._cluster import Cluster, build_scheduler
+from molq.api._cluster import Cluster, build_scheduler
 from molq.core import (
     ConcurrencyConflict,
     ConfigError,
@@ -42,14 +42,14 @@ from molq.shell._bus import EventBus, EventType
 from molq.shell._job_dirs import claim_named_job_dir
 from molq.shell._monitor import JobMonitor
 from molq.shell._reconcile import JobReconciler
-from molq.shell._store import JobStore
 from molq.shell._submission import create_and_submit
+from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 
-    from molq._sweep_api import SweepHandle
+    from molq.api._sweep_api import SweepHandle
     from molq.core import Recorded
     from molq.core._polling import PollingStrategy
     from molq.core._sweep_state import SweepStatus
@@ -130,7 +130,7 @@ class Submitor:
         self._defaults = defaults or SubmitorDefaults()
         self._store = store if store is not None else JobStore()
         self._jobs_dir = None if jobs_dir is None else str(jobs_dir)
-        from molq._submit_spec import check_retry
+        from molq.api._submit_spec import check_retry
 
         check_retry(default_retry_policy)
         retention: object = retention_policy
@@ -298,7 +298,7 @@ class Submitor:
             SchedulerError / TransportError: the scheduler refused or could not be
                 reached (a ``job.submit_failed`` event records why).
         """
-        from molq._submit_spec import SubmitRequest, build_spec, check_retry
+        from molq.api._submit_spec import SubmitRequest, build_spec, check_retry
 
         check_retry(retry)
         request = SubmitRequest(
@@ -443,7 +443,7 @@ class Submitor:
 
     def cancel_job(self, job_id: str) -> None:
         """Cancel the latest active attempt of ``job_id``'s family (a no-op when final)."""
-        from molq._cancel import cancel_latest
+        from molq.api._cancel import cancel_latest
 
         cancel_latest(self, job_id)
 
@@ -459,7 +459,7 @@ class Submitor:
         retention_policy: RetentionPolicy | None = None,
     ) -> dict[str, list[str]]:
         """Remove old job directories and hide old terminal records (events are kept)."""
-        from molq._cleanup import cleanup
+        from molq.api._cleanup import cleanup
 
         return cleanup(self, retention_policy or self._retention, dry_run=dry_run)
 
@@ -495,7 +495,7 @@ class Submitor:
         """Stop calling ``handler`` for ``event``."""
         self._bus.off(event, handler)
 
-    # -- sweeps and live subscriptions (molq/_sweep_api.py, molq/_live.py) ----------------------
+    # -- sweeps and live subscriptions (molq/api/_sweep_api.py, molq/api/_live.py) ----------------------
     def submit_sweep(
         self,
         *,
@@ -517,7 +517,7 @@ class Submitor:
         Raises:
             ConfigError / SpecError: invalid template, matrix or options (nothing is written).
         """
-        from molq._sweep_api import build_sweep, submit_sweep
+        from molq.api._sweep_api import build_sweep, submit_sweep
 
         created = build_sweep(
             self, matrix=matrix, args=args, max_parallel=max_parallel, fail_fast=fail_fast,
@@ -527,19 +527,19 @@ class Submitor:
 
     def get_sweep(self, sweep_id: str) -> SweepStatus:
         """A sweep aggregated over its cells (counts by state, overall state)."""
-        from molq._sweep_api import get_sweep_status
+        from molq.api._sweep_api import get_sweep_status
 
         return get_sweep_status(self, sweep_id)
 
     def list_sweeps(self, *, include_final: bool = True) -> list[SweepStatus]:
         """Sweeps of this cluster, newest first."""
-        from molq._sweep_api import list_sweep_statuses
+        from molq.api._sweep_api import list_sweep_statuses
 
         return list_sweep_statuses(self, include_final=include_final)
 
     def cancel_sweep(self, sweep_id: str) -> SweepStatus:
         """Launch no further cell and cancel the active ones."""
-        from molq._sweep_api import cancel_sweep
+        from molq.api._sweep_api import cancel_sweep
 
         return cancel_sweep(self, sweep_id)
 
@@ -558,7 +558,7 @@ class Submitor:
         cells; ``tags`` to those event tags. Starts at the log's end unless
         ``from_seq`` is given; runs until ``timeout`` or until the caller stops.
         """
-        from molq._live import open_cursor, subscribe_events
+        from molq.api._live import open_cursor, subscribe_events
 
         cursor = open_cursor(self._file_store_path(), self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
         return subscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
@@ -579,7 +579,7 @@ class Submitor:
         timeout: float | None = None,
     ) -> AsyncIterator[Recorded]:
         """The async form of ``subscribe_events`` (``async for recorded in ...``)."""
-        from molq._live import asubscribe_events, open_cursor
+        from molq.api._live import asubscribe_events, open_cursor
 
         cursor = open_cursor(self._file_store_path(), self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
         return asubscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
@@ -588,7 +588,7 @@ class Submitor:
         self, job_id: str, stream: str = "stdout", *, poll_interval: float = 0.5, timeout: float | None = None
     ) -> Iterator[str]:
         """Yield new lines of the job's stdout/stderr (following retries) until the job is final."""
-        from molq._live import subscribe_logs
+        from molq.api._live import subscribe_logs
 
         return subscribe_logs(self, job_id, stream, poll_interval=poll_interval, timeout=timeout)
 
@@ -615,7 +615,7 @@ class Submitor:
         store: JobStore | None = None,
     ) -> Submitor:
         """Build a Submitor from a TOML profile (and its Cluster unless ``target`` is given)."""
-        from molq._config import cluster_from_profile, load_profile
+        from molq.api._config import cluster_from_profile, load_profile
 
         profile = load_profile(profile_name, config_path)
         return cls(

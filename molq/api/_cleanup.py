@@ -16,7 +16,7 @@ from molq.core import (
 
 
 if TYPE_CHECKING:
-    from molq._app import Submitor
+    from molq.api._submitor import Submitor
 
 DAY = 86400.0
 CONFLICT_RETRIES = 5  # appends judged again on a fresh record before one is left for the next run

@@ -50,9 +50,15 @@ from molq.core._sched._lsf_long import (
 )
 from molq.core._sched._lsf_long import needs_history as long_needs_history
 from molq.core._sched._lsf_parse import bkill_outcome, parse_bjobs_errors, parse_queue, parse_status
-
-from ._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
-from ._option_checks import at_least_one, command_name, one_of, optional_text, positive_seconds, str_tuple
+from molq.shell.schedulers._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
+from molq.shell.schedulers._option_checks import (
+    at_least_one,
+    command_name,
+    one_of,
+    optional_text,
+    positive_seconds,
+    str_tuple,
+)
 
 
 @dataclass(frozen=True, slots=True)

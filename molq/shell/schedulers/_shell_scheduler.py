@@ -33,10 +33,14 @@ from molq.core._sched._local import (
     render_job_script,
     render_wrapper,
 )
-
-from ._batch_jobs import write_inline_script
-from ._runner import RUNNER_PID_FILE, Ended
-from ._runner_client import MAX_UNCLAIMED, RunnerClient, RunnerUnavailable, runner_enabled
+from molq.shell.schedulers._batch_jobs import write_inline_script
+from molq.shell.schedulers._runner import RUNNER_PID_FILE, Ended
+from molq.shell.schedulers._runner_client import (
+    MAX_UNCLAIMED,
+    RunnerClient,
+    RunnerUnavailable,
+    runner_enabled,
+)
 
 
 PROBE_CHUNK = 400

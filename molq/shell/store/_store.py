@@ -42,10 +42,21 @@ from molq.core import (
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobCreated, JobDependencyRecorded, LogEvent
 from molq.core._fold import fold_events
-
-from ._schema import KNOWN_MIGRATIONS, MIGRATION_SET, PROJECTION_TABLES, applied_migrations, build_migrations
-from ._sqlite_errors import store_error
-from ._sweep_projection import is_sweep_event, list_sweeps, load_sweep, project_sweeps, split_events
+from molq.shell.store._schema import (
+    KNOWN_MIGRATIONS,
+    MIGRATION_SET,
+    PROJECTION_TABLES,
+    applied_migrations,
+    build_migrations,
+)
+from molq.shell.store._sqlite_errors import store_error
+from molq.shell.store._sweep_projection import (
+    is_sweep_event,
+    list_sweeps,
+    load_sweep,
+    project_sweeps,
+    split_events,
+)
 
 
 if TYPE_CHECKING:
@@ -452,7 +463,7 @@ class JobStore:
 
     def verify_projections(self) -> list[str]:
         """Rebuild in memory and compare with the stored projections; returns differences."""
-        from ._verify import verify_store
+        from molq.shell.store._verify import verify_store
 
         return verify_store(self._conn, None if self._in_memory else self._path)
 
