@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from molq.api._config import (
         load_profile as load_profile,
     )
+    from molq.api._handle import JobDryRun as JobDryRun
+    from molq.api._handle import JobHandle as JobHandle
     from molq.api._job_context import JobContext as JobContext
     from molq.api._job_context import context as context
-    from molq.api._submitor import JobDryRun as JobDryRun
-    from molq.api._submitor import JobHandle as JobHandle
     from molq.api._submitor import Submitor as Submitor
     from molq.api._sweep_api import SweepHandle as SweepHandle
     from molq.api._workspace import Project as Project
@@ -215,7 +215,8 @@ _CORE = ["ConcurrencyConflict", "ConfigError", "CorruptLogError", "DependencyCon
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_CORE, "molq.core"),
     "Cluster": "molq.api._cluster",
-    **dict.fromkeys(["JobDryRun", "JobHandle", "Submitor"], "molq.api._submitor"),
+    **dict.fromkeys(["JobDryRun", "JobHandle"], "molq.api._handle"),
+    "Submitor": "molq.api._submitor",
     **dict.fromkeys(["MolqConfig", "MolqProfile", "load_config", "load_profile"], "molq.api._config"),
     **dict.fromkeys(["Project", "Workspace", "check_script_path"], "molq.api._workspace"),
     **dict.fromkeys(["EventBus", "EventPayload", "EventType"], "molq.shell._bus"),

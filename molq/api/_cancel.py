@@ -10,10 +10,10 @@ from molq.shell._reconcile import CONFLICT_RETRIES
 
 
 if TYPE_CHECKING:
-    from molq.api._submitor import Submitor
+    from molq.api._parts import SubmitorParts
 
 
-def cancel_latest(submitor: Submitor, job_id: str) -> None:
+def cancel_latest(submitor: SubmitorParts, job_id: str) -> None:
     """Record the request, ask the scheduler, then reconcile that job once.
 
     A final attempt with a pending retry gets the request too, which stops the retry.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from molq.core import (
@@ -16,13 +19,14 @@ from molq.core import (
 
 
 if TYPE_CHECKING:
-    from molq.api._submitor import Submitor
+    from molq.api._parts import SubmitorParts
 
 DAY = 86400.0
+_log = logging.getLogger("molq.daemon")
 CONFLICT_RETRIES = 5  # appends judged again on a fresh record before one is left for the next run
 
 
-def cleanup(submitor: Submitor, policy: RetentionPolicy, *, dry_run: bool) -> dict[str, list[str]]:
+def cleanup(submitor: SubmitorParts, policy: RetentionPolicy, *, dry_run: bool) -> dict[str, list[str]]:
     """Apply ``policy`` to this cluster's terminal jobs.
 
     Returns:
@@ -62,7 +66,7 @@ def cleanup(submitor: Submitor, policy: RetentionPolicy, *, dry_run: bool) -> di
     return {"job_dirs": removed, "records": archived, "errors": errors}
 
 
-def _append(submitor: Submitor, job_id: str, command: MarkCleaned | ArchiveJob, now: float) -> bool:
+def _append(submitor: SubmitorParts, job_id: str, command: MarkCleaned | ArchiveJob, now: float) -> bool:
     """Decide ``command`` on the job's current record and append; whether that settled.
 
     Another cleanup (or a reconcile) may append to the same job meanwhile: the
@@ -81,3 +85,30 @@ def _append(submitor: Submitor, job_id: str, command: MarkCleaned | ArchiveJob, 
             continue
         return True
     return False
+
+
+def daemon_loop(
+    reconcile: Callable[[], object],
+    cleanup: Callable[[], object],
+    *,
+    once: bool,
+    interval: float,
+    run_cleanup: bool,
+) -> None:
+    """Reconcile every ``interval`` seconds (one pass with ``once``); ``cleanup`` at most hourly."""
+    last_cleanup = 0.0
+    while True:
+        try:
+            reconcile()
+        except ConcurrencyConflict as exc:  # another process won a race: the next pass sees its events
+            _log.warning("reconcile pass skipped after a concurrent change: %s", exc)
+        now = time.monotonic()
+        if run_cleanup and (last_cleanup == 0.0 or now - last_cleanup >= 3600):
+            try:
+                cleanup()
+            except ConcurrencyConflict as exc:
+                _log.warning("cleanup skipped after a concurrent change: %s", exc)
+            last_cleanup = now
+        if once:
+            return
+        time.sleep(interval)

@@ -10,6 +10,7 @@ from molq.shell.transport._local import LocalTransport
 
 
 if TYPE_CHECKING:
+    from molq.api._config import MolqProfile
     from molq.api._submit_spec import RemoteLocation
     from molq.api._workspace import Project, Workspace
 
@@ -154,6 +155,11 @@ class Cluster:
     @classmethod
     def from_profile(cls, profile_name: str, *, config_path: str | Path | None = None) -> Cluster:
         """The destination half of a TOML profile (scheduler, host, scheduler_options)."""
-        from molq.api._config import cluster_from_profile, load_profile
+        from molq.api._config import load_profile
 
         return cluster_from_profile(load_profile(profile_name, config_path))
+
+
+def cluster_from_profile(profile: MolqProfile) -> Cluster:
+    """The Cluster a profile describes (scheduler options typed for its scheduler)."""
+    return Cluster(profile.resolved_cluster_name, profile.scheduler, host=profile.host, scheduler_options=profile.scheduler_options)

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     import cattrs
 
     from molq.api._scheduler_options import SchedulerOptions
-    from molq.api._submitor import Cluster
 else:
     # At run time only cattrs reads this annotation (and leaves the value as given, see
     # _converter); importing the four adapters here would slow every CLI command down.
@@ -259,13 +258,6 @@ def _strict_scalars(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(int, exact(int, "an integer"))
     converter.register_structure_hook(str, exact(str, "a string"))
     converter.register_structure_hook(float, number)
-
-
-def cluster_from_profile(profile: MolqProfile) -> Cluster:
-    """The Cluster a profile describes (scheduler options typed for its scheduler)."""
-    from molq.api._submitor import Cluster
-
-    return Cluster(profile.resolved_cluster_name, profile.scheduler, host=profile.host, scheduler_options=profile.scheduler_options)
 
 
 def scheduler_options_for(kind: str, raw: dict[str, Any] | None) -> SchedulerOptions | None:

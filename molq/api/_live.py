@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import attrs
 
-from molq.core import JobRecord, Recorded, Transport
+from molq.core import JobRecord, Recorded, StoreError, Transport
 from molq.core._events import JobCreated
 from molq.core._sweep_events import SweepCreated
 from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
-    from molq.api._submitor import Submitor
+    from molq.api._parts import SubmitorParts
 
 
 @attrs.define
@@ -160,7 +160,7 @@ def read_new_lines(
 
 
 def subscribe_logs(
-    submitor: Submitor,
+    submitor: SubmitorParts,
     job_id: str,
     stream: str = "stdout",
     *,
@@ -220,6 +220,56 @@ def _stream_key(stream: str) -> str:
         msg = f"stream must be 'stdout' or 'stderr', got {stream!r}"
         raise ConfigError(msg)
     return f"molq.{stream}_path"
+
+
+def _file_store_path(store: JobStore) -> Path:
+    if store.in_memory:
+        msg = "subscriptions read the store from a second connection: use a file store, not JobStore(':memory:')"
+        raise StoreError(msg)
+    return store.path
+
+
+class LiveSubscriptions:
+    """Submitor's subscription verbs (a mixin: the logic is in the functions above)."""
+
+    def subscribe_events(
+        self,
+        job_ids: Sequence[str] | None = None,
+        *,
+        from_seq: int | None = None,
+        tags: Collection[str] | None = None,
+        poll_interval: float = 0.25,
+        timeout: float | None = None,
+    ) -> Iterator[Recorded]:
+        """Yield this cluster's events as any process appends them.
+
+        ``job_ids`` limits them to those jobs or sweeps, following retries and sweep
+        cells; ``tags`` to those event tags. Starts at the log's end unless
+        ``from_seq`` is given; runs until ``timeout`` or until the caller stops.
+        """
+        parts = cast("SubmitorParts", self)  # the mixin is only ever a base of Submitor
+        cursor = open_cursor(_file_store_path(parts.store), parts.cluster_name, job_ids, from_seq=from_seq, tags=tags)
+        return subscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
+
+    def asubscribe_events(
+        self,
+        job_ids: Sequence[str] | None = None,
+        *,
+        from_seq: int | None = None,
+        tags: Collection[str] | None = None,
+        poll_interval: float = 0.25,
+        timeout: float | None = None,
+    ) -> AsyncIterator[Recorded]:
+        """The async form of ``subscribe_events`` (``async for recorded in ...``)."""
+        parts = cast("SubmitorParts", self)  # the mixin is only ever a base of Submitor
+        cursor = open_cursor(_file_store_path(parts.store), parts.cluster_name, job_ids, from_seq=from_seq, tags=tags)
+        return asubscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
+
+    def subscribe_logs(
+        self, job_id: str, stream: str = "stdout", *, poll_interval: float = 0.5, timeout: float | None = None
+    ) -> Iterator[str]:
+        """Yield new lines of the job's stdout/stderr (following retries) until the job is final."""
+        return subscribe_logs(cast("SubmitorParts", self), job_id, stream, poll_interval=poll_interval, timeout=timeout)
 
 
 __all__ = ["EventCursor", "asubscribe_events", "open_cursor", "subscribe_events", "subscribe_logs"]

@@ -1,22 +1,21 @@
-"""The composition root: Submitor and JobHandle wire core and shell together (Cluster: _cluster)."""
+"""The composition root: Submitor wires a Cluster, the store and the lifecycle shell together.
+
+Its verbs are short; the work is in helpers beside it that see it only as ``_parts.SubmitorParts``.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
-
-import attrs
+from typing import TYPE_CHECKING, Literal, overload
 
 from molq.api._cluster import Cluster, build_scheduler
+from molq.api._handle import JobDryRun, JobHandle
+from molq.api._live import LiveSubscriptions
+from molq.api._sweep_api import SweepVerbs
 from molq.core import (
-    ConcurrencyConflict,
     ConfigError,
-    DependencyError,
     Duration,
     JobDependency,
     JobExecution,
@@ -24,93 +23,25 @@ from molq.core import (
     JobRecord,
     JobResources,
     JobScheduling,
-    JobSpec,
-    JobState,
     RetentionPolicy,
     RetryPolicy,
     Script,
     StatusTransition,
-    StoreError,
     SubmitorDefaults,
-    check_capabilities,
-    compile_dependencies,
-    merge_dependency_refs,
 )
-from molq.core._deps import CompiledEdge
-from molq.core._events import JobCreated
 from molq.shell._bus import EventBus, EventType
-from molq.shell._job_dirs import claim_named_job_dir
 from molq.shell._monitor import JobMonitor
 from molq.shell._reconcile import JobReconciler
-from molq.shell._submission import create_and_submit
 from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 
-    from molq.api._sweep_api import SweepHandle
-    from molq.core import Recorded
     from molq.core._polling import PollingStrategy
-    from molq.core._sweep_state import SweepStatus
-
-_log = logging.getLogger("molq.daemon")
-_DIALECTS = {"slurm": "slurm", "pbs": "pbs", "lsf": "lsf"}
 
 
-@attrs.frozen
-class JobDryRun:
-    """What a submission would have done; nothing was submitted or recorded."""
 
-    command: str
-    details: dict[str, str]
-
-    def __str__(self) -> str:
-        return self.command
-
-
-@attrs.define(eq=False)
-class JobHandle:
-    """A lightweight reference to a submitted job (its retry family's root id).
-
-    ``status()`` is the state this handle last saw (no I/O); ``refresh()``, ``wait()`` and
-    ``cancel()`` update it, as in upstream molq.
-    """
-
-    job_id: str
-    cluster_name: str
-    scheduler: str
-    scheduler_job_id: str | None
-    _submitor: Submitor = attrs.field(repr=False, alias="submitor")
-    _state: JobState = attrs.field(default=JobState.SUBMITTED, alias="state")
-
-    def status(self) -> JobState:
-        """The cached state of the family's latest attempt (no I/O; ``refresh()`` updates it)."""
-        return self._state
-
-    def refresh(self) -> JobHandle:
-        """Reconcile with the scheduler, update this handle's state and scheduler id; returns it."""
-        self._submitor.refresh_jobs()
-        self._take(self._submitor.latest_attempt(self.job_id))
-        return self
-
-    def wait(self, timeout: float | None = None) -> JobRecord:
-        """Block until the family's latest attempt is final; returns its record."""
-        record = self._submitor.watch_jobs([self.job_id], timeout=timeout)[0]
-        self._take(record)
-        return record
-
-    def cancel(self) -> None:
-        """Cancel the latest active attempt."""
-        self._submitor.cancel_job(self.job_id)
-        self._take(self._submitor.latest_attempt(self.job_id))
-
-    def _take(self, record: JobRecord) -> None:
-        self._state = record.state
-        self.scheduler_job_id = record.scheduler_job_id
-
-
-class Submitor:
+class Submitor(SweepVerbs, LiveSubscriptions):
     """The lifecycle engine bound to one Cluster; every call is scoped to ``target.name``."""
 
     def __init__(
@@ -298,7 +229,8 @@ class Submitor:
             SchedulerError / TransportError: the scheduler refused or could not be
                 reached (a ``job.submit_failed`` event records why).
         """
-        from molq.api._submit_spec import SubmitRequest, build_spec, check_retry
+        from molq.api._submit_job import submit_one
+        from molq.api._submit_spec import SubmitRequest, check_retry
 
         check_retry(retry)
         request = SubmitRequest(
@@ -312,80 +244,10 @@ class Submitor:
             job_dir_name=job_dir_name,
             max_duration=max_duration,
         )
-        job_id = uuid.uuid4().hex
-        spec, job_dir = build_spec(
-            request,
-            self._defaults,
-            job_id=job_id,
-            jobs_dir=self._jobs_dir,
-            local=self._target.is_local_transport,
-            remote=self._target.remote_location(),
-        )
-        self._check_remote_cwd(spec.cwd)
-        refs = merge_dependency_refs(
-            spec.scheduling, after_started=after_started, after=after, after_failure=after_failure, after_success=after_success
-        )
-        check_capabilities(attrs.evolve(spec, scheduling=dataclasses.replace(spec.scheduling, dependencies=refs)), self._target.scheduler_impl.capabilities(), self._target.scheduler)
-        spec, edges = self._compile_dependencies(spec, refs, job_id)
-        scheduler = self._target.scheduler_impl
-        submission = scheduler.prepare(spec, job_dir)
-        if dry_run:
-            return JobDryRun(command=submission.display, details=_dry_run_details(spec, job_dir, submission, self))
-        if job_dir_name is not None:  # a name chosen by the caller may be taken
-            claim_named_job_dir(self._target.transport, job_dir, job_dir_name)
-        created = JobCreated(
-            job_id=job_id,
-            at=self._clock(),
-            cluster_name=self.cluster_name,
-            scheduler=self._target.scheduler,
-            root_job_id=job_id,
-            profile_name=self._profile_name,
-            spec=spec,
-            retry=retry or self._default_retry or RetryPolicy(),
-            job_dir=job_dir,
-        )
-        record = create_and_submit(self._store, scheduler, created, edges, clock=self._clock, command=submission.display)
-        self._reconciler.remember_retry_policy(job_id, created.retry)
-        self._announce_new(record)
-        return JobHandle(
-            job_id, self.cluster_name, self._target.scheduler, record.scheduler_job_id, submitor=self, state=record.state
-        )
+        refs = {"after_started": after_started, "after": after, "after_failure": after_failure, "after_success": after_success}
+        return submit_one(self, request, retry=retry, dependencies=refs, dry_run=dry_run)
 
     submit = submit_job  # the reference's short name
-
-    def _check_remote_cwd(self, cwd: str) -> None:
-        """Refuse a remote working directory that does not exist (one round trip, only when one is given)."""
-        remote = self._target.remote_location()
-        if remote is None or cwd in (".", remote.cwd):  # local, or the login dir (which exists)
-            return
-        if not self._target.transport.exists(cwd):
-            msg = f"working directory {cwd!r} does not exist on {self.cluster_name}; molq does not create it"
-            raise ConfigError(msg)
-
-    def _compile_dependencies(
-        self, spec: JobSpec, refs: tuple[Any, ...], job_id: str
-    ) -> tuple[JobSpec, tuple[CompiledEdge, ...]]:
-        if not refs:
-            return spec, ()
-        scheduler_ids: dict[str, str] = {}
-        for ref in refs:
-            upstream = self._store.get_record(ref.job_id)
-            if upstream is None or upstream.cluster_name != self.cluster_name:
-                msg = f"dependency {ref.job_id!r} is not a job of cluster {self.cluster_name!r}"
-                raise DependencyError(msg)
-            latest = self._store.latest_attempt(upstream.root_job_id) or upstream
-            if latest.scheduler_job_id:
-                scheduler_ids[ref.job_id] = latest.scheduler_job_id
-        dialect = _DIALECTS[self._target.scheduler]
-        expression, edges = compile_dependencies(refs, scheduler_ids, dialect, job_id=job_id)  # type: ignore[arg-type]
-        scheduling = dataclasses.replace(spec.scheduling, dependency=expression, dependencies=())
-        return attrs.evolve(spec, scheduling=scheduling), edges
-
-    def _announce_new(self, record: JobRecord) -> None:
-        if not getattr(self._bus, "has_handlers", True):
-            return  # nobody listens: spare reading the transitions back
-        for transition in self._store.transitions(record.job_id):
-            self._bus.emit_transition(transition, record)
 
     # -- queries ------------------------------------------------------------------------------
     def get_job(self, job_id: str) -> JobRecord:
@@ -470,22 +332,9 @@ class Submitor:
         run_cleanup: bool = True,
     ) -> None:
         """Reconcile in a loop (one pass with ``once``); cleanup at most hourly."""
-        last_cleanup = 0.0
-        while True:
-            try:
-                self._reconciler.reconcile()
-            except ConcurrencyConflict as exc:  # another process won a race: the next pass sees its events
-                _log.warning("reconcile pass skipped after a concurrent change: %s", exc)
-            now = time.monotonic()
-            if run_cleanup and (last_cleanup == 0.0 or now - last_cleanup >= 3600):
-                try:
-                    self.cleanup_jobs()
-                except ConcurrencyConflict as exc:
-                    _log.warning("cleanup skipped after a concurrent change: %s", exc)
-                last_cleanup = now
-            if once:
-                return
-            time.sleep(interval)
+        from molq.api._cleanup import daemon_loop
+
+        daemon_loop(self._reconciler.reconcile, self.cleanup_jobs, once=once, interval=interval, run_cleanup=run_cleanup)
 
     def on_event(self, event: EventType | str, handler: Callable[..., object]) -> None:
         """Call ``handler`` for lifecycle ``event``."""
@@ -494,103 +343,6 @@ class Submitor:
     def off_event(self, event: EventType | str, handler: Callable[..., object]) -> None:
         """Stop calling ``handler`` for ``event``."""
         self._bus.off(event, handler)
-
-    # -- sweeps and live subscriptions (molq/api/_sweep_api.py, molq/api/_live.py) ----------------------
-    def submit_sweep(
-        self,
-        *,
-        matrix: Mapping[str, Sequence[Any]],
-        args: Mapping[str, Any] | None = None,
-        max_parallel: int = 1,
-        fail_fast: bool = False,
-        argv: list[str] | None = None,
-        command: str | None = None,
-        script: Script | None = None,
-        retry: RetryPolicy | None = None,
-        **options: Any,
-    ) -> SweepHandle:
-        """Run a ``{name}`` template once per matrix cell, at most ``max_parallel`` at a time.
-
-        ``options`` are ``resources``, ``scheduling``, ``execution``, ``metadata`` and
-        ``max_duration``, as for ``submit_job``; every cell is an ordinary job.
-
-        Raises:
-            ConfigError / SpecError: invalid template, matrix or options (nothing is written).
-        """
-        from molq.api._sweep_api import build_sweep, submit_sweep
-
-        created = build_sweep(
-            self, matrix=matrix, args=args, max_parallel=max_parallel, fail_fast=fail_fast,
-            argv=argv, command=command, script=script, retry=retry, options=options,
-        )
-        return submit_sweep(self, created)
-
-    def get_sweep(self, sweep_id: str) -> SweepStatus:
-        """A sweep aggregated over its cells (counts by state, overall state)."""
-        from molq.api._sweep_api import get_sweep_status
-
-        return get_sweep_status(self, sweep_id)
-
-    def list_sweeps(self, *, include_final: bool = True) -> list[SweepStatus]:
-        """Sweeps of this cluster, newest first."""
-        from molq.api._sweep_api import list_sweep_statuses
-
-        return list_sweep_statuses(self, include_final=include_final)
-
-    def cancel_sweep(self, sweep_id: str) -> SweepStatus:
-        """Launch no further cell and cancel the active ones."""
-        from molq.api._sweep_api import cancel_sweep
-
-        return cancel_sweep(self, sweep_id)
-
-    def subscribe_events(
-        self,
-        job_ids: Sequence[str] | None = None,
-        *,
-        from_seq: int | None = None,
-        tags: Collection[str] | None = None,
-        poll_interval: float = 0.25,
-        timeout: float | None = None,
-    ) -> Iterator[Recorded]:
-        """Yield this cluster's events as any process appends them.
-
-        ``job_ids`` limits them to those jobs or sweeps, following retries and sweep
-        cells; ``tags`` to those event tags. Starts at the log's end unless
-        ``from_seq`` is given; runs until ``timeout`` or until the caller stops.
-        """
-        from molq.api._live import open_cursor, subscribe_events
-
-        cursor = open_cursor(self._file_store_path(), self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
-        return subscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
-
-    def _file_store_path(self) -> Path:
-        if self._store.in_memory:
-            msg = "subscriptions read the store from a second connection: use a file store, not JobStore(':memory:')"
-            raise StoreError(msg)
-        return self._store.path
-
-    def asubscribe_events(
-        self,
-        job_ids: Sequence[str] | None = None,
-        *,
-        from_seq: int | None = None,
-        tags: Collection[str] | None = None,
-        poll_interval: float = 0.25,
-        timeout: float | None = None,
-    ) -> AsyncIterator[Recorded]:
-        """The async form of ``subscribe_events`` (``async for recorded in ...``)."""
-        from molq.api._live import asubscribe_events, open_cursor
-
-        cursor = open_cursor(self._file_store_path(), self.cluster_name, job_ids, from_seq=from_seq, tags=tags)
-        return asubscribe_events(cursor, poll_interval=poll_interval, timeout=timeout)
-
-    def subscribe_logs(
-        self, job_id: str, stream: str = "stdout", *, poll_interval: float = 0.5, timeout: float | None = None
-    ) -> Iterator[str]:
-        """Yield new lines of the job's stdout/stderr (following retries) until the job is final."""
-        from molq.api._live import subscribe_logs
-
-        return subscribe_logs(self, job_id, stream, poll_interval=poll_interval, timeout=timeout)
 
     def close(self) -> None:
         """Close the store connection and any connection to a local runner (jobs keep running)."""
@@ -615,7 +367,8 @@ class Submitor:
         store: JobStore | None = None,
     ) -> Submitor:
         """Build a Submitor from a TOML profile (and its Cluster unless ``target`` is given)."""
-        from molq.api._config import cluster_from_profile, load_profile
+        from molq.api._cluster import cluster_from_profile
+        from molq.api._config import load_profile
 
         profile = load_profile(profile_name, config_path)
         return cls(
@@ -642,24 +395,6 @@ def _default_strategy(cluster: Cluster) -> PollingStrategy:
     if cluster.scheduler == "local":
         return AdaptiveStrategy(minimum=0.02, maximum=2.0)
     return AdaptiveStrategy(minimum=0.25, maximum=30.0)
-
-
-def _dry_run_details(spec: JobSpec, job_dir: str, submission: Any, submitor: Submitor) -> dict[str, str]:
-    details = {
-        "scheduler": submitor.target.scheduler,
-        "cluster": submitor.cluster_name,
-        "cwd": spec.cwd,
-        "job_dir": job_dir,
-        "script_path": submission.script_path,
-        "script": submission.script,
-        "stdout": spec.metadata.get("molq.stdout_path", ""),
-        "stderr": spec.metadata.get("molq.stderr_path", ""),
-    }
-    if spec.scheduling.partition:
-        details["partition"] = spec.scheduling.partition
-    if spec.scheduling.dependency:
-        details["dependency"] = spec.scheduling.dependency
-    return details
 
 
 __all__ = ["Cluster", "JobDryRun", "JobHandle", "Submitor", "build_scheduler"]

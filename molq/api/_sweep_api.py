@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -18,7 +18,8 @@ from molq.shell._sweeps import advance_sweeps, cancel_sweep_events, cell_states
 
 
 if TYPE_CHECKING:
-    from molq.api._submitor import Submitor
+    from molq.api._parts import SubmitorParts
+    from molq.core import RetryPolicy, Script
 
 
 @attrs.frozen
@@ -27,7 +28,7 @@ class SweepHandle:
 
     sweep_id: str
     cluster_name: str
-    _submitor: Submitor = attrs.field(repr=False, eq=False, alias="submitor")
+    _submitor: SubmitorParts = attrs.field(repr=False, eq=False, alias="submitor")
 
     def status(self) -> SweepStatus:
         """The sweep aggregated over its cells, after a reconciliation pass."""
@@ -62,7 +63,7 @@ def _template_request(argv: Any, command: Any, script: Any, options: Mapping[str
 
 
 def build_sweep(
-    submitor: Submitor,
+    submitor: SubmitorParts,
     *,
     matrix: Mapping[str, Sequence[ScalarValue]],
     args: Mapping[str, ScalarValue] | None,
@@ -108,7 +109,7 @@ def build_sweep(
     return created
 
 
-def _template_spec(submitor: Submitor, request: Any, sweep_id: str) -> tuple[Any, str]:
+def _template_spec(submitor: SubmitorParts, request: Any, sweep_id: str) -> tuple[Any, str]:
     from molq.api._submit_spec import build_spec
 
     spec, job_dir = build_spec(
@@ -123,14 +124,14 @@ def _template_spec(submitor: Submitor, request: Any, sweep_id: str) -> tuple[Any
     return spec, job_dir
 
 
-def submit_sweep(submitor: Submitor, created: SweepCreated) -> SweepHandle:
+def submit_sweep(submitor: SubmitorParts, created: SweepCreated) -> SweepHandle:
     """Append ``sweep.created`` and launch the first cells."""
     submitor.store.append(created.sweep_id, [created], expected_version=0, now=time.time())
     advance_sweeps(submitor.reconciler, ReconcileReport(), [created.sweep_id])
     return SweepHandle(created.sweep_id, submitor.cluster_name, submitor=submitor)
 
 
-def get_sweep_status(submitor: Submitor, sweep_id: str) -> SweepStatus:
+def get_sweep_status(submitor: SubmitorParts, sweep_id: str) -> SweepStatus:
     """The stored sweep aggregated over its cells (no reconciliation).
 
     Raises:
@@ -145,7 +146,7 @@ def get_sweep_status(submitor: Submitor, sweep_id: str) -> SweepStatus:
     return sweep_status(record, cell_states(submitor.store, record))
 
 
-def cancel_sweep(submitor: Submitor, sweep_id: str) -> SweepStatus:
+def cancel_sweep(submitor: SubmitorParts, sweep_id: str) -> SweepStatus:
     """Record the cancel (no pending cell will start), then cancel every active cell."""
     get_sweep_status(submitor, sweep_id)
     record = cancel_sweep_events(submitor.store, sweep_id, "cancelled by user", time.time())
@@ -157,7 +158,7 @@ def cancel_sweep(submitor: Submitor, sweep_id: str) -> SweepStatus:
     return get_sweep_status(submitor, sweep_id)
 
 
-def wait_sweep(submitor: Submitor, sweep_id: str, *, timeout: float | None, interval: float) -> SweepStatus:
+def wait_sweep(submitor: SubmitorParts, sweep_id: str, *, timeout: float | None, interval: float) -> SweepStatus:
     """Reconcile until the sweep is final.
 
     Raises:
@@ -175,16 +176,64 @@ def wait_sweep(submitor: Submitor, sweep_id: str, *, timeout: float | None, inte
         time.sleep(interval)
 
 
-def sweep_jobs(submitor: Submitor, sweep_id: str) -> list[JobRecord | None]:
+def sweep_jobs(submitor: SubmitorParts, sweep_id: str) -> list[JobRecord | None]:
     """The latest attempt of every cell, in cell order."""
     record = get_sweep_status(submitor, sweep_id).record
     return [submitor.store.latest_attempt(cell.job_id) for cell in record.cells]
 
 
-def list_sweep_statuses(submitor: Submitor, *, include_final: bool = True) -> list[SweepStatus]:
+def list_sweep_statuses(submitor: SubmitorParts, *, include_final: bool = True) -> list[SweepStatus]:
     """Sweeps of the cluster, newest first."""
     statuses = [
         sweep_status(r, cell_states(submitor.store, r))
         for r in submitor.store.list_sweeps(submitor.cluster_name)
     ]
     return [s for s in statuses if include_final or not s.is_final]
+
+
+def _parts(verbs: SweepVerbs) -> SubmitorParts:
+    # The mixin is only ever a base of Submitor, which is a SubmitorParts.
+    return cast("SubmitorParts", verbs)
+
+
+class SweepVerbs:
+    """Submitor's sweep verbs (a mixin: the logic is in the functions above)."""
+
+    def submit_sweep(
+        self,
+        *,
+        matrix: Mapping[str, Sequence[Any]],
+        args: Mapping[str, Any] | None = None,
+        max_parallel: int = 1,
+        fail_fast: bool = False,
+        argv: list[str] | None = None,
+        command: str | None = None,
+        script: Script | None = None,
+        retry: RetryPolicy | None = None,
+        **options: Any,
+    ) -> SweepHandle:
+        """Run a ``{name}`` template once per matrix cell, at most ``max_parallel`` at a time.
+
+        ``options`` are ``resources``, ``scheduling``, ``execution``, ``metadata`` and
+        ``max_duration``, as for ``submit_job``; every cell is an ordinary job.
+
+        Raises:
+            ConfigError / SpecError: invalid template, matrix or options (nothing is written).
+        """
+        created = build_sweep(
+            _parts(self), matrix=matrix, args=args, max_parallel=max_parallel, fail_fast=fail_fast,
+            argv=argv, command=command, script=script, retry=retry, options=options,
+        )
+        return submit_sweep(_parts(self), created)
+
+    def get_sweep(self, sweep_id: str) -> SweepStatus:
+        """A sweep aggregated over its cells (counts by state, overall state)."""
+        return get_sweep_status(_parts(self), sweep_id)
+
+    def list_sweeps(self, *, include_final: bool = True) -> list[SweepStatus]:
+        """Sweeps of this cluster, newest first."""
+        return list_sweep_statuses(_parts(self), include_final=include_final)
+
+    def cancel_sweep(self, sweep_id: str) -> SweepStatus:
+        """Launch no further cell and cancel the active ones."""
+        return cancel_sweep(_parts(self), sweep_id)

@@ -155,7 +155,7 @@ def profile_for_cluster(cluster_name: str, config: Path | None) -> MolqProfile |
 
 def cluster_for(cluster_name: str, scheduler: str, config: Path | None) -> Cluster:
     """The Cluster named ``cluster_name``: from a matching profile, else a local transport."""
-    from molq.api._config import cluster_from_profile
+    from molq.api._cluster import cluster_from_profile
     from molq.api._submitor import Cluster
 
     profile = profile_for_cluster(cluster_name, config)

@@ -27,7 +27,8 @@ _LIST_DIRS = 'cd || exit 2; cd -- "$1" 2>/dev/null || exit 3; for d in */; do [ 
 
 def target_cluster(cluster: str | None, profile: str | None, config: Path | None) -> Cluster:
     """The cluster to sync with: a profile's, a named one, or this machine."""
-    from molq.api._config import cluster_from_profile, load_profile
+    from molq.api._cluster import cluster_from_profile
+    from molq.api._config import load_profile
     from molq.api._submitor import Cluster
     from molq.cli._common import cluster_for
 

@@ -42,6 +42,7 @@ from molq.core._events import JobCreated
 from molq.shell._bus import EventBus
 from molq.shell._job_context import enforce_durations, harvest_context, seed_resume_checkpoint
 from molq.shell._job_dirs import claim_job_dir
+from molq.shell._pass import ReconcileReport as ReconcileReport
 from molq.shell._submission import create_and_submit
 from molq.shell._submitter import SUBMITTER_KEY, submitter_gone
 from molq.shell._sweeps import advance_sweeps
@@ -52,16 +53,6 @@ log = logging.getLogger("molq.reconcile")
 APPEND_CHUNK = 500  # jobs per write transaction in a pass: bounds how long the write lock is held
 MAX_REMEMBERED_POLICIES = 100_000
 CONFLICT_RETRIES = 5  # appends judged again on a fresh record before a job is left for the next pass
-
-
-@attrs.define
-class ReconcileReport:
-    """What one reconciliation pass did."""
-
-    transitions: list[StatusTransition] = attrs.Factory(list)
-    retries_created: list[str] = attrs.Factory(list)
-    errors: list[str] = attrs.Factory(list)
-    polled: int = 0
 
 
 class JobReconciler:

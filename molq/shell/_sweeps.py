@@ -23,7 +23,7 @@ from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
-    from molq.shell._reconcile import JobReconciler, ReconcileReport
+    from molq.shell._pass import ReconcilePass, ReconcileReport
 
 
 log = logging.getLogger("molq.sweeps")
@@ -51,7 +51,7 @@ def sweep_created(store: JobStore, sweep_id: str) -> SweepCreated:
 
 
 def advance_sweeps(
-    reconciler: JobReconciler, report: ReconcileReport, sweep_ids: Sequence[str] | None = None
+    reconciler: ReconcilePass, report: ReconcileReport, sweep_ids: Sequence[str] | None = None
 ) -> None:
     """Launch the cells each open sweep of the cluster has room for."""
     store = reconciler.store
@@ -61,7 +61,7 @@ def advance_sweeps(
 
 
 def _advance(
-    reconciler: JobReconciler, sweep: SweepRecord, states: CellStates, report: ReconcileReport
+    reconciler: ReconcilePass, sweep: SweepRecord, states: CellStates, report: ReconcileReport
 ) -> None:
     store = reconciler.store
     now = reconciler.clock()
@@ -85,7 +85,7 @@ def _advance(
         _submit_cell(reconciler, cell, report)
 
 
-def _submit_cell(reconciler: JobReconciler, cell: JobCreated, report: ReconcileReport) -> None:
+def _submit_cell(reconciler: ReconcilePass, cell: JobCreated, report: ReconcileReport) -> None:
     try:
         submit_recorded(reconciler.store, reconciler.scheduler, cell, clock=reconciler.clock)
     except MolqError as exc:

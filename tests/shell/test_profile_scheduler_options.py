@@ -12,7 +12,8 @@ from molq import (
     SpecError,
     load_profile,
 )
-from molq.api._config import MolqProfile, cluster_from_profile
+from molq.api._cluster import cluster_from_profile
+from molq.api._config import MolqProfile
 
 
 PBS_PROFILE = """

@@ -231,14 +231,14 @@ def test_lean_upserts_write_the_rows_of_full_upserts(tmp_path: Path, monkeypatch
     """Naming ``archived`` and ``retry_pending`` in the SET list only when one changes writes the same rows."""
     from tests.shell.test_schema import dump, fill
 
-    from molq.shell.store import _store
+    from molq.shell.store import _rows
 
     statements: list[str] = []
     lean = JobStore(tmp_path / "lean.db")
     lean.conn.set_trace_callback(statements.append)
     fill(lean)
     lean.conn.set_trace_callback(None)
-    monkeypatch.setattr(_store, "_UPSERT_LEAN", _store._UPSERT_FULL)
+    monkeypatch.setattr(_rows, "_UPSERT_LEAN", _rows._UPSERT_FULL)
     full = JobStore(tmp_path / "full.db")
     fill(full)
     try:

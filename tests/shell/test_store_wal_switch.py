@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from molq.shell.store import _store
+from molq.shell.store import _connect, _store
 
 
 class Cursor:
@@ -44,44 +44,44 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         pauses.append(seconds)
         now[0] += seconds
 
-    monkeypatch.setattr(_store.time, "sleep", sleep)
-    monkeypatch.setattr(_store.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(_connect.time, "sleep", sleep)
+    monkeypatch.setattr(_connect.time, "monotonic", lambda: now[0])
     return pauses
 
 
 def test_a_wal_store_is_left_as_it_is(clock: list[float]) -> None:
     conn = LockedConnection("WAL")
-    assert _store._switch_to_wal(conn) == ("WAL",)  # type: ignore[arg-type]
+    assert _connect._switch_to_wal(conn) == ("WAL",)  # type: ignore[arg-type]
     assert conn.sql == ["PRAGMA journal_mode"]
     assert clock == []
 
 
 def test_a_new_store_is_switched_to_wal(clock: list[float]) -> None:
     conn = LockedConnection("delete")
-    assert _store._switch_to_wal(conn) == ("wal",)  # type: ignore[arg-type]
+    assert _connect._switch_to_wal(conn) == ("wal",)  # type: ignore[arg-type]
     assert conn.sql == ["PRAGMA journal_mode", "PRAGMA journal_mode = WAL"]
     assert clock == []
 
 
 def test_locked_is_retried_with_growing_pauses_up_to_a_tenth_of_a_second(clock: list[float]) -> None:
     conn = LockedConnection("delete", locked=7)
-    assert _store._switch_to_wal(conn) == ("wal",)  # type: ignore[arg-type]
+    assert _connect._switch_to_wal(conn) == ("wal",)  # type: ignore[arg-type]
     assert clock == pytest.approx([0.005, 0.01, 0.02, 0.04, 0.08, 0.1, 0.1])
 
 
 def test_other_errors_are_not_retried(clock: list[float]) -> None:
     conn = LockedConnection("delete", locked=1, error="disk I/O error")
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
-        _store._switch_to_wal(conn)  # type: ignore[arg-type]
+        _connect._switch_to_wal(conn)  # type: ignore[arg-type]
     assert clock == []
 
 
 def test_a_lock_held_past_the_busy_timeout_is_an_error(clock: list[float]) -> None:
     conn = LockedConnection("delete", locked=10_000)
     with pytest.raises(sqlite3.OperationalError, match="database is locked"):
-        _store._switch_to_wal(conn)  # type: ignore[arg-type]
+        _connect._switch_to_wal(conn)  # type: ignore[arg-type]
     waited = sum(clock)
-    assert _store.BUSY_TIMEOUT_S <= waited <= _store.BUSY_TIMEOUT_S + 0.1
+    assert _connect.BUSY_TIMEOUT_S <= waited <= _connect.BUSY_TIMEOUT_S + 0.1
 
 
 def test_an_in_memory_store_is_one_database_shared_by_threads(tmp_path: object) -> None:

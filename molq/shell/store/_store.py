@@ -7,16 +7,11 @@ as they were before the append.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import functools
-import gc
 import inspect
-import os
 import sqlite3
 import threading
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,22 +21,40 @@ import msgspec
 from molq.core import (
     ConcurrencyConflict,
     CorruptLogError,
-    JobDependency,
-    JobEvent,
-    JobRecord,
-    JobState,
     Recorded,
     SchemaVersionError,
-    StatusTransition,
     StoreError,
     decode_event,
-    encode_event,
     event_tag,
-    evolve,
 )
-from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
-from molq.core._events import JobCreated, JobDependencyRecorded, LogEvent
-from molq.core._fold import fold_events
+from molq.core._events import JobCreated, LogEvent
+from molq.shell.store._connect import (
+    BUSY_TIMEOUT_S as BUSY_TIMEOUT_S,
+)
+from molq.shell.store._connect import (
+    DEFAULT_STORE_PATH as DEFAULT_STORE_PATH,
+)
+from molq.shell.store._connect import (
+    IN_MEMORY,
+    _connect,
+    _connect_in_memory,
+    _file_lock,
+)
+from molq.shell.store._connect import (
+    default_store_path as default_store_path,
+)
+from molq.shell.store._queries import ProjectionQueries
+from molq.shell.store._rows import (
+    _decode_page,
+    _encode_readable,
+    _project,
+    _recorded,
+    _scalar,
+    gc_paused,
+)
+from molq.shell.store._rows import (
+    encode_record as encode_record,
+)
 from molq.shell.store._schema import (
     KNOWN_MIGRATIONS,
     MIGRATION_SET,
@@ -51,33 +64,16 @@ from molq.shell.store._schema import (
 )
 from molq.shell.store._sqlite_errors import store_error
 from molq.shell.store._sweep_projection import (
-    is_sweep_event,
-    list_sweeps,
-    load_sweep,
     project_sweeps,
-    split_events,
 )
 
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from molq.core._sweep_state import SweepRecord
 
 
-DEFAULT_STORE_PATH = "~/.molq/jobs.db"
-BUSY_TIMEOUT_S = 60.0
-_ACTIVE = tuple(s.value for s in JobState if not s.is_terminal)
-_RECORD_ENCODER = msgspec.json.Encoder()
-_RECORD_DECODER = msgspec.json.Decoder(JobRecord)
-
-
-def default_store_path() -> Path:
-    """``$MOLQ_STORE`` if set, else ``~/.molq/jobs.db``."""
-    return Path(os.environ.get("MOLQ_STORE") or DEFAULT_STORE_PATH).expanduser()
-
-
-class JobStore:
+class JobStore(ProjectionQueries):
     """Persists every job event in SQLite (WAL) and keeps job projections beside it.
 
     Args:
@@ -323,121 +319,6 @@ class JobStore:
             raise CorruptLogError(msg)
         return event
 
-    # -- reading projections -------------------------------------------------------------
-    def get_record(self, job_id: str) -> JobRecord | None:
-        """The current record of one job, or None."""
-        row = self._conn.execute("SELECT record FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        return _RECORD_DECODER.decode(row[0]) if row else None
-
-    def list_records(
-        self,
-        cluster_name: str | None,
-        *,
-        include_terminal: bool = True,
-        include_archived: bool = False,
-        limit: int | None = None,
-    ) -> list[JobRecord]:
-        """Records of a cluster (all clusters for None), newest first."""
-        where, params = ["1 = 1"], []
-        if cluster_name is not None:
-            where.append("cluster_name = ?")
-            params.append(cluster_name)
-        if not include_archived:
-            where.append("archived = 0")
-        if not include_terminal:
-            where.append(f"state IN ({','.join('?' * len(_ACTIVE))})")
-            params.extend(_ACTIVE)
-        sql = f"SELECT record FROM jobs WHERE {' AND '.join(where)} ORDER BY created_at DESC, job_id"  # noqa: S608
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [_RECORD_DECODER.decode(row[0]) for row in self._conn.execute(sql, params)]
-
-    def family(self, root_job_id: str) -> list[JobRecord]:
-        """Every attempt of a retry family, first attempt first."""
-        rows = self._conn.execute(
-            "SELECT record FROM jobs WHERE root_job_id = ? ORDER BY attempt", (root_job_id,)
-        )
-        return [_RECORD_DECODER.decode(row[0]) for row in rows]
-
-    def pending_retries(self, cluster_name: str) -> list[JobRecord]:
-        """Terminal attempts whose scheduled retry has not been created yet."""
-        rows = self._conn.execute(
-            "SELECT record FROM jobs WHERE cluster_name = ? AND retry_pending = 1", (cluster_name,)
-        )
-        return [_RECORD_DECODER.decode(row[0]) for row in rows]
-
-    def latest_attempt(self, root_job_id: str) -> JobRecord | None:
-        """The newest attempt of a retry family."""
-        row = self._conn.execute(
-            "SELECT record FROM jobs WHERE root_job_id = ? ORDER BY attempt DESC LIMIT 1", (root_job_id,)
-        ).fetchone()
-        return _RECORD_DECODER.decode(row[0]) if row else None
-
-    def find_job_ids(self, prefix: str, cluster_name: str | None = None) -> list[str]:
-        """Job ids starting with ``prefix`` (for unique-prefix lookups)."""
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        sql = "SELECT job_id FROM jobs WHERE job_id LIKE ? ESCAPE '\\'"
-        params: list[str] = [escaped + "%"]
-        if cluster_name is not None:
-            sql += " AND cluster_name = ?"
-            params.append(cluster_name)
-        return [row[0] for row in self._conn.execute(sql + " LIMIT 50", params)]
-
-    def transitions(self, job_id: str) -> list[StatusTransition]:
-        """Lifecycle transitions of one job, oldest first."""
-        rows = self._conn.execute(
-            "SELECT job_id, old_state, new_state, timestamp, reason FROM transitions WHERE job_id = ? ORDER BY seq",
-            (job_id,),
-        )
-        return [
-            StatusTransition(r[0], JobState(r[1]) if r[1] else None, JobState(r[2]), r[3], r[4])
-            for r in rows
-        ]
-
-    def dependencies(self, job_id: str) -> list[JobDependency]:
-        """Edges from ``job_id`` to its upstream jobs."""
-        return self._edges("job_id", job_id)
-
-    def dependents(self, job_id: str) -> list[JobDependency]:
-        """Edges from downstream jobs to ``job_id``."""
-        return self._edges("dependency_job_id", job_id)
-
-    def _edges(self, column: str, job_id: str) -> list[JobDependency]:
-        rows = self._conn.execute(
-            "SELECT job_id, dependency_job_id, dependency_type, scheduler_dependency "  # noqa: S608
-            f"FROM dependencies WHERE {column} = ? ORDER BY seq",
-            (job_id,),
-        )
-        return [JobDependency(r[0], r[1], r[2], r[3]) for r in rows]
-
-    def scheduler_failures(self, cluster_name: str, *, limit: int = 50) -> list[SchedulerCommandFailed]:
-        """The cluster's recorded scheduler/transport failures, newest first."""
-        rows = self._conn.execute(
-            "SELECT data FROM events WHERE stream = ? ORDER BY version DESC LIMIT ?",
-            (cluster_stream(cluster_name), limit),
-        )
-        events = [decode_event(row[0]) for row in rows]
-        return [e for e in events if isinstance(e, SchedulerCommandFailed)]
-
-    # -- sweeps and job context (projections in _sweep_projection) -------------------------------
-    def get_sweep(self, sweep_id: str) -> SweepRecord | None:
-        """The current record of one sweep, or None."""
-        return load_sweep(self._conn, sweep_id)
-
-    def list_sweeps(self, cluster_name: str | None, *, open_only: bool = False) -> list[SweepRecord]:
-        """Sweeps of a cluster (all clusters for None), newest first."""
-        return list_sweeps(self._conn, cluster_name, open_only=open_only)
-
-    def events_of_type(self, streams: Sequence[str], tag: str) -> list[Recorded]:
-        """Events tagged ``tag`` in ``streams``, oldest first (uses the stream index)."""
-        marks = ",".join("?" * len(streams))
-        rows = self._conn.execute(
-            "SELECT seq, stream, version, recorded_at, data FROM events "  # noqa: S608
-            f"WHERE stream IN ({marks}) AND type = ? ORDER BY seq",
-            (*streams, tag),
-        )
-        return [_recorded(row) for row in rows]
-
     # -- maintenance ------------------------------------------------------------------------
     def rebuild_projections(self) -> int:
         """Drop every projection row and replay the whole log; returns events replayed.
@@ -468,403 +349,8 @@ class JobStore:
         return verify_store(self._conn, None if self._in_memory else self._path)
 
 
-# -- helpers ------------------------------------------------------------------------------------
-
-
-IN_MEMORY = ":memory:"
-
-
-def _connect_in_memory() -> sqlite3.Connection:
-    """A private in-memory store (tests, notebooks); WAL does not apply to it."""
-    conn = sqlite3.connect(IN_MEMORY, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    if path.exists() and path.is_dir():
-        msg = f"{path} is a directory, not a molq database"
-        raise StoreError(msg)
-    _check_header(path)
-    _refuse_foreign(path)
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not path.exists():
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        mode = _switch_to_wal(conn)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.DatabaseError as exc:
-        raise store_error(path, exc) from exc
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            msg = f"cannot create the molq store {path}: the disk is full ({exc.strerror})"
-        else:
-            msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
-        raise StoreError(msg) from exc
-    except UnicodeDecodeError as exc:
-        msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
-        raise StoreError(msg) from exc
-    if not mode or str(mode[0]).lower() != "wal":
-        conn.close()
-        msg = f"cannot switch {path} to WAL mode"
-        raise StoreError(msg)
-    return conn
-
-
-def _switch_to_wal(conn: sqlite3.Connection) -> Any:
-    """``PRAGMA journal_mode = WAL``, retried while another process holds the lock.
-
-    SQLite does not call the busy handler for a journal-mode change, so processes opening
-    a new store at the same moment would otherwise fail with "database is locked".
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    pause = 0.005
-    while True:
-        try:
-            current = conn.execute("PRAGMA journal_mode").fetchone()
-            if current and str(current[0]).lower() == "wal":  # persistent: usually set long ago
-                return current
-            return conn.execute("PRAGMA journal_mode = WAL").fetchone()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.1)
-
-
-_SQLITE_HEADER = b"SQLite format 3\0"
-
-
-def _check_header(path: Path) -> None:
-    """Refuse a non-empty file without a whole SQLite header: SQLite would overwrite it."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(100)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
-        raise StoreError(msg) from exc
-    if head and (len(head) < 100 or not head.startswith(_SQLITE_HEADER)):
-        msg = f"{path} is not a molq database (no SQLite header); the file was left untouched"
-        raise StoreError(msg)
-
-
-def _refuse_foreign(path: Path) -> None:
-    """Refuse another application's SQLite file before anything is written to it.
-
-    Read through a read-only connection: a database with tables but no molq schema is
-    not molq's to convert (WAL mode, molq's tables) however its tables are named.
-    """
-    try:
-        if not path.is_file() or path.stat().st_size == 0:
-            return
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except (OSError, sqlite3.DatabaseError) as exc:
-        msg = f"cannot open the molq store {path}: {exc}; the file was left untouched"
-        raise StoreError(msg) from exc
-    try:
-        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        molq = bool(applied_migrations(conn))
-    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-        msg = f"{path} is not a readable molq database ({exc}); the file was left untouched"
-        raise StoreError(msg) from exc
-    finally:
-        conn.close()
-    own = [name for name in tables if not name.startswith("sqlite_")]
-    if own and not molq:
-        shown = ", ".join(sorted(own)[:5]) + (", ..." if len(own) > 5 else "")
-        msg = (
-            f"{path} is another application's SQLite database (tables: {shown}), not a molq "
-            "store; molq did not change it"
-        )
-        raise StoreError(msg)
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-def _encode_readable(stream: str, event: LogEvent) -> bytes:
-    """The event's bytes, once they are known to decode again: the log never takes what it cannot read.
-
-    Raises:
-        StoreError: the event holds a value its type does not allow (e.g. an unknown enum text).
-    """
-    data = encode_event(event)
-    try:
-        decode_event(data)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        msg = f"refusing to append {event_tag(event)} to {stream}: it would not read back ({exc}); nothing was written"
-        raise StoreError(msg) from exc
-    return data
-
-
-def _scalar(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Any:
-    row = conn.execute(sql, params).fetchone()
-    return row[0] if row else None
-
-
-def _recorded(row: tuple[Any, ...]) -> Recorded:
-    seq, stream, version, recorded_at, data = row
-    try:
-        event = decode_event(data)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, TypeError) as exc:  # TypeError: a damaged cell read as NULL
-        msg = f"event {seq} of stream {stream} cannot be decoded: {exc}"
-        raise CorruptLogError(msg) from exc
-    return Recorded(seq=seq, stream=stream, version=version, recorded_at=recorded_at, event=event)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a bulk fold.
-
-    A rebuild allocates millions of short-lived, acyclic objects (rows, events, records);
-    the collector's passes over them cost about as much as decoding the events did.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
 
 _REBUILD_PAGE = 20_000
-
-
-def _decode_page(rows: Sequence[tuple[Any, ...]]) -> tuple[_JobBatch, list[Recorded]]:
-    """Decode log rows into a batch of job events and sweep envelopes (cluster events have no projection)."""
-    jobs = _JobBatch()
-    sweeps: list[Recorded] = []
-    for row in rows:
-        seq, stream, version, recorded_at, data = row
-        try:
-            event = decode_event(data)
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, TypeError):
-            _recorded(row)  # raises the CorruptLogError naming the event
-            raise
-        if type(event) in _JOB_EVENT_TYPES:
-            jobs.add(seq, event)  # type: ignore[arg-type]  # narrowed by the type check
-        elif is_sweep_event(event):
-            sweeps.append(Recorded(seq=seq, stream=stream, version=version, recorded_at=recorded_at, event=event))
-    return jobs, sweeps
-
-
-_JOB_EVENT_TYPES: frozenset[type] = frozenset(JobEvent.__args__)
-
-
-def _project(conn: sqlite3.Connection, recorded: Sequence[Recorded]) -> None:
-    """Fold new events into the projection tables (same transaction as the append)."""
-    if not recorded:
-        return
-    job_items, sweep_items = split_events(recorded)
-    project_sweeps(conn, sweep_items)
-    jobs = _JobBatch()
-    for item, event in job_items:
-        jobs.add(item.seq, event)
-    jobs.project(conn)
-
-
-class _JobBatch:
-    """Job events in log order, grouped by job, to fold into jobs, transitions and dependencies.
-
-    Each job's events are folded at once (one record built per job, not per event) and
-    every table is written with one ``executemany``; the rows are those an event-by-event
-    fold in log order writes.
-    """
-
-    def __init__(self) -> None:
-        self.events: dict[str, list[JobEvent]] = {}
-        self.seqs: dict[str, list[int]] = {}
-        self.edges: list[tuple[Any, ...]] = []
-
-    def add(self, seq: int, event: JobEvent) -> None:
-        job_id = event.job_id
-        if (group := self.events.get(job_id)) is None:
-            self.events[job_id] = [event]
-            self.seqs[job_id] = [seq]
-        else:
-            group.append(event)
-            self.seqs[job_id].append(seq)
-        if type(event) is JobDependencyRecorded:
-            self.edges.append((seq, job_id, event.dependency_job_id, event.dependency_type, event.scheduler_dependency))
-
-    def project(self, conn: sqlite3.Connection) -> None:
-        if not self.events:
-            return
-        stored, columns = _load_records(conn, self.events)
-        folded: dict[str, tuple[JobRecord, int]] = {}
-        transitions: list[tuple[Any, ...]] = []
-        try:
-            for job_id, group in self.events.items():
-                record, changes = fold_events(stored.get(job_id), group)
-                seqs = self.seqs[job_id]
-                for index, old, new in changes:
-                    event = group[index]
-                    transitions.append((seqs[index], job_id, _VALUE.get(old), _VALUE[new], event.at, _reason(event)))
-                folded[job_id] = (record, seqs[-1])
-        except CorruptLogError:
-            self._raise_first_corruption(stored)
-            raise
-        if transitions:
-            conn.executemany(
-                "INSERT INTO transitions (seq, job_id, old_state, new_state, timestamp, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                transitions,
-            )
-        if self.edges:
-            conn.executemany(
-                "INSERT INTO dependencies (seq, job_id, dependency_job_id, dependency_type, scheduler_dependency) "
-                "VALUES (?, ?, ?, ?, ?)",
-                self.edges,
-            )
-        _save_records(conn, folded, columns)
-
-    def _raise_first_corruption(self, stored: dict[str, JobRecord]) -> None:
-        """Re-fold event by event in log order, so the error raised is the one at the earliest event."""
-        items = sorted((seq, event) for job_id, group in self.events.items()
-                       for seq, event in zip(self.seqs[job_id], group, strict=True))
-        records: dict[str, JobRecord | None] = dict(stored)
-        for _, event in items:
-            records[event.job_id] = evolve(records.get(event.job_id), event)
-
-
-_VALUE: dict[JobState | None, str] = {state: state.value for state in JobState}  # Enum.value is slow
-
-
-def indexed_columns(record: JobRecord) -> tuple[Any, ...]:
-    """The jobs projection's columns from ``cluster_name`` to ``archived`` for ``record``.
-
-    ``retry_pending`` depends on other jobs and is settled by the caller.
-    """
-    return (
-        record.cluster_name,
-        record.root_job_id,
-        record.attempt,
-        _VALUE[record.state],
-        record.scheduler_job_id,
-        record.created_at,
-        int(record.archived_at is not None),
-    )
-
-
-def _reason(event: JobEvent) -> str | None:
-    reason = getattr(event, "reason", None)
-    if reason is None and isinstance(event, JobCreated) and event.attempt > 1:
-        return f"retry attempt {event.attempt} of {event.root_job_id}"
-    return reason
-
-
-_IN_CHUNK = 900  # below SQLite's oldest default limit of 999 bound parameters
-
-
-def _select_in(conn: sqlite3.Connection, sql: str, keys: Sequence[str]) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` (which ends in ``IN ({})``) for ``keys``, in chunks of bound parameters."""
-    rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start : start + _IN_CHUNK]
-        rows += conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
-    return rows
-
-
-StoredColumns = dict[str, tuple[int, int]]
-"""``job_id -> (archived, retry_pending)`` as the jobs table holds them."""
-
-
-def _load_records(conn: sqlite3.Connection, job_ids: Iterable[str]) -> tuple[dict[str, JobRecord], StoredColumns]:
-    """The stored records of ``job_ids`` (those the jobs table holds) and their flag columns."""
-    rows = _select_in(
-        conn, "SELECT job_id, archived, retry_pending, record FROM jobs WHERE job_id IN ({})", list(job_ids)
-    )
-    records = {job_id: _RECORD_DECODER.decode(data) for job_id, _, _, data in rows}
-    return records, {job_id: (archived, pending) for job_id, archived, pending, _ in rows}
-
-
-# An upsert rewrites the entry of every index on a column its SET list names (or that a
-# partial index's WHERE reads), changed value or not: naming ``archived`` and ``retry_pending``
-# only when one of them changes spares the jobs_listing page (and, before m004, the
-# jobs_retry_pending one) on most appends. ``cluster_name``, ``root_job_id``, ``attempt``
-# and ``created_at`` never change after ``job.created``, so no upsert names them.
-_INSERT_JOB = (
-    "INSERT INTO jobs (job_id, cluster_name, root_job_id, attempt, state, scheduler_job_id, created_at, "
-    "archived, retry_pending, last_seq, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, scheduler_job_id = excluded.scheduler_job_id, "
-)
-_UPSERT_FULL = (
-    _INSERT_JOB + "archived = excluded.archived, retry_pending = excluded.retry_pending, "
-    "last_seq = excluded.last_seq, record = excluded.record"
-)
-_UPSERT_LEAN = _INSERT_JOB + "last_seq = excluded.last_seq, record = excluded.record"
-_ARCHIVED, _PENDING = 7, 8  # positions in a jobs row as _save_records builds it
-
-
-def _save_records(
-    conn: sqlite3.Connection, folded: dict[str, tuple[JobRecord, int]], stored: StoredColumns
-) -> None:
-    """Write the folded records as saving them one by one, in first-seen order, would.
-
-    ``retry_pending`` is set while the next attempt does not exist yet; creating an attempt
-    clears it on the previous one. ``stored`` holds the flag columns of the rows that exist;
-    a row whose flags keep their values is written by the lean upsert (the same row).
-    """
-    wanted = [
-        record.next_attempt_job_id
-        for record, _ in folded.values()
-        if record.next_attempt_job_id is not None and record.cancel_requested_at is None
-    ]
-    existing = {row[0] for row in _select_in(conn, "SELECT job_id FROM jobs WHERE job_id IN ({})", wanted)}
-    rows: dict[str, list[Any]] = {}
-    clears: list[tuple[str]] = []
-    encode = _RECORD_ENCODER.encode
-    for job_id, (record, seq) in folded.items():
-        following = record.next_attempt_job_id
-        pending = (
-            following is not None
-            and record.cancel_requested_at is None
-            and following not in existing
-            and following not in rows
-        )
-        previous = record.previous_attempt_job_id
-        if job_id not in stored and previous is not None:
-            # The attempt a retry was waiting for now exists; clear that once, not on every event.
-            clears.append((previous,))
-            if previous in rows:
-                rows[previous][_PENDING] = 0
-        rows[job_id] = [record.job_id, *indexed_columns(record), int(pending), seq, encode(record)]
-    if clears:
-        # Rows already at 0 are left unwritten (the same content, one page fewer).
-        conn.executemany("UPDATE jobs SET retry_pending = 0 WHERE job_id = ? AND retry_pending = 1", clears)
-    cleared = {previous for (previous,) in clears}
-    lean: list[list[Any]] = []  # new rows, in first-seen order (so the same rowids), and unchanged flags
-    full: list[list[Any]] = []
-    for job_id, row in rows.items():
-        columns = stored.get(job_id)
-        if columns is not None and job_id in cleared:
-            columns = (columns[0], 0)  # as the UPDATE above left the row
-        unchanged = columns is None or (row[_ARCHIVED], row[_PENDING]) == columns
-        (lean if unchanged else full).append(row)
-    if lean:
-        conn.executemany(_UPSERT_LEAN, lean)
-    if full:
-        conn.executemany(_UPSERT_FULL, full)
-
-
-def encode_record(record: JobRecord) -> bytes:
-    """Encode a record the way the jobs projection stores it."""
-    return _RECORD_ENCODER.encode(record)
 
 
 _UNDECODABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
@@ -903,9 +389,10 @@ def _as_store_error(method: Any) -> Any:
     return wrapper
 
 
-for _name, _method in list(vars(JobStore).items()):
-    if callable(_method) and not _name.startswith("_") and _name not in ("close", "db"):
-        setattr(JobStore, _name, _as_store_error(_method))
+for _class in (ProjectionQueries, JobStore):  # the mixin's reads are JobStore's public methods too
+    for _name, _method in list(vars(_class).items()):
+        if callable(_method) and not _name.startswith("_") and _name not in ("close", "db"):
+            setattr(JobStore, _name, _as_store_error(_method))
 
 
 __all__ = ["DEFAULT_STORE_PATH", "MIGRATION_SET", "JobStore", "default_store_path", "encode_record"]

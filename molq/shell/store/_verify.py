@@ -26,7 +26,7 @@ from molq.core import (
 )
 from molq.core._events import JobCreated, JobDependencyRecorded
 from molq.core._fold import fold_events
-from molq.shell.store._store import _JOB_EVENT_TYPES, gc_paused
+from molq.shell.store._rows import _JOB_EVENT_TYPES, gc_paused
 from molq.shell.store._sweep_projection import SWEEP_EVENT_TYPES, rebuild_sweeps, verify_sweeps
 from molq.shell.store._verify_fast import PARALLEL_THRESHOLD, projections_match
 

@@ -40,7 +40,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from molq.shell.store._store import BUSY_TIMEOUT_S, gc_paused
+from molq.shell.store._connect import BUSY_TIMEOUT_S
+from molq.shell.store._rows import gc_paused
 from molq.shell.store._verify_range import Range, check_range, select_in
 
 

@@ -27,7 +27,7 @@ import msgspec
 from molq.core import JobState
 from molq.core._events import _DECODER, JobCreated, JobDependencyRecorded, JobEvent
 from molq.core._fold import fold_events
-from molq.shell.store._store import _JOB_EVENT_TYPES
+from molq.shell.store._rows import _JOB_EVENT_TYPES
 from molq.shell.store._sweep_projection import SWEEP_DECODER, SWEEP_EVENT_TYPES, rebuild_sweeps
 
 
