@@ -172,32 +172,16 @@ if TYPE_CHECKING:
     from molq.shell.store._store import JobStore as JobStore
     from molq.shell.transport._local import LocalTransport as LocalTransport
     from molq.shell.transport._ssh import (
-        RemoteFileNotFound as RemoteFileNotFound,
-    )
-    from molq.shell.transport._ssh import (
-        SshAuthError as SshAuthError,
-    )
-    from molq.shell.transport._ssh import (
-        SshConnectionError as SshConnectionError,
-    )
-    from molq.shell.transport._ssh import (
-        SshError as SshError,
-    )
-    from molq.shell.transport._ssh import (
-        SshHostKeyError as SshHostKeyError,
-    )
-    from molq.shell.transport._ssh import (
-        SshLinkDropped as SshLinkDropped,
-    )
-    from molq.shell.transport._ssh import (
-        SshTimeoutError as SshTimeoutError,
-    )
-    from molq.shell.transport._ssh import (
         SshTransport as SshTransport,
     )
-    from molq.shell.transport._ssh import (
-        SshTransportOptions as SshTransportOptions,
-    )
+    from molq.shell.transport._ssh_options import RemoteFileNotFound as RemoteFileNotFound
+    from molq.shell.transport._ssh_options import SshAuthError as SshAuthError
+    from molq.shell.transport._ssh_options import SshConnectionError as SshConnectionError
+    from molq.shell.transport._ssh_options import SshError as SshError
+    from molq.shell.transport._ssh_options import SshHostKeyError as SshHostKeyError
+    from molq.shell.transport._ssh_options import SshLinkDropped as SshLinkDropped
+    from molq.shell.transport._ssh_options import SshTimeoutError as SshTimeoutError
+    from molq.shell.transport._ssh_options import SshTransportOptions as SshTransportOptions
     from molq.shell.transport._sync import (
         SyncClient as SyncClient,
     )
@@ -232,11 +216,11 @@ _LOCATIONS: dict[str, str] = {
             "SshHostKeyError",
             "SshLinkDropped",
             "SshTimeoutError",
-            "SshTransport",
             "SshTransportOptions",
         ],
-        "molq.shell.transport._ssh",
+        "molq.shell.transport._ssh_options",
     ),
+    "SshTransport": "molq.shell.transport._ssh",
     **dict.fromkeys(
         ["SyncClient", "SyncResult", "WorkspaceOwnershipError", "default_remote_path"], "molq.shell.transport._sync"
     ),

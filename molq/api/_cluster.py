@@ -75,7 +75,8 @@ class Cluster:
             raise ConfigError(msg)
         check_options(scheduler, scheduler_options)
         if host is not None:
-            from molq.shell.transport._ssh import SshTransport, SshTransportOptions
+            from molq.shell.transport._ssh import SshTransport
+            from molq.shell.transport._ssh_options import SshTransportOptions
 
             transport = SshTransport(SshTransportOptions(host=host))
         self._name = name

@@ -132,7 +132,8 @@ def test_remote_tail_runs_tail_on_the_host(tmp_path):
 @pytest.mark.ssh
 def test_tail_over_real_ssh(tmp_path):
     """Against the CI sshd: the last lines of a remote file, read by the remote tail."""
-    from molq.shell.transport._ssh import SshTransport, SshTransportOptions
+    from molq.shell.transport._ssh import SshTransport
+    from molq.shell.transport._ssh_options import SshTransportOptions
 
     alias = os.environ.get("MOLQ_CI_SSH_ALIAS", "molq-test")
     ssh = SshTransport(SshTransportOptions(alias))

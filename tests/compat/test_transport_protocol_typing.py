@@ -18,7 +18,8 @@ mypy_api = pytest.importorskip("mypy.api")
 USER_CODE = '''
 from molq.core import Transport
 from molq.shell.transport._local import LocalTransport
-from molq.shell.transport._ssh import SshTransport, SshTransportOptions
+from molq.shell.transport._ssh import SshTransport
+from molq.shell.transport._ssh_options import SshTransportOptions
 
 TRANSPORTS: list[Transport] = [LocalTransport(), SshTransport(SshTransportOptions("host"))]
 

@@ -20,14 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from molq.core import Completed, TransportError
-from molq.shell.transport._ssh import (
+from molq.shell.transport._ssh import SshTransport
+from molq.shell.transport._ssh_options import (
     RemoteFileNotFound,
     SshAuthError,
     SshConnectionError,
     SshHostKeyError,
     SshLinkDropped,
     SshTimeoutError,
-    SshTransport,
     SshTransportOptions,
 )
 from molq.shell.transport._sync import SyncClient, WorkspaceOwnershipError

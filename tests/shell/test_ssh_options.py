@@ -14,22 +14,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from molq.core import ConfigError, TransportError
-from molq.core._sync_plan import (
+from molq.core._ssh_plan import (
     build_remote_command,
     classify_ssh_failure,
+    normalize_ssh_opts,
+    rsync_missing,
+    split_markers,
+    ssh_option_args,
+)
+from molq.core._sync_plan import (
     default_remote_path,
     merge_excludes,
-    normalize_ssh_opts,
     parse_itemized,
     rsh_command,
     rsh_quote,
     rsync_argv,
-    rsync_missing,
-    split_markers,
-    ssh_option_args,
     sync_flags,
 )
-from molq.shell.transport._ssh import SshTransport, SshTransportOptions
+from molq.shell.transport._ssh import SshTransport
+from molq.shell.transport._ssh_options import SshTransportOptions
 from molq.shell.transport._sync import OwnerMarker
 
 

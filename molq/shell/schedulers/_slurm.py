@@ -1,6 +1,6 @@
 """SlurmScheduler: runs sbatch/squeue/sacct/scontrol/scancel over a Transport.
 
-The rendering and parsing live in ``molq.core._sched._slurm``; this module only
+The rendering lives in ``molq.core._sched._slurm``, the parsing in ``_slurm_parse``; this module only
 runs commands and feeds their text back in. See docs/adr/0010-slurm-polling.md.
 """
 
@@ -26,18 +26,10 @@ from molq.core._sched._slurm import (
     SLURM_CAPABILITIES,
     adopt_argv,
     chunk_ids,
-    corroborate,
-    exit_file_observation,
     is_slurm_job_id,
     is_unknown_job_error,
     list_queue_argv,
-    needs_accounting,
     parse_adopt,
-    parse_queue,
-    parse_sacct,
-    parse_sbatch_output,
-    parse_scontrol_show_job,
-    parse_squeue,
     render_slurm_script,
     sacct_argv,
     scancel_argv,
@@ -45,6 +37,16 @@ from molq.core._sched._slurm import (
     slurm_job_name,
     slurm_submit_argv,
     squeue_argv,
+)
+from molq.core._sched._slurm_parse import (
+    corroborate,
+    exit_file_observation,
+    needs_accounting,
+    parse_queue,
+    parse_sacct,
+    parse_sbatch_output,
+    parse_scontrol_show_job,
+    parse_squeue,
 )
 from molq.shell.schedulers._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
 from molq.shell.schedulers._option_checks import at_least_one, command_name, positive_seconds, str_tuple
