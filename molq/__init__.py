@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from molq.api._cluster import Cluster as Cluster
+    from molq.api._cluster import cluster_from_profile as cluster_from_profile
     from molq.api._config import (
         MolqConfig as MolqConfig,
     )
@@ -95,6 +96,7 @@ if TYPE_CHECKING:
     from molq.core import (
         QueueEntry as QueueEntry,
     )
+    from molq.core import Recorded as Recorded
     from molq.core import (
         RetentionPolicy as RetentionPolicy,
     )
@@ -140,6 +142,11 @@ if TYPE_CHECKING:
         TransportError as TransportError,
     )
     from molq.core import dependency_relation_state as dependency_relation_state
+    from molq.core import event_tag as event_tag
+    from molq.core import fold_job as fold_job
+    from molq.core._events import JobCreated as JobCreated
+    from molq.core._events import JobDependencyRecorded as JobDependencyRecorded
+    from molq.core._events import event_data as event_data
     from molq.core._sweep import (
         SweepSpec as SweepSpec,
     )
@@ -165,10 +172,14 @@ if TYPE_CHECKING:
     from molq.shell._bus import EventType as EventType
     from molq.shell._monitor import JobMonitor as JobMonitor
     from molq.shell._reconcile import JobReconciler as JobReconciler
+    from molq.shell._sweeps import sweep_status_of as sweep_status_of
     from molq.shell.schedulers._local_options import LocalSchedulerOptions as LocalSchedulerOptions
     from molq.shell.schedulers._lsf import LSFSchedulerOptions as LSFSchedulerOptions
     from molq.shell.schedulers._pbs import PBSSchedulerOptions as PBSSchedulerOptions
     from molq.shell.schedulers._slurm import SlurmSchedulerOptions as SlurmSchedulerOptions
+    from molq.shell.store._job_listing import active_clusters as active_clusters
+    from molq.shell.store._job_listing import job_names as job_names
+    from molq.shell.store._job_listing import list_jobs as list_jobs
     from molq.shell.store._store import JobStore as JobStore
     from molq.shell.transport._local import LocalTransport as LocalTransport
     from molq.shell.transport._ssh import (
@@ -182,6 +193,7 @@ if TYPE_CHECKING:
     from molq.shell.transport._ssh_options import SshLinkDropped as SshLinkDropped
     from molq.shell.transport._ssh_options import SshTimeoutError as SshTimeoutError
     from molq.shell.transport._ssh_options import SshTransportOptions as SshTransportOptions
+    from molq.shell.transport._sync import WORKSPACE_OWNER_FILE as WORKSPACE_OWNER_FILE
     from molq.shell.transport._sync import (
         SyncClient as SyncClient,
     )
@@ -241,6 +253,13 @@ _LOCATIONS: dict[str, str] = {
     "SlurmSchedulerOptions": "molq.shell.schedulers._slurm",
     "PBSSchedulerOptions": "molq.shell.schedulers._pbs",
     "LSFSchedulerOptions": "molq.shell.schedulers._lsf",
+    # What the CLI and the dashboard use, public so users' own tools can do the same (ADR layout).
+    "cluster_from_profile": "molq.api._cluster",
+    **dict.fromkeys(["Recorded", "event_tag", "fold_job"], "molq.core"),
+    **dict.fromkeys(["JobCreated", "JobDependencyRecorded", "event_data"], "molq.core._events"),
+    "sweep_status_of": "molq.shell._sweeps",
+    **dict.fromkeys(["active_clusters", "job_names", "list_jobs"], "molq.shell.store._job_listing"),
+    "WORKSPACE_OWNER_FILE": "molq.shell.transport._sync",
 }
 
 __all__ = sorted([*_LOCATIONS, "__version__"])  # noqa: PLE0605 - derived from the table above

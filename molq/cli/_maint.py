@@ -13,8 +13,7 @@ from molq.cli._profile_option import profile_option
 
 
 if TYPE_CHECKING:
-    from molq.api._submitor import Submitor
-    from molq.shell.store._store import JobStore
+    from molq import JobStore, Submitor
 
 CLEANUP_EVERY = 3600.0
 config_option = click.option(

@@ -17,7 +17,15 @@ from molq.core import ConcurrencyConflict, JobState, MolqError
 from molq.core._context import with_context_env
 from molq.core._events import JobCreated, LogEvent
 from molq.core._sweep_events import SweepCellLaunched, SweepCreated
-from molq.core._sweep_state import CellStates, SweepRecord, cell_created, plan_sweep, request_sweep_cancel
+from molq.core._sweep_state import (
+    CellStates,
+    SweepRecord,
+    SweepStatus,
+    cell_created,
+    plan_sweep,
+    request_sweep_cancel,
+    sweep_status,
+)
 from molq.shell._submission import submit_recorded, with_submitter
 from molq.shell.store._store import JobStore
 
@@ -27,6 +35,14 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("molq.sweeps")
+
+
+def sweep_status_of(store: JobStore, sweep: SweepRecord) -> SweepStatus:
+    """A stored sweep aggregated over its cells' latest attempts (``store.get_sweep`` / ``list_sweeps`` give ``sweep``).
+
+    The same value as ``Submitor.get_sweep``, read from the store alone (no cluster, no reconcile).
+    """
+    return sweep_status(sweep, cell_states(store, sweep))
 
 
 def cell_states(store: JobStore, sweep: SweepRecord) -> dict[int, JobState | None]:

@@ -15,7 +15,7 @@ import socket
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
@@ -31,6 +31,10 @@ from molq.core._sync_plan import (
     sync_flags,
 )
 from molq.core._sync_plan import default_remote_path as _default_path
+
+
+WORKSPACE_OWNER_FILE: Final = OWNER_MARKER
+"""Name of the JSON file (user, machine id, local path) a synced workspace keeps at its root on the cluster."""
 
 
 @attrs.frozen
