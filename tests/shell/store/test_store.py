@@ -229,7 +229,7 @@ def test_an_event_that_would_not_read_back_is_refused_and_nothing_is_written(sto
 
 def test_lean_upserts_write_the_rows_of_full_upserts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Naming ``archived`` and ``retry_pending`` in the SET list only when one changes writes the same rows."""
-    from tests.shell.test_schema import dump, fill
+    from tests.shell.store.test_schema import dump, fill
 
     from molq.shell.store import _rows
 
