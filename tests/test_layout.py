@@ -17,7 +17,11 @@ OVERSIZE: dict[str, str] = {}
 def _import_graph() -> dict[str, set[str]]:
     graph = grimp.build_graph("molq", cache_dir=None)
     return {
-        module: ({m for m in graph.find_modules_directly_imported_by(module) if m.startswith("molq")} if module != FACADE else set())
+        module: (
+            {m for m in graph.find_modules_directly_imported_by(module) if m.startswith("molq")}
+            if module != FACADE
+            else set()
+        )
         for module in graph.modules
     }
 
@@ -88,7 +92,9 @@ def _cycle_in(component: list[str], edges: dict[str, set[str]]) -> list[str]:
 def test_the_module_graph_has_no_cycle() -> None:
     edges = _import_graph()
     cycles = [" -> ".join(_cycle_in(c, edges)) for c in strongly_connected(edges)]
-    assert not cycles, "import cycles (TYPE_CHECKING imports count too; use a protocol):\n" + "\n".join(cycles)
+    assert not cycles, "import cycles (TYPE_CHECKING imports count too; use a protocol):\n" + "\n".join(
+        cycles
+    )
 
 
 def test_the_cycle_finder_names_a_cycle() -> None:
@@ -105,7 +111,8 @@ def test_the_graph_sees_type_checking_imports() -> None:
 
 def test_no_module_is_over_the_size_limit() -> None:
     sizes = {
-        str(path.relative_to(ROOT.parent)): len(path.read_text(encoding="utf-8").splitlines()) for path in ROOT.rglob("*.py")
+        str(path.relative_to(ROOT.parent)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in ROOT.rglob("*.py")
     }
     over = {name: n for name, n in sizes.items() if n > MAX_LINES and name not in OVERSIZE}
     assert not over, f"modules over {MAX_LINES} lines (split by idea, ADR layout): {over}"

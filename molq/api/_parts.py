@@ -31,7 +31,9 @@ class JobVerbs(Protocol):
     def latest_attempt(self, job_id: str) -> JobRecord:
         """The newest attempt of ``job_id``'s retry family."""
 
-    def watch_jobs(self, job_ids: Sequence[str] | None = None, timeout: float | None = None) -> list[JobRecord]:
+    def watch_jobs(
+        self, job_ids: Sequence[str] | None = None, timeout: float | None = None
+    ) -> list[JobRecord]:
         """Block until the jobs are final."""
 
     def cancel_job(self, job_id: str) -> None:

@@ -58,12 +58,18 @@ def submit_one(
     )
     _check_remote_cwd(parts, spec.cwd)
     refs = merge_dependency_refs(spec.scheduling, **dependencies)
-    check_capabilities(attrs.evolve(spec, scheduling=dataclasses.replace(spec.scheduling, dependencies=refs)), parts.target.scheduler_impl.capabilities(), parts.target.scheduler)
+    check_capabilities(
+        attrs.evolve(spec, scheduling=dataclasses.replace(spec.scheduling, dependencies=refs)),
+        parts.target.scheduler_impl.capabilities(),
+        parts.target.scheduler,
+    )
     spec, edges = _compile_dependencies(parts, spec, refs, job_id)
     scheduler = parts.target.scheduler_impl
     submission = scheduler.prepare(spec, job_dir)
     if dry_run:
-        return JobDryRun(command=submission.display, details=_dry_run_details(spec, job_dir, submission, parts))
+        return JobDryRun(
+            command=submission.display, details=_dry_run_details(spec, job_dir, submission, parts)
+        )
     if isinstance(job_dir_name, str):  # a name chosen by the caller (build_spec checked it) may be taken
         claim_named_job_dir(parts.target.transport, job_dir, job_dir_name)
     created = JobCreated(
@@ -77,11 +83,18 @@ def submit_one(
         retry=retry or parts._default_retry or RetryPolicy(),
         job_dir=job_dir,
     )
-    record = create_and_submit(parts.store, scheduler, created, edges, clock=parts._clock, command=submission.display)
+    record = create_and_submit(
+        parts.store, scheduler, created, edges, clock=parts._clock, command=submission.display
+    )
     parts.reconciler.remember_retry_policy(job_id, created.retry)
     _announce_new(parts, record)
     return JobHandle(
-        job_id, parts.cluster_name, parts.target.scheduler, record.scheduler_job_id, submitor=parts, state=record.state
+        job_id,
+        parts.cluster_name,
+        parts.target.scheduler,
+        record.scheduler_job_id,
+        submitor=parts,
+        state=record.state,
     )
 
 
@@ -113,6 +126,7 @@ def _compile_dependencies(
     expression, edges = compile_dependencies(refs, scheduler_ids, dialect, job_id=job_id)  # type: ignore[arg-type]
     scheduling = dataclasses.replace(spec.scheduling, dependency=expression, dependencies=())
     return attrs.evolve(spec, scheduling=scheduling), edges
+
 
 def _announce_new(parts: SubmitorParts, record: JobRecord) -> None:
     if not getattr(parts.event_bus, "has_handlers", True):

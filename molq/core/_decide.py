@@ -97,7 +97,11 @@ def decide(record: JobRecord | None, command: Command, *, now: float) -> tuple[J
                 return ()
             return (
                 JobRetryScheduled(
-                    job_id=job_id, at=now, due_at=now + command.delay, next_job_id=command.next_job_id, delay=command.delay
+                    job_id=job_id,
+                    at=now,
+                    due_at=now + command.delay,
+                    next_job_id=command.next_job_id,
+                    delay=command.delay,
                 ),
             )
         case RecordDependency():

@@ -15,9 +15,7 @@ from typing import Final, Literal, TypeAlias
 from ._errors import ConfigError, TransportError
 
 
-SshFailure: TypeAlias = Literal[
-    "connection", "auth", "host_key", "timeout", "link_dropped"
-]
+SshFailure: TypeAlias = Literal["connection", "auth", "host_key", "timeout", "link_dropped"]
 # --- ssh command lines -------------------------------------------------------
 
 STARTED_MARKER: Final = "__molq_ssh_started__"
@@ -143,9 +141,7 @@ def validate_ssh_options(
     if not _HOST.match(_text(host, "ssh host")):
         msg = f"ssh host {host!r} holds characters ssh does not accept"
         raise ConfigError(msg)
-    if port is not None and (
-        isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
-    ):
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
         msg = f"ssh port must be an integer in 1..65535, got {port!r}"
         raise ConfigError(msg)
     if identity_file is not None:
@@ -224,9 +220,7 @@ def build_remote_command(
             raise ConfigError(msg)
         parts.append(f"export {name}={shlex.quote(value)}")
     head = shlex.quote(words[0])
-    parts.append(
-        f"command -v {head} >/dev/null 2>&1 || {{ {_fail(NOT_FOUND_MARKER, 127)} }}"
-    )
+    parts.append(f"command -v {head} >/dev/null 2>&1 || {{ {_fail(NOT_FOUND_MARKER, 127)} }}")
     parts.append(" ".join(shlex.quote(word) for word in words))
     parts.append(f's=$?; printf \'%s %s\\n\' {EXIT_MARKER} "$s" >&2; exit "$s"')
     return "\n".join(parts)

@@ -49,9 +49,7 @@ SLURM_STATES: Final[Mapping[str, JobState]] = {
     **dict.fromkeys(("CANCELLED", "REVOKED"), _C),
     **dict.fromkeys(("TIMEOUT", "DEADLINE"), _T),
 }
-_PLAIN_NAMES: Final = frozenset(
-    {"PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"}
-)
+_PLAIN_NAMES: Final = frozenset({"PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"})
 _SEVERITY: Final = (_F, _T, _C, JobState.LOST, _OK)
 # -- parsing -----------------------------------------------------------------------
 
@@ -255,14 +253,10 @@ def combine(parts: Sequence[Observation]) -> Observation:
 
 def needs_accounting(obs: Observation | None) -> bool:
     """Whether to ask further: the job is absent, or ended with no exit code."""
-    return obs is None or (
-        obs.state is not None and obs.state.is_terminal and obs.exit_code is None
-    )
+    return obs is None or (obs.state is not None and obs.state.is_terminal and obs.exit_code is None)
 
 
-def corroborate(
-    first: Observation | None, other: Observation | None
-) -> Observation | None:
+def corroborate(first: Observation | None, other: Observation | None) -> Observation | None:
     """Keep ``first``'s verdict; fill gaps from ``other`` if both agree on the state.
 
     ``first`` is the fresher source (squeue before sacct before scontrol before the

@@ -9,12 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from molq.core import (
-    Observation,
-)
-from molq.core._sched._local import (
-    observe_facts,
-)
+from molq.core import Observation
+from molq.core._sched._local import observe_facts
 from molq.shell.schedulers._runner import RUNNER_PID_FILE, Ended
 
 

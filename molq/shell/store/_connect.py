@@ -12,12 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from molq.core import (
-    StoreError,
-)
-from molq.shell.store._schema import (
-    applied_migrations,
-)
+from molq.core import StoreError
+from molq.shell.store._schema import applied_migrations
 from molq.shell.store._sqlite_errors import store_error
 
 
@@ -28,8 +24,6 @@ BUSY_TIMEOUT_S = 60.0
 def default_store_path() -> Path:
     """``$MOLQ_STORE`` if set, else ``~/.molq/jobs.db``."""
     return Path(os.environ.get("MOLQ_STORE") or DEFAULT_STORE_PATH).expanduser()
-
-
 
 
 IN_MEMORY = ":memory:"

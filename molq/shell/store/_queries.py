@@ -105,8 +105,7 @@ class ProjectionQueries:
             (job_id,),
         )
         return [
-            StatusTransition(r[0], JobState(r[1]) if r[1] else None, JobState(r[2]), r[3], r[4])
-            for r in rows
+            StatusTransition(r[0], JobState(r[1]) if r[1] else None, JobState(r[2]), r[3], r[4]) for r in rows
         ]
 
     def dependencies(self, job_id: str) -> list[JobDependency]:

@@ -64,7 +64,12 @@ def _recorded(row: tuple[Any, ...]) -> Recorded:
     seq, stream, version, recorded_at, data = row
     try:
         event = decode_event(data)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, TypeError) as exc:  # TypeError: a damaged cell read as NULL
+    except (
+        msgspec.DecodeError,
+        msgspec.ValidationError,
+        UnicodeDecodeError,
+        TypeError,
+    ) as exc:  # TypeError: a damaged cell read as NULL
         msg = f"event {seq} of stream {stream} cannot be decoded: {exc}"
         raise CorruptLogError(msg) from exc
     return Recorded(seq=seq, stream=stream, version=version, recorded_at=recorded_at, event=event)
@@ -86,7 +91,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-
 def _decode_page(rows: Sequence[tuple[Any, ...]]) -> tuple[_JobBatch, list[Recorded]]:
     """Decode log rows into a batch of job events and sweep envelopes (cluster events have no projection)."""
     jobs = _JobBatch()
@@ -101,7 +105,9 @@ def _decode_page(rows: Sequence[tuple[Any, ...]]) -> tuple[_JobBatch, list[Recor
         if type(event) in _JOB_EVENT_TYPES:
             jobs.add(seq, event)  # type: ignore[arg-type]  # narrowed by the type check
         elif is_sweep_event(event):
-            sweeps.append(Recorded(seq=seq, stream=stream, version=version, recorded_at=recorded_at, event=event))
+            sweeps.append(
+                Recorded(seq=seq, stream=stream, version=version, recorded_at=recorded_at, event=event)
+            )
     return jobs, sweeps
 
 
@@ -142,7 +148,9 @@ class _JobBatch:
             group.append(event)
             self.seqs[job_id].append(seq)
         if type(event) is JobDependencyRecorded:
-            self.edges.append((seq, job_id, event.dependency_job_id, event.dependency_type, event.scheduler_dependency))
+            self.edges.append(
+                (seq, job_id, event.dependency_job_id, event.dependency_type, event.scheduler_dependency)
+            )
 
     def project(self, conn: sqlite3.Connection) -> None:
         if not self.events:
@@ -156,7 +164,9 @@ class _JobBatch:
                 seqs = self.seqs[job_id]
                 for index, old, new in changes:
                     event = group[index]
-                    transitions.append((seqs[index], job_id, _VALUE.get(old), _VALUE[new], event.at, _reason(event)))
+                    transitions.append(
+                        (seqs[index], job_id, _VALUE.get(old), _VALUE[new], event.at, _reason(event))
+                    )
                 folded[job_id] = (record, seqs[-1])
         except CorruptLogError:
             self._raise_first_corruption(stored)
@@ -176,8 +186,11 @@ class _JobBatch:
 
     def _raise_first_corruption(self, stored: dict[str, JobRecord]) -> None:
         """Re-fold event by event in log order, so the error raised is the one at the earliest event."""
-        items = sorted((seq, event) for job_id, group in self.events.items()
-                       for seq, event in zip(self.seqs[job_id], group, strict=True))
+        items = sorted(
+            (seq, event)
+            for job_id, group in self.events.items()
+            for seq, event in zip(self.seqs[job_id], group, strict=True)
+        )
         records: dict[str, JobRecord | None] = dict(stored)
         for _, event in items:
             records[event.job_id] = evolve(records.get(event.job_id), event)
@@ -225,7 +238,9 @@ StoredColumns = dict[str, tuple[int, int]]
 """``job_id -> (archived, retry_pending)`` as the jobs table holds them."""
 
 
-def _load_records(conn: sqlite3.Connection, job_ids: Iterable[str]) -> tuple[dict[str, JobRecord], StoredColumns]:
+def _load_records(
+    conn: sqlite3.Connection, job_ids: Iterable[str]
+) -> tuple[dict[str, JobRecord], StoredColumns]:
     """The stored records of ``job_ids`` (those the jobs table holds) and their flag columns."""
     rows = _select_in(
         conn, "SELECT job_id, archived, retry_pending, record FROM jobs WHERE job_id IN ({})", list(job_ids)

@@ -73,14 +73,10 @@ class SshTransportOptions:
     port: int | None = attrs.field(default=None)
     identity_file: str | None = attrs.field(default=None)
     ssh_opts: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
-    rsync_opts: tuple[str, ...] = attrs.field(
-        default=DEFAULT_RSYNC_OPTS, converter=_tuple_of_str
-    )
+    rsync_opts: tuple[str, ...] = attrs.field(default=DEFAULT_RSYNC_OPTS, converter=_tuple_of_str)
 
     def __attrs_post_init__(self) -> None:
-        validate_ssh_options(
-            self.host, self.port, self.identity_file, self.ssh_opts, self.rsync_opts
-        )
+        validate_ssh_options(self.host, self.port, self.identity_file, self.ssh_opts, self.rsync_opts)
 
 
 def _control_dir() -> str:
