@@ -19,7 +19,7 @@ from typing import Final
 import attrs
 
 from ._events import JobTaskChanged, LogEvent
-from ._records import Observation
+from ._records import JobRecord, Observation
 from ._state import JobState
 
 
@@ -199,3 +199,25 @@ def slurm_task_log_path(template: str, scheduler_job_id: str, index: int) -> str
     if "%a" not in template:
         return f"{template}.{scheduler_job_id}_{index}"
     return template.replace("%A", scheduler_job_id).replace("%a", str(index))
+
+
+ARRAY_SPEC_KEY: Final = "molq.array_spec"
+"""Metadata key under which molq records a job's array spec (``0-99%10``); its presence marks an array."""
+
+
+def is_array_job(record: JobRecord) -> bool:
+    """Whether the job was submitted as an array (its metadata holds the array spec)."""
+    return bool(record.metadata.get(ARRAY_SPEC_KEY))
+
+
+def task_log_paths(scheduler: str, metadata: Mapping[str, str], scheduler_job_id: str, index: int) -> tuple[str, str]:
+    """Where one task's stdout and stderr are, from an array job's recorded paths.
+
+    Slurm writes each task to its own files (``<path>.<id>_<index>``). PBS and LSF
+    tasks share the array's files in this version: their paths are the array's.
+    """
+    out = metadata.get("molq.stdout_path", "")
+    err = metadata.get("molq.stderr_path", "")
+    if scheduler != "slurm":
+        return out, err
+    return slurm_task_log_path(out, scheduler_job_id, index), slurm_task_log_path(err, scheduler_job_id, index)
