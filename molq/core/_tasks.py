@@ -213,11 +213,20 @@ def is_array_job(record: JobRecord) -> bool:
 def task_log_paths(scheduler: str, metadata: Mapping[str, str], scheduler_job_id: str, index: int) -> tuple[str, str]:
     """Where one task's stdout and stderr are, from an array job's recorded paths.
 
-    Slurm writes each task to its own files (``<path>.<id>_<index>``). PBS and LSF
-    tasks share the array's files in this version: their paths are the array's.
+    Slurm writes each task to its own files (``<path>.<id>_<index>``), as does OpenPBS
+    (``<path>.<index>``, from ``^array_index^``). LSF tasks share the array's files in
+    this version: their paths are the array's.
     """
     out = metadata.get("molq.stdout_path", "")
     err = metadata.get("molq.stderr_path", "")
-    if scheduler != "slurm":
-        return out, err
-    return slurm_task_log_path(out, scheduler_job_id, index), slurm_task_log_path(err, scheduler_job_id, index)
+    if scheduler == "slurm":
+        return slurm_task_log_path(out, scheduler_job_id, index), slurm_task_log_path(err, scheduler_job_id, index)
+    if scheduler == "pbs":
+        return pbs_task_log_path(out, index), pbs_task_log_path(err, index)
+    return out, err
+
+
+def pbs_task_log_path(template: str, index: int) -> str:
+    """Where OpenPBS writes one subjob's output: the inverse of ``_sched._pbs.pbs_task_log_pattern``."""
+    marker = "^array_index^"
+    return template.replace(marker, str(index)) if marker in template else f"{template}.{index}"

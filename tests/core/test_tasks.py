@@ -7,13 +7,17 @@ import pytest
 from molq.core import JobState, Observation
 from molq.core._events import JobTaskChanged, JobUnseen
 from molq.core._tasks import (
+    ARRAY_SPEC_KEY,
     NO_TASKS,
     ArrayTasks,
     evolve_tasks,
     fold_tasks,
+    is_array_job,
+    pbs_task_log_path,
     slurm_task_log_path,
     task_events,
     task_index,
+    task_log_paths,
 )
 
 
@@ -144,3 +148,33 @@ class TestTaskEvents:
 def test_slurm_task_log_path(template, expected):
     """The inverse of how molq renders an array's --output (<path>.%A_%a, or the user's %a pattern)."""
     assert slurm_task_log_path(template, "77", 3) == expected
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "expected"),
+    [
+        ("slurm", ("/d/stdout.log.77_3", "/d/stderr.log.77_3")),
+        ("pbs", ("/d/stdout.log.3", "/d/stderr.log.3")),
+        ("lsf", ("/d/stdout.log", "/d/stderr.log")),
+    ],
+)
+def test_task_log_paths_per_scheduler(scheduler, expected):
+    """Slurm and OpenPBS tasks have their own files; LSF tasks share the array's."""
+    metadata = {"molq.stdout_path": "/d/stdout.log", "molq.stderr_path": "/d/stderr.log"}
+    assert task_log_paths(scheduler, metadata, "77", 3) == expected
+
+
+def test_pbs_task_log_path_with_the_marker():
+    """A path that already names ^array_index^ has it replaced."""
+    assert pbs_task_log_path("/d/out.^array_index^.txt", 4) == "/d/out.4.txt"
+
+
+def test_is_array_job():
+    """The array spec in the metadata marks an array job."""
+    from molq.core import JobRecord
+
+    plain = JobRecord(job_id="j", cluster_name="c", scheduler="slurm", state=S.RUNNING)
+    array = JobRecord(
+        job_id="j", cluster_name="c", scheduler="slurm", state=S.RUNNING, metadata={ARRAY_SPEC_KEY: "0-3"}
+    )
+    assert (is_array_job(plain), is_array_job(array)) == (False, True)

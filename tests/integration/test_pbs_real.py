@@ -22,6 +22,8 @@ from molq import (
     MolqError,
     SchedulerError,
     Submitor,
+    job_tasks,
+    task_log_paths,
 )
 from molq.shell.schedulers._pbs import PBSScheduler, PBSSchedulerOptions
 from molq.shell.transport._local import LocalTransport
@@ -201,6 +203,18 @@ def test_array_with_a_failing_task_on_openpbs(store, tmp_path):
         "2": (JobState.FAILED, 5),
         "3": (JobState.SUCCEEDED, 0),
     }
+    recorded = job_tasks(store, job.job_id)  # the passes of the wait recorded each subjob as events
+    assert [(t.index, t.state, t.exit_code) for t in recorded.tasks] == [
+        (1, JobState.SUCCEEDED, 0),
+        (2, JobState.FAILED, 5),
+        (3, JobState.SUCCEEDED, 0),
+    ]
+    assert recorded.summary() == "2 succeeded, 1 failed"
+    assert recorded.get(2).task_id == record.scheduler_job_id.replace("[]", "[2]")
+    for index in (1, 2, 3):  # each subjob wrote its own files (-o <path>.^array_index^)
+        out, err = task_log_paths("pbs", record.metadata, record.scheduler_job_id, index)
+        assert (Path(out).exists(), Path(err).exists()) == (True, True)
+        assert out.endswith(f"stdout.log.{index}")
     sub.close()
 
 
