@@ -213,9 +213,9 @@ def is_array_job(record: JobRecord) -> bool:
 def task_log_paths(scheduler: str, metadata: Mapping[str, str], scheduler_job_id: str, index: int) -> tuple[str, str]:
     """Where one task's stdout and stderr are, from an array job's recorded paths.
 
-    Slurm writes each task to its own files (``<path>.<id>_<index>``), as does OpenPBS
-    (``<path>.<index>``, from ``^array_index^``). LSF tasks share the array's files in
-    this version: their paths are the array's.
+    Each task has its own files: Slurm ``<path>.<id>_<index>`` (``%A_%a``), OpenPBS
+    ``<path>.<index>`` (``^array_index^``), LSF ``<path>.<index>`` (``$LSB_JOBINDEX``).
+    Other schedulers' paths are the array's.
     """
     out = metadata.get("molq.stdout_path", "")
     err = metadata.get("molq.stderr_path", "")
@@ -223,6 +223,8 @@ def task_log_paths(scheduler: str, metadata: Mapping[str, str], scheduler_job_id
         return slurm_task_log_path(out, scheduler_job_id, index), slurm_task_log_path(err, scheduler_job_id, index)
     if scheduler == "pbs":
         return pbs_task_log_path(out, index), pbs_task_log_path(err, index)
+    if scheduler == "lsf":
+        return f"{out}.{index}", f"{err}.{index}"
     return out, err
 
 

@@ -155,11 +155,12 @@ def test_slurm_task_log_path(template, expected):
     [
         ("slurm", ("/d/stdout.log.77_3", "/d/stderr.log.77_3")),
         ("pbs", ("/d/stdout.log.3", "/d/stderr.log.3")),
-        ("lsf", ("/d/stdout.log", "/d/stderr.log")),
+        ("lsf", ("/d/stdout.log.3", "/d/stderr.log.3")),
+        ("local", ("/d/stdout.log", "/d/stderr.log")),
     ],
 )
 def test_task_log_paths_per_scheduler(scheduler, expected):
-    """Slurm and OpenPBS tasks have their own files; LSF tasks share the array's."""
+    """Slurm, OpenPBS and LSF tasks each have their own files."""
     metadata = {"molq.stdout_path": "/d/stdout.log", "molq.stderr_path": "/d/stderr.log"}
     assert task_log_paths(scheduler, metadata, "77", 3) == expected
 

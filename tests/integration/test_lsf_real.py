@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 from tests.openlava import SETUP, use_openlava
 
-from molq import Cluster, JobExecution, JobResources, JobScheduling, JobState, Submitor
+from molq import (
+    Cluster,
+    JobExecution,
+    JobResources,
+    JobScheduling,
+    JobState,
+    Submitor,
+    job_tasks,
+    task_log_paths,
+)
 from molq.core import SchedulerError
 from molq.shell.schedulers._lsf import LSFScheduler, LSFSchedulerOptions
 from molq.shell.transport._local import LocalTransport
@@ -153,6 +162,22 @@ def test_arrays_and_their_tasks(lsf, tmp_path):
     assert (record.state, record.exit_code) == (JobState.FAILED, 1)
     assert "array of 3" in (record.failure_reason or "")
     assert waiting.wait(timeout=60).state is JobState.CANCELLED
+    tasks = job_tasks(lsf.store, mixed.job_id)  # recorded element by element by the passes of the wait
+    assert [(t.index, t.state, t.exit_code) for t in tasks.tasks] == [
+        (1, JobState.SUCCEEDED, 0),
+        (2, JobState.FAILED, 1),
+        (3, JobState.SUCCEEDED, 0),
+    ]
+    assert tasks.get(2).task_id == f"{mixed.scheduler_job_id}[2]"
+    assert tasks.summary() == "2 succeeded, 1 failed"
+    echo = lsf.submit_job(
+        command='echo "element $LSB_JOBINDEX"', scheduling=JobScheduling(array_spec="1-2"), execution=_in(tmp_path)
+    )
+    done = echo.wait(timeout=90)
+    assert done.state is JobState.SUCCEEDED
+    for index in (1, 2):  # each element appends to its own file (exec >> <path>.$LSB_JOBINDEX)
+        out, _ = task_log_paths("lsf", done.metadata, done.scheduler_job_id, index)
+        assert Path(out).read_text() == f"element {index}\n"
 
 
 def test_get_queue_includes_a_job_submitted_outside_molq(lsf, tmp_path):
