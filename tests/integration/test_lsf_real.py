@@ -330,3 +330,24 @@ def test_a_job_that_left_bjobs_is_resolved_by_bhist(monkeypatch, tmp_path):
     seen = forgetful.observe_many([failed, killed])
     assert (seen[failed].state, seen[failed].exit_code) == (JobState.FAILED, 3)
     assert seen[killed].state is JobState.CANCELLED
+
+
+def test_after_success_on_an_array_needs_every_element(lsf, tmp_path):
+    """done(<array id>) waits for every element; one failed element means the dependent never runs."""
+    failing = lsf.submit_job(
+        command='[ "$LSB_JOBINDEX" != 2 ]',
+        scheduling=JobScheduling(array_spec="1-3"),
+        execution=_in(tmp_path),
+    )
+    passing = lsf.submit_job(
+        command="true", scheduling=JobScheduling(array_spec="1-3"), execution=_in(tmp_path)
+    )
+    never = lsf.submit_job(argv=["true"], after_success=[failing.job_id], execution=_in(tmp_path))
+    runs = lsf.submit_job(argv=["true"], after_success=[passing.job_id], execution=_in(tmp_path))
+    records = lsf.watch_jobs([failing.job_id, passing.job_id, never.job_id, runs.job_id], timeout=120)
+    assert [r.state for r in records] == [
+        JobState.FAILED,
+        JobState.SUCCEEDED,
+        JobState.CANCELLED,
+        JobState.SUCCEEDED,
+    ]
