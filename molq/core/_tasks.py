@@ -18,6 +18,7 @@ from typing import Final
 
 import attrs
 
+from ._errors import ConfigError
 from ._events import JobTaskChanged, LogEvent
 from ._records import JobRecord, Observation
 from ._state import JobState
@@ -232,3 +233,22 @@ def pbs_task_log_path(template: str, index: int) -> str:
     """Where OpenPBS writes one subjob's output: the inverse of ``_sched._pbs.pbs_task_log_pattern``."""
     marker = "^array_index^"
     return template.replace(marker, str(index)) if marker in template else f"{template}.{index}"
+
+
+def task_scheduler_id(scheduler: str, scheduler_job_id: str, index: int) -> str:
+    """The scheduler's id for one task: ``123_4`` (Slurm), ``123[4].server`` (PBS), ``123[4]`` (LSF).
+
+    Raises:
+        ConfigError: the scheduler has no per-task ids, or ``index`` is negative.
+    """
+    if index < 0:
+        msg = f"task index must be 0 or more, got {index}"
+        raise ConfigError(msg)
+    if scheduler == "slurm":
+        return f"{scheduler_job_id}_{index}"
+    if scheduler == "pbs" and "[]" in scheduler_job_id:
+        return scheduler_job_id.replace("[]", f"[{index}]", 1)
+    if scheduler == "lsf":
+        return f"{scheduler_job_id}[{index}]"
+    msg = f"{scheduler} job {scheduler_job_id!r} has no per-task ids: only SLURM, OpenPBS and LSF arrays do"
+    raise ConfigError(msg)

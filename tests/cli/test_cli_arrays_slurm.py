@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,33 @@ def test_after_success_on_an_array_needs_every_task(molq):
     assert states == {never: "cancelled", runs: "succeeded", passing: "succeeded"}
     doc = json.loads(molq("inspect", passing[:12], "--json").stdout)
     assert doc["array"]["counts"] == {"succeeded": 3}
+
+
+def test_cancel_one_task(molq):
+    """cancel --task 1 ends that task only; the others run on until the array is cancelled."""
+    job = _job_id(molq("submit", "slurm", "--array", "0-2", "--", "sleep", "60"))
+    deadline = time.monotonic() + 60
+    while True:  # wait until every task runs, so the cancel meets a running task
+        molq("watch", job[:12], "--timeout", "1", timeout=30)
+        doc = json.loads(molq("inspect", job[:12], "--json").stdout)
+        if doc["array"]["counts"] == {"running": 3}:
+            break
+        assert time.monotonic() < deadline, doc["array"]
+        time.sleep(1)
+    done = molq("cancel", job[:12], "--task", "1")
+    assert done.returncode == 0, done.stderr
+    assert f"Cancel requested for task 1 of job {job}" in done.stdout
+    deadline = time.monotonic() + 60
+    while True:
+        molq("watch", job[:12], "--timeout", "1", timeout=30)
+        doc = json.loads(molq("inspect", job[:12], "--json").stdout)
+        states = {t["index"]: t["state"] for t in doc["array"]["tasks"]}
+        if states[1] == "cancelled":
+            break
+        assert time.monotonic() < deadline, states
+        time.sleep(1)
+    assert (states[0], states[2], doc["job"]["state"]) == ("running", "running", "running")
+    assert molq("cancel", job[:12]).returncode == 0
+    refused = molq("cancel", _job_id(molq("submit", "slurm", "--", "sleep", "30"))[:12], "--task", "0")
+    assert refused.returncode != 0
+    assert "is not an array job" in refused.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from molq.core import JobState, Observation
+from molq.core import ConfigError, JobState, Observation
 from molq.core._events import JobTaskChanged, JobUnseen
 from molq.core._tasks import (
     ARRAY_SPEC_KEY,
@@ -18,6 +18,7 @@ from molq.core._tasks import (
     task_events,
     task_index,
     task_log_paths,
+    task_scheduler_id,
 )
 
 
@@ -179,3 +180,19 @@ def test_is_array_job():
         job_id="j", cluster_name="c", scheduler="slurm", state=S.RUNNING, metadata={ARRAY_SPEC_KEY: "0-3"}
     )
     assert (is_array_job(plain), is_array_job(array)) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "sid", "expected"),
+    [("slurm", "77", "77_3"), ("pbs", "9[].pbshost", "9[3].pbshost"), ("lsf", "12", "12[3]")],
+)
+def test_task_scheduler_id(scheduler, sid, expected):
+    """Each scheduler's own name for task 3."""
+    assert task_scheduler_id(scheduler, sid, 3) == expected
+
+
+@pytest.mark.parametrize(("scheduler", "sid", "index"), [("local", "77", 1), ("pbs", "14", 1), ("slurm", "77", -1)])
+def test_task_scheduler_id_refused(scheduler, sid, index):
+    """No per-task id on local or Torque-style PBS ids, nor for a negative index."""
+    with pytest.raises(ConfigError):
+        task_scheduler_id(scheduler, sid, index)

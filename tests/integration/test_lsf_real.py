@@ -351,3 +351,19 @@ def test_after_success_on_an_array_needs_every_element(lsf, tmp_path):
         JobState.CANCELLED,
         JobState.SUCCEEDED,
     ]
+
+
+def test_cancel_one_element(lsf, tmp_path):
+    """cancel_task(job, 2) bkills element 2 only; it is recorded cancelled while 1 runs on."""
+    job = lsf.submit_job(command="sleep 60", scheduling=JobScheduling(array_spec="1-2"), execution=_in(tmp_path))
+    _wait_state(lsf, job.job_id, JobState.RUNNING)
+    time.sleep(1)  # OpenLava loses a KILL sent while it is still starting the job (ADR 0030)
+    lsf.cancel_task(job.job_id, 2)
+    deadline = time.monotonic() + 60
+    while (task := job_tasks(lsf.store, job.job_id).get(2)) is None or task.state is JobState.RUNNING:
+        assert time.monotonic() < deadline, job_tasks(lsf.store, job.job_id)
+        time.sleep(1)
+        lsf.refresh_jobs()
+    assert (task.state, task.exit_code) == (JobState.CANCELLED, 130), task
+    assert job_tasks(lsf.store, job.job_id).get(1).state is JobState.RUNNING
+    job.cancel()

@@ -449,3 +449,21 @@ def test_after_success_on_an_openpbs_array(store, tmp_path):
         JobState.SUCCEEDED,
     ]
     sub.close()
+
+
+def test_cancel_one_subjob_on_openpbs(store, tmp_path):
+    """cancel_task(job, 2) deletes subjob 2 only; it is recorded cancelled while 1 runs on."""
+    if not_ready("pbs"):
+        pytest.skip(not_ready("pbs"))
+    sub = Submitor(cluster("pbs"), store=store, jobs_dir=tmp_path / "jobs")
+    job = sub.submit_job(command="sleep 60", scheduling=JobScheduling(array_spec="1-2"))
+    _wait_state(sub, job, JobState.RUNNING)
+    sub.cancel_task(job.job_id, 2)
+    deadline = time.monotonic() + 60
+    while (task := job_tasks(store, job.job_id).get(2)) is None or task.state is not JobState.CANCELLED:
+        assert time.monotonic() < deadline, job_tasks(store, job.job_id)
+        time.sleep(1)
+        sub.refresh_jobs()
+    assert job_tasks(store, job.job_id).get(1).state is JobState.RUNNING
+    sub.cancel_job(job.job_id)
+    sub.close()
