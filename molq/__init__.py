@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 
 if TYPE_CHECKING:
+    from molq.api._cancel_task import cancel_task as cancel_task
     from molq.api._cluster import Cluster as Cluster
     from molq.api._cluster import cluster_from_profile as cluster_from_profile
     from molq.api._config import (
@@ -266,6 +267,7 @@ _LOCATIONS: dict[str, str] = {
     # Job arrays, task by task (#15): the fold, where each task's output is, and a job's tasks.
     **dict.fromkeys(["ArrayTasks", "TaskRecord", "is_array_job", "task_log_paths"], "molq.core._tasks"),
     "job_tasks": "molq.shell._array_tasks",
+    "cancel_task": "molq.api._cancel_task",
     **dict.fromkeys(["active_clusters", "job_names", "list_jobs"], "molq.shell.store._job_listing"),
     "WORKSPACE_OWNER_FILE": "molq.shell.transport._sync",
 }

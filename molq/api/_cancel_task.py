@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def cancel_task(submitor: SubmitorParts, job_id: str, index: int) -> None:
-    """Ask the scheduler to cancel task ``index`` of ``job_id``'s latest attempt, then reconcile it.
+    """Cancel task ``index`` of array job ``job_id`` (its latest attempt); the other tasks run on.
 
     The task's end is recorded as any task's is, by the next status pass (a
     ``job.task_changed`` to ``cancelled``); no request event is written, since the

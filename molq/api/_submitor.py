@@ -309,12 +309,6 @@ class Submitor(SweepVerbs, LiveSubscriptions):
 
         cancel_latest(self, job_id)
 
-    def cancel_task(self, job_id: str, index: int) -> None:
-        """Cancel task ``index`` of array job ``job_id`` (its latest attempt); the other tasks run on."""
-        from molq.api._cancel_task import cancel_task
-
-        cancel_task(self, job_id, index)
-
     def refresh_jobs(self) -> None:
         """Reconcile this cluster's active jobs against the scheduler."""
         self._reconciler.reconcile()

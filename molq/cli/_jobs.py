@@ -223,7 +223,9 @@ def cancel(
     """Cancel JOB_ID's latest active attempt (and any pending retry), or one task of it (--task N)."""
     record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
     if task is not None:
-        submitor_for_record(record, store, config).cancel_task(record.job_id, task)
+        from molq import cancel_task
+
+        cancel_task(submitor_for_record(record, store, config), record.job_id, task)
         echo(f"Cancel requested for task {task} of job {record.job_id}.")
         return
     latest = store.latest_attempt(record.root_job_id) or record

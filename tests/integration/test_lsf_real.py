@@ -23,6 +23,7 @@ from molq import (
     JobScheduling,
     JobState,
     Submitor,
+    cancel_task,
     job_tasks,
     task_log_paths,
 )
@@ -358,7 +359,7 @@ def test_cancel_one_element(lsf, tmp_path):
     job = lsf.submit_job(command="sleep 60", scheduling=JobScheduling(array_spec="1-2"), execution=_in(tmp_path))
     _wait_state(lsf, job.job_id, JobState.RUNNING)
     time.sleep(1)  # OpenLava loses a KILL sent while it is still starting the job (ADR 0030)
-    lsf.cancel_task(job.job_id, 2)
+    cancel_task(lsf, job.job_id, 2)
     deadline = time.monotonic() + 60
     while (task := job_tasks(lsf.store, job.job_id).get(2)) is None or task.state is JobState.RUNNING:
         assert time.monotonic() < deadline, job_tasks(lsf.store, job.job_id)

@@ -22,6 +22,7 @@ from molq import (
     MolqError,
     SchedulerError,
     Submitor,
+    cancel_task,
     job_tasks,
     task_log_paths,
 )
@@ -452,13 +453,13 @@ def test_after_success_on_an_openpbs_array(store, tmp_path):
 
 
 def test_cancel_one_subjob_on_openpbs(store, tmp_path):
-    """cancel_task(job, 2) deletes subjob 2 only; it is recorded cancelled while 1 runs on."""
+    """cancel_task(sub, job, 2) deletes subjob 2 only; it is recorded cancelled while 1 runs on."""
     if not_ready("pbs"):
         pytest.skip(not_ready("pbs"))
     sub = Submitor(cluster("pbs"), store=store, jobs_dir=tmp_path / "jobs")
     job = sub.submit_job(command="sleep 60", scheduling=JobScheduling(array_spec="1-2"))
     _wait_state(sub, job, JobState.RUNNING)
-    sub.cancel_task(job.job_id, 2)
+    cancel_task(sub, job.job_id, 2)
     deadline = time.monotonic() + 60
     while (task := job_tasks(store, job.job_id).get(2)) is None or task.state is not JobState.CANCELLED:
         assert time.monotonic() < deadline, job_tasks(store, job.job_id)
