@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from molq.api._handle import JobHandle as JobHandle
     from molq.api._job_context import JobContext as JobContext
     from molq.api._job_context import context as context
+    from molq.api._map_jobs import ArrayHandle as ArrayHandle
+    from molq.api._map_jobs import map_jobs as map_jobs
     from molq.api._submitor import Submitor as Submitor
     from molq.api._sweep_api import SweepHandle as SweepHandle
     from molq.api._workspace import Project as Project
@@ -268,6 +270,7 @@ _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(["ArrayTasks", "TaskRecord", "is_array_job", "task_log_paths"], "molq.core._tasks"),
     "job_tasks": "molq.shell._array_tasks",
     "cancel_task": "molq.api._cancel_task",
+    **dict.fromkeys(["ArrayHandle", "map_jobs"], "molq.api._map_jobs"),
     **dict.fromkeys(["active_clusters", "job_names", "list_jobs"], "molq.shell.store._job_listing"),
     "WORKSPACE_OWNER_FILE": "molq.shell.transport._sync",
 }

@@ -25,6 +25,7 @@ from molq import (
     Submitor,
     cancel_task,
     job_tasks,
+    map_jobs,
     task_log_paths,
 )
 from molq.core import SchedulerError
@@ -368,3 +369,12 @@ def test_cancel_one_element(lsf, tmp_path):
     assert (task.state, task.exit_code) == (JobState.CANCELLED, 130), task
     assert job_tasks(lsf.store, job.job_id).get(1).state is JobState.RUNNING
     job.cancel()
+
+
+def test_map_jobs_on_openlava(lsf, tmp_path):
+    """map_jobs: element k runs item k-1 ($LSB_JOBINDEX); each writes its own file."""
+    array = map_jobs(lsf, [["echo", "a"], ["sh", "-c", "exit 4"], ["echo", "c"]], execution=_in(tmp_path))
+    record = array.wait(timeout=90)
+    assert (record.state, record.exit_code) == (JobState.FAILED, 4)
+    assert array.failed() == (1,)
+    assert Path(array.log_paths(2)[0]).read_text() == "c\n"
