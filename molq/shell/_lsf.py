@@ -35,7 +35,6 @@ from molq.core._sched._lsf_dialect import (
     adopt_argv,
     adopt_from_rows,
     detect_dialect,
-    history_argv,
     queue_argv,
     status_argv,
 )
@@ -50,6 +49,7 @@ from molq.core._sched._lsf_long import (
 )
 from molq.core._sched._lsf_long import needs_history as long_needs_history
 from molq.core._sched._lsf_parse import bkill_outcome, parse_bjobs_errors, parse_queue, parse_status
+from molq.core._sched._poll_scope import bhist_poll_argv
 
 from ._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
 from ._option_checks import at_least_one, command_name, one_of, optional_text, positive_seconds, str_tuple
@@ -243,7 +243,7 @@ class LSFScheduler:
         """What ``bhist -l`` adds: the end of jobs bjobs forgot, and whether an exit was a bkill."""
         if not ids:
             return {}
-        told = observe_long(self._bjobs(history_argv(ids)))
+        told = observe_long(self._bjobs(bhist_poll_argv(ids)))
         return {
             i: obs
             for i, obs in told.items()
