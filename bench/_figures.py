@@ -21,6 +21,8 @@ from ._sim import SimSlurm
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""Interpreters started by the bench use bytecode caches, as an installed molq does (ADR 0030)."""
 
 
 def _tmp() -> tempfile.TemporaryDirectory[str]:
@@ -108,6 +110,9 @@ def rebuild(n_events: int) -> dict[str, float]:
 
 
 def _wall(argv: list[str], repeat: int, env: dict[str, str] | None = None) -> float:
+    env = {**ENV, **(env or {})}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(argv, check=True, capture_output=True, env=env)  # writes bytecode caches if missing
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -135,7 +140,7 @@ def import_time(repeat: int) -> dict[str, float]:
     code = "import time; t = time.perf_counter(); import molq; print(time.perf_counter() - t)"
     inner = []
     for _ in range(repeat):
-        out = subprocess.run([PY, "-c", code], check=True, capture_output=True, text=True)
+        out = subprocess.run([PY, "-c", code], check=True, capture_output=True, text=True, env=ENV)
         inner.append(float(out.stdout))
     return {
         "import_s": statistics.median(inner),

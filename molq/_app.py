@@ -38,12 +38,6 @@ from molq.core import (
 )
 from molq.core._deps import CompiledEdge
 from molq.core._events import JobCreated
-from molq.shell._bus import EventBus, EventType
-from molq.shell._job_dirs import claim_named_job_dir
-from molq.shell._monitor import JobMonitor
-from molq.shell._reconcile import JobReconciler
-from molq.shell._store import JobStore
-from molq.shell._submission import create_and_submit
 
 
 if TYPE_CHECKING:
@@ -53,6 +47,9 @@ if TYPE_CHECKING:
     from molq.core import Recorded
     from molq.core._polling import PollingStrategy
     from molq.core._sweep_state import SweepStatus
+    from molq.shell._bus import EventBus, EventType
+    from molq.shell._reconcile import JobReconciler
+    from molq.shell._store import JobStore
 
 _log = logging.getLogger("molq.daemon")
 _DIALECTS = {"slurm": "slurm", "pbs": "pbs", "lsf": "lsf"}
@@ -126,6 +123,13 @@ class Submitor:
         event_bus: EventBus | None = None,
         polling_strategy: PollingStrategy | None = None,
     ) -> None:
+        # The lifecycle modules load here, not at import (ADR 0030): importing Submitor
+        # and Cluster stays as cheap as importing a peer library.
+        from molq.shell._bus import EventBus
+        from molq.shell._monitor import JobMonitor
+        from molq.shell._reconcile import JobReconciler
+        from molq.shell._store import JobStore
+
         self._target = _require_cluster(target)
         self._defaults = defaults or SubmitorDefaults()
         self._store = store if store is not None else JobStore()
@@ -332,6 +336,8 @@ class Submitor:
         if dry_run:
             return JobDryRun(command=submission.display, details=_dry_run_details(spec, job_dir, submission, self))
         if job_dir_name is not None:  # a name chosen by the caller may be taken
+            from molq.shell._job_dirs import claim_named_job_dir
+
             claim_named_job_dir(self._target.transport, job_dir, job_dir_name)
         created = JobCreated(
             job_id=job_id,
@@ -344,6 +350,8 @@ class Submitor:
             retry=retry or self._default_retry or RetryPolicy(),
             job_dir=job_dir,
         )
+        from molq.shell._submission import create_and_submit
+
         record = create_and_submit(self._store, scheduler, created, edges, clock=self._clock, command=submission.display)
         self._reconciler.remember_retry_policy(job_id, created.retry)
         self._announce_new(record)
