@@ -239,6 +239,7 @@ def list_figures(size: dict[str, Any]) -> dict[str, Any]:
             max(ls["list_all_s"], ls["list_s"]) <= 0.15 if big else None,
             jobs=size["list"],
             list_active_ms=ls["list_s"] * 1e3,
+            list_active_cpu_ms=ls["list_cpu_s"] * 1e3,
             how=ls["how"],
         )
     }

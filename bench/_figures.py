@@ -121,6 +121,19 @@ def _wall(argv: list[str], repeat: int, env: dict[str, str] | None = None) -> fl
     return statistics.median(times)
 
 
+def _child_cpu(argv: list[str], repeat: int, env: dict[str, str]) -> float:
+    """Median CPU seconds (user + system) of ``argv`` run ``repeat`` times."""
+    import resource
+
+    times = []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(argv, check=True, capture_output=True, env=env)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(times)
+
+
 def cli_list(n_jobs: int, repeat: int) -> dict[str, float | str]:
     """Wall time of ``molq list`` (interpreter start included) on a store of ``n_jobs`` finished jobs."""
     molq = str(Path(PY).parent / "molq")
@@ -132,7 +145,9 @@ def cli_list(n_jobs: int, repeat: int) -> dict[str, float | str]:
         env = {**os.environ, "MOLQ_STORE": str(path), "HOME": tmp, "COLUMNS": "200"}
         default = _wall([molq, "list"], repeat, env)
         all_rows = _wall([molq, "list", "--all"], repeat, env)
-    return {"list_s": default, "list_all_s": all_rows, "how": f"{molq} list / list --all (200 rows)"}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        cpu = _child_cpu([molq, "list"], repeat, env)
+    return {"list_s": default, "list_all_s": all_rows, "list_cpu_s": cpu, "how": f"{molq} list / list --all (200 rows)"}
 
 
 def import_time(repeat: int) -> dict[str, float]:
