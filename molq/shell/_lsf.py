@@ -233,9 +233,11 @@ class LSFScheduler:
     def _bjobs(self, argv: tuple[str, ...]) -> str:
         """The stdout of a bjobs or bhist query; "not found" ids are no error, anything else is."""
         done = self._run(argv)
+        if done.ok:
+            return done.stdout  # nothing to read for errors: a large poll's output is not scanned twice
         said = done.stderr if done.stderr.strip() else done.stdout  # bhist: "No matching job found" on stdout
         _unknown, other = parse_bjobs_errors(said)
-        if not done.ok and (other or not said.strip()):
+        if other or not said.strip():
             raise command_failed(done, f"{argv[0]} failed")
         return done.stdout
 
