@@ -38,6 +38,7 @@ FULL = {
     "rounds": 3,
     "polls": (1000, 10_000),
     "poll_sizes": (10, 1000, 10_000, 100_000),
+    "batch": 200,
     "idle": (100, 10.0, 5.0),
 }
 SMOKE = {
@@ -52,6 +53,7 @@ SMOKE = {
     "rounds": 1,
     "polls": (1000, 10_000),
     "poll_sizes": (10, 1000),
+    "batch": 10,
     "idle": (10, 2.0, 1.0),
 }
 
@@ -288,6 +290,20 @@ def memory_figures(size: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def batch_figures(size: dict[str, Any]) -> dict[str, Any]:
+    """Issue 20 item 4, measured only: N trivial jobs to the real Slurm, molq against a shell loop."""
+    from . import _batch_submit
+
+    target = "<= 1.15 x a shell loop of sbatch"
+    why = _batch_submit.unavailable()
+    if why is not None:
+        return {"slurm_batch_submit": unavailable("x shell loop", target, why)}
+    got = _batch_submit.submit_overhead(size["batch"])
+    big = size["batch"] >= 200
+    ratio = got.pop("ratio")
+    return {"slurm_batch_submit": fig(ratio, "x shell loop", target, ratio <= 1.15 if big else None, **got)}
+
+
 def latency_figures(size: dict[str, Any]) -> dict[str, Any]:
     from . import _figures as f
 
@@ -392,6 +408,7 @@ GROUPS: dict[str, tuple[list[tuple[str, str, str]], Callable[[dict[str, Any]], d
     "startup": ([("import_molq", "ms", "<= 150 ms"), ("startup_vs_submitit", "ms CPU", "<= submitit")], startup_figures),
     "memory": ([("watch_memory", "MB", "<= 200 MB")], memory_figures),
     "latency": ([("slurm_wait_latency", "s", "<= 1 s")], latency_figures),
+    "batch": ([("slurm_batch_submit", "x shell loop", "<= 1.15")], batch_figures),
     "idle": (
         [("wait_idle_running", "% of a core", "<= 2 %"), ("wait_idle_backoff", "% of a core", "<= 2 %")],
         idle_figures,
