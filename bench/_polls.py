@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from molq.core import Completed, JobState, Observation
-from molq.shell._local import LocalTransport
-from molq.shell._lsf import LSFScheduler
-from molq.shell._pbs import PBSScheduler, PBSSchedulerOptions
-from molq.shell._slurm import SlurmScheduler
+from molq.shell.schedulers._lsf import LSFScheduler
+from molq.shell.schedulers._pbs import PBSScheduler, PBSSchedulerOptions
+from molq.shell.schedulers._slurm import SlurmScheduler
+from molq.shell.transport._local import LocalTransport
 
 
 CAPTURES = Path(__file__).resolve().parent / "captures"

@@ -4,6 +4,8 @@ Nothing under ``molq.core`` reads the clock, the environment, files, processes o
 the network; the shell passes such facts in.
 """
 
+from molq.core._decide import decide as decide
+
 from ._commands import (
     ArchiveJob as ArchiveJob,
 )
@@ -117,7 +119,6 @@ from ._events import (
 )
 from ._frozen import FrozenDict as FrozenDict
 from ._machine import TRANSITIONS as TRANSITIONS
-from ._machine import decide as decide
 from ._machine import evolve as evolve
 from ._machine import fold_job as fold_job
 from ._ports import (
