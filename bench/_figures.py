@@ -22,7 +22,7 @@ from ._sim import SimSlurm
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-"""Interpreters started by the bench use bytecode caches, as an installed molq does (ADR 0031)."""
+"""Interpreters started by the bench use bytecode caches, as an installed molq does (ADR 0032)."""
 
 
 def _tmp() -> tempfile.TemporaryDirectory[str]:
@@ -46,7 +46,7 @@ def poll_commands(n: int, *, left_fraction: float = 0.05) -> dict[str, int]:
         "sacct": sim.calls["sacct"],
         "scontrol": sim.calls["scontrol"],
         "other": sum(sim.calls.values()) - sim.calls["squeue"] - sim.calls["sacct"] - sim.calls["scontrol"],
-        "expected_squeue": 1,  # ADR 0030: whatever n (ceil(n / 500) before)
+        "expected_squeue": 1,  # ADR 0031: whatever n (ceil(n / 500) before)
         "expected_sacct": 1,
         "left_queue": left,
     }

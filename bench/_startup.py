@@ -20,7 +20,7 @@ from typing import Any
 MOLQ = "from molq import Submitor, Cluster"
 PEER = "import submitit"
 # Import and a first object that can submit: molq defers its lifecycle modules to the
-# first Submitor (ADR 0031), so this is where they are paid.
+# first Submitor (ADR 0032), so this is where they are paid.
 MOLQ_FIRST = (
     "from molq import Submitor, Cluster, JobStore; import tempfile, os; d = tempfile.mkdtemp(); "
     "Submitor(Cluster('b', 'local'), store=JobStore(os.path.join(d, 'j.db')), jobs_dir=d)"

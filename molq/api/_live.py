@@ -92,7 +92,7 @@ def open_cursor(
     tags: Collection[str] | None,
 ) -> EventCursor:
     """A cursor on its own store connection (safe to use from another thread)."""
-    from molq.shell.store._store import JobStore  # here: the store loads with its first use (ADR 0031)
+    from molq.shell.store._store import JobStore  # here: the store loads with its first use (ADR 0032)
 
     store = JobStore(store_path)
     wanted = None if job_ids is None else set(job_ids)
@@ -122,7 +122,7 @@ async def asubscribe_events(
     cursor: EventCursor, *, poll_interval: float, timeout: float | None
 ) -> AsyncIterator[Recorded]:
     """The async form of ``subscribe_events`` (the store is queried in a worker thread)."""
-    import asyncio  # here: asyncio alone is a sixth of a bare import (ADR 0031)
+    import asyncio  # here: asyncio alone is a sixth of a bare import (ADR 0032)
 
     deadline = None if timeout is None else time.monotonic() + timeout
     try:

@@ -55,7 +55,7 @@ class Submitor(SweepVerbs, LiveSubscriptions):
         polling_strategy: PollingStrategy | None = None,
     ) -> None:
         from molq.shell import _bus, _monitor, _reconcile
-        from molq.shell.store._store import JobStore  # the lifecycle loads here, not at import (ADR 0031)
+        from molq.shell.store._store import JobStore  # the lifecycle loads here, not at import (ADR 0032)
 
         self._target = _require_cluster(target)
         self._defaults = defaults or SubmitorDefaults()

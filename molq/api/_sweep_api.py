@@ -125,7 +125,7 @@ def _template_spec(submitor: SubmitorParts, request: Any, sweep_id: str) -> tupl
 def submit_sweep(submitor: SubmitorParts, created: SweepCreated) -> SweepHandle:
     """Append ``sweep.created`` and launch the first cells."""
     submitor.store.append(created.sweep_id, [created], expected_version=0, now=time.time())
-    from molq.shell._reconcile import ReconcileReport  # lifecycle modules load on first use (ADR 0031)
+    from molq.shell._reconcile import ReconcileReport  # lifecycle modules load on first use (ADR 0032)
     from molq.shell._sweeps import advance_sweeps
 
     advance_sweeps(submitor.reconciler, ReconcileReport(), [created.sweep_id])

@@ -17,7 +17,7 @@ from ._value import sorted_fields
 
 
 if TYPE_CHECKING:
-    from fractions import Fraction  # imported where text is parsed: it loads decimal (start-up, ADR 0031)
+    from fractions import Fraction  # imported where text is parsed: it loads decimal (start-up, ADR 0032)
 
 
 _KIB = 1024

@@ -3,7 +3,7 @@
 Against the real schedulers on this machine (Slurm, OpenPBS, Slurm's Torque wrappers,
 OpenLava), counted from the ``molq.commands`` log (molq/shell/_command_log.py). The
 id limits are set low so the pass takes the user-scoped listing that a large poll
-takes (ADR 0030); a job of the same user that molq does not track and a job that
+takes (ADR 0031); a job of the same user that molq does not track and a job that
 another store tracks are in the queue at the same time and must not confuse either.
 """
 

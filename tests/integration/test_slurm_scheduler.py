@@ -330,7 +330,7 @@ def test_refused_submission(scheduler, tmp_path):
 
 
 def test_more_ids_than_the_squeue_limit_cost_one_squeue_me_and_one_sacct(tmp_path):
-    """Past squeue_chunk_size ids, a poll runs one ``squeue --me`` and one sacct (ADR 0030)."""
+    """Past squeue_chunk_size ids, a poll runs one ``squeue --me`` and one sacct (ADR 0031)."""
     transport = ScriptedTransport()
     sched = SlurmScheduler(transport, SlurmSchedulerOptions(squeue_chunk_size=2))
     ok, _ = submit(sched, tmp_path, "a", make_spec(tmp_path, "true"))

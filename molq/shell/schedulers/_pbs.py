@@ -86,7 +86,7 @@ class PBSSchedulerOptions:
             Professional: JSON, ``qstat -x`` history) or ``torque`` (Torque, Slurm's
             Torque wrappers: text ``qstat -f``, finished jobs as ``C``).
         use_history: ask ``qstat -x`` about jobs the ``pro`` queue no longer lists.
-        chunk_size: unused since one ``qstat -x`` serves a whole poll (ADR 0030); kept
+        chunk_size: unused since one ``qstat -x`` serves a whole poll (ADR 0031); kept
             so settings that name it still load.
         timeout: seconds allowed per scheduler command.
         bin_dir: directory of qsub/qstat/qdel/qselect (e.g. ``/opt/pbs/bin`` when the
@@ -306,7 +306,7 @@ class PBSScheduler:
         return parse_listing(self.dialect, done.stdout, json=self._json)
 
     def _history(self, ids: Sequence[str]) -> JobAttrs:
-        """One ``qstat -x`` for every id (the server's history when they are too many; ADR 0030)."""
+        """One ``qstat -x`` for every id (the server's history when they are too many; ADR 0031)."""
         return self._query(pbs_history_argv(self._options.command("qstat"), ids, json=self._json))
 
     def _query(self, argv: Sequence[str]) -> JobAttrs:

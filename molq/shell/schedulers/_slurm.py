@@ -245,7 +245,7 @@ class SlurmScheduler:
         return chunk_ids(ids, self._options.squeue_chunk_size)
 
     def _squeue(self, ids: Sequence[str]) -> dict[str, Observation]:
-        """One squeue for the whole poll (ADR 0030); chunks only where ``--me`` is unknown."""
+        """One squeue for the whole poll (ADR 0031); chunks only where ``--me`` is unknown."""
         if not ids:
             return {}
         done = self._run(squeue_poll_argv(ids, ids_limit=self._options.squeue_chunk_size), env=QUERY_ENV)

@@ -176,7 +176,7 @@ class LocalTransport:
         target = Path(path)
         try:
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            import tempfile  # here: it loads random and hashlib (start-up, ADR 0031)
+            import tempfile  # here: it loads random and hashlib (start-up, ADR 0032)
 
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
             try:
@@ -217,7 +217,7 @@ class LocalTransport:
         target = Path(path)
         try:
             if recursive and target.is_dir() and not target.is_symlink():
-                import shutil  # here: it loads bz2 and lzma (start-up, ADR 0031)
+                import shutil  # here: it loads bz2 and lzma (start-up, ADR 0032)
 
                 shutil.rmtree(target)
             else:
