@@ -2,7 +2,7 @@
 
 Which command a poll sends for N tracked jobs: their ids on the command line while
 they are few and fit, otherwise the user's (or the server's) whole listing, which
-molq then filters by id. See docs/adr/0031-perf-one-status-call-per-poll.md.
+molq then filters by id. See docs/adr/0031-one-status-call-per-poll.md.
 
 Rules of this module:
   Rule 1: pure: argv in and out; the shell runs them.
