@@ -42,6 +42,7 @@ from molq.shell._bus import EventBus, EventType
 from molq.shell._job_dirs import claim_named_job_dir
 from molq.shell._monitor import JobMonitor
 from molq.shell._reconcile import JobReconciler
+from molq.shell._script_directives import directive_header, warn_dropped_directives, with_script_directives
 from molq.shell._store import JobStore
 from molq.shell._submission import create_and_submit
 
@@ -322,10 +323,12 @@ class Submitor:
             remote=self._target.remote_location(),
         )
         self._check_remote_cwd(spec.cwd)
+        spec = with_script_directives(spec, self._target.transport, self._target.scheduler)
         refs = merge_dependency_refs(
             spec.scheduling, after_started=after_started, after=after, after_failure=after_failure, after_success=after_success
         )
         check_capabilities(attrs.evolve(spec, scheduling=dataclasses.replace(spec.scheduling, dependencies=refs)), self._target.scheduler_impl.capabilities(), self._target.scheduler)
+        warn_dropped_directives(spec, self._target.scheduler)
         spec, edges = self._compile_dependencies(spec, refs, job_id)
         scheduler = self._target.scheduler_impl
         submission = scheduler.prepare(spec, job_dir)
@@ -659,6 +662,9 @@ def _dry_run_details(spec: JobSpec, job_dir: str, submission: Any, submitor: Sub
         details["partition"] = spec.scheduling.partition
     if spec.scheduling.dependency:
         details["dependency"] = spec.scheduling.dependency
+    header = directive_header(submission.script, submitor.target.scheduler)
+    if header is not None:  # molq's directives, then the script's own, then extra_flags
+        details["directives"] = header
     return details
 
 
