@@ -1,0 +1,111 @@
+"""A script's own directives at submit_job: read through the transport, merged, warned about, shown in dry runs."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from molq import Cluster, ConfigError, JobExecution, JobResources, JobScheduling, Script, Submitor
+from molq.core import JobSpec
+from molq.shell._local import LocalTransport
+from molq.shell._script_directives import directive_header, script_file, with_script_directives
+
+
+SCRIPT = """#!/bin/bash
+#SBATCH --comment=from-script
+#SBATCH -o mine.log
+#SBATCH --time=10
+echo body
+#SBATCH --comment=ignored
+"""
+
+
+@pytest.fixture
+def slurm(store, tmp_path):
+    sub = Submitor(Cluster("hpc", "slurm"), store=store, jobs_dir=tmp_path / "jobs")
+    yield sub
+    sub.close()
+
+
+
+def test_dry_run_merges_the_scripts_directives_and_warns(slurm, tmp_path, store):
+    """Non-conflicting directives are kept verbatim; molq's output and typed time win with one warning each."""
+    path = tmp_path / "job.sbatch"
+    path.write_text(SCRIPT)
+    with pytest.warns(UserWarning, match="is not used") as caught:
+        dry = slurm.submit_job(
+            script=Script.path(path), resources=JobResources(time_limit="1h"), dry_run=True
+        )
+    assert [str(w.message) for w in caught] == [
+        "script directive '#SBATCH -o mine.log' is not used: it sets --output, and molq sets the output path",
+        "script directive '#SBATCH --time=10' is not used: it sets --time, and molq sets it from resources.time_limit",
+    ]
+    header = dry.details["directives"].split("\n")
+    assert header[-2:] == ["#SBATCH --time=01:00:00", "#SBATCH --comment=from-script"]
+    assert "#SBATCH -o mine.log" not in header
+    assert "#SBATCH --comment=ignored" not in dry.details["script"]
+    assert slurm.list_jobs(include_terminal=True) == []
+
+
+def test_relative_script_is_read_from_the_jobs_cwd(slurm, tmp_path):
+    """A relative Script.path is found where the job body runs it: under the job's cwd."""
+    (tmp_path / "job.sh").write_text("#!/bin/sh\n#SBATCH --comment=relative\ntrue\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dry = slurm.submit_job(script=Script.path("job.sh"), execution=JobExecution(cwd=str(tmp_path)), dry_run=True)
+    assert dry.details["directives"].endswith("#SBATCH --comment=relative")
+
+
+def test_missing_script_submits_as_before(slurm, tmp_path):
+    """A script molq cannot read adds no directives and no error (the job fails when it runs, as before)."""
+    dry = slurm.submit_job(script=Script.path(tmp_path / "absent.sh"), dry_run=True)
+    assert "#SBATCH --comment" not in dry.details["directives"]
+
+
+def test_inline_script_directives_are_read_too(slurm):
+    """An inline script's directives are merged the same way, without any I/O."""
+    dry = slurm.submit_job(script=Script.inline("#SBATCH --comment=inline\necho hi\n"), dry_run=True)
+    assert dry.details["directives"].endswith("#SBATCH --comment=inline")
+
+
+def test_conflicting_extra_flag_is_refused_before_anything_is_stored(slurm, store):
+    """An extra flag naming molq's job name raises ConfigError at the call; no event is written."""
+    with pytest.raises(ConfigError, match="scheduler flag '--job-name=x' sets --job-name"):
+        slurm.submit_job(argv=["true"], scheduling=JobScheduling(extra_flags=("--job-name=x",)))
+    assert slurm.list_jobs(include_terminal=True) == []
+
+
+def test_local_scheduler_refuses_extra_flags(store, tmp_path):
+    """The local scheduler has no batch system: extra flags are refused with a clear message."""
+    sub = Submitor(Cluster("laptop", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    with pytest.raises(ConfigError, match=r"does not support scheduling.extra_flags \(raw scheduler flags"):
+        sub.submit_job(argv=["true"], scheduling=JobScheduling(extra_flags=("--constraint=a",)))
+    assert sub.list_jobs(include_terminal=True) == []
+    sub.close()
+
+
+def test_local_scheduler_leaves_script_directives_alone(tmp_path):
+    """For local jobs the script is not read: its #SBATCH lines are comments there."""
+    path = tmp_path / "job.sh"
+    path.write_text(SCRIPT)
+    spec = JobSpec(command_type="script", script=Script.path(path), cwd=str(tmp_path))
+    assert with_script_directives(spec, LocalTransport(), "local") is spec
+
+
+class TestHelpers:
+    def test_script_file_paths(self):
+        """Absolute and home paths are kept; relative ones are joined to the cwd."""
+        def spec(path, cwd):
+            return JobSpec(command_type="script", script=Script.path(path), cwd=cwd)
+
+        assert script_file(spec("/a/job.sh", "/w")) == "/a/job.sh"
+        assert script_file(spec("~/job.sh", "/w")) == "~/job.sh"
+        assert script_file(spec("job.sh", "/w/")) == "/w/job.sh"
+        assert script_file(spec("job.sh", ".")) == "job.sh"
+        assert script_file(JobSpec(command_type="argv", argv=("true",))) is None
+
+    def test_header_of_local_is_none(self):
+        """Local scripts have no directive header."""
+        assert directive_header("#!/bin/sh\n", "local") is None
+        assert directive_header("#!/bin/sh\n#PBS -N x\ntrue\n", "pbs") == "#PBS -N x"
