@@ -14,6 +14,7 @@ from molq.core._sweep import ScalarValue, SweepSpec, expand_matrix
 from molq.core._sweep_events import SweepCell, SweepCreated
 from molq.core._sweep_state import SweepStatus, cell_created, sweep_status
 from molq.shell._reconcile import ReconcileReport
+from molq.shell._script_directives import warn_dropped_directives, with_script_directives
 from molq.shell._sweeps import advance_sweeps, cancel_sweep_events, cell_states
 
 
@@ -119,7 +120,9 @@ def _template_spec(submitor: Submitor, request: Any, sweep_id: str) -> tuple[Any
         local=submitor.target.is_local_transport,
         remote=submitor.target.remote_location(),
     )
+    spec = with_script_directives(spec, submitor.target.transport, submitor.target.scheduler)
     check_capabilities(spec, submitor.target.scheduler_impl.capabilities(), submitor.target.scheduler)
+    warn_dropped_directives(spec, submitor.target.scheduler)
     return spec, job_dir
 
 

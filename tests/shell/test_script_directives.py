@@ -109,3 +109,22 @@ class TestHelpers:
         """Local scripts have no directive header."""
         assert directive_header("#!/bin/sh\n", "local") is None
         assert directive_header("#!/bin/sh\n#PBS -N x\ntrue\n", "pbs") == "#PBS -N x"
+
+
+def test_sweep_cells_carry_the_template_scripts_directives(slurm, tmp_path):
+    """A sweep's template script is read once; every cell's rendered script holds its directives."""
+    from molq._sweep_api import build_sweep
+    from molq.core._sweep_state import cell_created
+
+    path = tmp_path / "cell.sh"
+    path.write_text("#!/bin/sh\n#SBATCH --comment=sweep\necho cell\n")
+    created = build_sweep(
+        slurm, matrix={"n": [1, 2]}, args=None, max_parallel=1, fail_fast=False,
+        argv=None, command=None, script=Script.path(path), retry=None,
+        options={"scheduling": JobScheduling(extra_flags=("--nice=1",))},
+    )
+    assert created.spec.script_directives == ("--comment=sweep",)
+    for cell in created.cells:
+        rendered = cell_created(created, cell, now=created.at)
+        script = slurm.target.scheduler_impl.prepare(rendered.spec, rendered.job_dir or "").script
+        assert "#SBATCH --comment=sweep\n#SBATCH --nice=1\n" in script
