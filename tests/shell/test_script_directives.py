@@ -128,3 +128,18 @@ def test_sweep_cells_carry_the_template_scripts_directives(slurm, tmp_path):
         rendered = cell_created(created, cell, now=created.at)
         script = slurm.target.scheduler_impl.prepare(rendered.spec, rendered.job_dir or "").script
         assert "#SBATCH --comment=sweep\n#SBATCH --nice=1\n" in script
+
+
+def test_profile_defaults_carry_extra_flags(tmp_path, store):
+    """extra_flags in a profile's default scheduling reach every job; a job's own replace them."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[profiles.hpc]\nscheduler = "slurm"\ncluster_name = "hpc"\n'
+        '[profiles.hpc.defaults.scheduling]\nextra_flags = ["--constraint=intel"]\n'
+    )
+    sub = Submitor.from_profile("hpc", config_path=config, store=store)
+    assert sub.submit_job(argv=["true"], dry_run=True).details["directives"].endswith("#SBATCH --constraint=intel")
+    own = sub.submit_job(argv=["true"], scheduling=JobScheduling(extra_flags=("--nice=1",)), dry_run=True)
+    assert own.details["directives"].endswith("#SBATCH --nice=1")
+    assert "--constraint" not in own.details["directives"]
+    sub.close()
