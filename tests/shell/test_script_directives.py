@@ -143,3 +143,17 @@ def test_profile_defaults_carry_extra_flags(tmp_path, store):
     assert own.details["directives"].endswith("#SBATCH --nice=1")
     assert "--constraint" not in own.details["directives"]
     sub.close()
+
+
+def test_profile_extra_flags_as_one_string_is_refused(tmp_path):
+    """A TOML string where a list belongs is refused by name (not split into letters)."""
+    from molq._config import load_profile
+    from molq.core import SpecError
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[profiles.hpc]\nscheduler = "slurm"\ncluster_name = "hpc"\n'
+        '[profiles.hpc.defaults.scheduling]\nextra_flags = "--constraint=intel"\n'
+    )
+    with pytest.raises(SpecError, match=r"extra_flags must be a list of strings .* got str '--constraint=intel'"):
+        load_profile("hpc", config)
