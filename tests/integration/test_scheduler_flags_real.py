@@ -188,6 +188,34 @@ def test_pbs_script_directives_take_effect_and_molq_wins(pbs, tmp_path):
     _succeeded(pbs, handle, "body\n")
 
 
+@pytest.mark.slurm
+def test_torque_wrapper_flags_and_script_directives(store, tmp_path):
+    """Slurm's Torque qsub: an extra '-l nodes=1:ppn=2' replaces molq's default and a script's walltime applies."""
+    reason = not_ready("pbs-torque")
+    if reason:
+        pytest.skip(reason)
+    sub = Submitor(cluster("pbs-torque"), store=store, jobs_dir=tmp_path / "jobs")
+    try:
+        handle = sub.submit_job(
+            argv=["true"],
+            scheduling=JobScheduling(extra_flags=("-l walltime=00:05:00", "-l nodes=1:ppn=2")),
+            execution=JobExecution(cwd=str(tmp_path)),
+        )
+        shown = _scontrol(handle.scheduler_job_id)
+        assert "TimeLimit=00:05:00" in shown
+        assert "NumCPUs=2" in shown
+        script = tmp_path / "job.pbs"
+        script.write_text("#!/bin/bash\n#PBS -l walltime=00:07:00\ntrue\n")
+        scripted = sub.submit_job(script=Script.path(script), execution=JobExecution(cwd=str(tmp_path)))
+        assert "TimeLimit=00:07:00" in _scontrol(scripted.scheduler_job_id)
+        records = sub.watch_jobs([handle.job_id, scripted.job_id], timeout=180)
+        assert [r.state for r in records] == [JobState.SUCCEEDED, JobState.SUCCEEDED], records
+    finally:
+        for record in sub.list_jobs():
+            sub.cancel_job(record.job_id)
+        sub.close()
+
+
 # -- OpenLava -----------------------------------------------------------------------------
 
 
