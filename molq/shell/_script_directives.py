@@ -61,8 +61,8 @@ def warn_dropped_directives(spec: JobSpec, scheduler: str) -> None:
     dialect = _DIALECTS.get(scheduler)
     if dialect is None:
         return
-    for text, flag, reason in plan_flags(spec, dialect).dropped:
-        warnings.warn(dropped_warning(text, flag, reason, dialect), UserWarning, stacklevel=3)
+    for text, why in plan_flags(spec, dialect).dropped:
+        warnings.warn(dropped_warning(text, why, dialect), UserWarning, stacklevel=3)
 
 
 def directive_header(script: str, scheduler: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.strategies import directive_dialects, flag_texts
+from tests.strategies import directive_dialects, flag_texts, script_texts
 
 from molq.core import ConfigError, JobResources, JobScheduling, JobSpec, Script
 from molq.core._sched._directives import PREFIXES, parse_directive_block
@@ -167,15 +167,15 @@ class TestScriptDirectives:
         )
         assert plan.options == ("--comment=kept",)
         assert plan.dropped == (
-            ("-o mine.log", "--output", "molq sets the output path"),
-            ("--time=10", "--time", "molq sets it from resources.time_limit"),
+            ("-o mine.log", "it sets --output, and molq sets the output path"),
+            ("--time=10", "it sets --time, and molq sets it from resources.time_limit"),
         )
 
     def test_extra_flags_win_over_the_script(self):
         """A directive an extra flag also sets is dropped in favour of the extra flag."""
         plan = plan_flags(spec("--comment=b", directives=("--comment=a",)), "slurm")
         assert plan.options == ("--comment=b",)
-        assert plan.dropped == (("--comment=a", "--comment", "scheduling.extra_flags sets it ('--comment=b')"),)
+        assert plan.dropped == (("--comment=a", "it sets --comment, and scheduling.extra_flags sets it ('--comment=b')"),)
 
     def test_script_select_replaces_default_chunk(self):
         """A script's '#PBS -l select=…' replaces molq's default chunk like an extra flag does."""
@@ -187,10 +187,35 @@ class TestScriptDirectives:
         """A script line molq cannot split (open quote) is the scheduler's to judge: kept as is."""
         assert plan_flags(spec(directives=('--comment="open',)), "slurm").options == ('--comment="open',)
 
+    @pytest.mark.parametrize("text", ["-A x\\", "--comment=a\x0bb", "-N a\u2028b"])
+    def test_directive_that_would_leave_its_line_is_dropped(self, text):
+        """A script line ending in a backslash (it would swallow molq's next line) or holding a line
+        separator is left out with a reason, never written."""
+        plan = plan_flags(spec(directives=(text,)), "pbs")
+        assert plan.options == ()
+        assert plan.dropped == ((text, "molq cannot write it as one directive line (a control character or a final backslash)"),)
+
     def test_warning_names_the_line_and_the_winner(self):
         """The warning quotes the directive line, the flag and who sets it."""
-        text = dropped_warning("-J mine", "-J", "molq sets the job name", "lsf")
+        text = dropped_warning("-J mine", "it sets -J, and molq sets the job name", "lsf")
         assert text == "script directive '#BSUB -J mine' is not used: it sets -J, and molq sets the job name"
+
+
+    @given(script_texts, directive_dialects)
+    def test_any_script_merges_into_single_lines(self, text, dialect):
+        """Whatever a script holds, its kept directives read back verbatim after molq's and the
+        shell lines of the rendered script are the same as without them."""
+        found = parse_directive_block(text, dialect)
+        base = RENDER[dialect](spec(), JOB_DIR)
+        script = RENDER[dialect](spec(directives=found), JOB_DIR)
+        plan = plan_flags(spec(directives=found), dialect)
+        prefix = PREFIXES[dialect]
+        assert [x for x in script.split("\n") if not x.startswith(prefix)] == [
+            x for x in base.split("\n") if not x.startswith(prefix)
+        ]
+        read_back = parse_directive_block(script, dialect)
+        assert read_back[len(read_back) - len(plan.options):] == plan.options
+        assert len(plan.options) + len(plan.dropped) == len(found)
 
 
 class TestSpecField:

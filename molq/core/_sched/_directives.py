@@ -34,7 +34,7 @@ _STARTS: Final[dict[str, re.Pattern[str]]] = {
 # Characters a flag text may not hold: they end or break a script line for bash, sbatch,
 # qsub or bsub (all read lines with fgets, so only \n ends a line for them, but \r, \f and
 # the Unicode separators are refused too: an editor or `splitlines` would break there).
-_LINE_BREAKING: Final = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+LINE_BREAKING: Final = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 _LSF_OPTIONS: Final = (
     *("-a", "-app", "-B", "-b", "-C", "-c", "-cwd", "-D", "-E", "-Ep", "-e", "-eo", "-F", "-f", "-G"),
     *("-g", "-gpu", "-H", "-hl", "-I", "-Ip", "-Is", "-i", "-is", "-J", "-Jd", "-jsdl", "-K", "-k"),
@@ -141,7 +141,7 @@ def check_flag_shape(text: object) -> str:
     if not stripped.startswith("-"):
         msg = f"scheduler flag {text!r} must start with '-' (e.g. '--constraint=intel')"
         raise ConfigError(msg)
-    if _LINE_BREAKING.search(text):
+    if LINE_BREAKING.search(text):
         msg = f"scheduler flag {text!r} has a line break or control character: it would leave its directive line"
         raise ConfigError(msg)
     if stripped.endswith("\\"):

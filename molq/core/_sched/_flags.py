@@ -19,7 +19,7 @@ import attrs
 
 from .._errors import ConfigError
 from .._spec import JobSpec
-from ._directives import DirectiveDialect, check_flag_text, directive_line, option_keys
+from ._directives import LINE_BREAKING, DirectiveDialect, check_flag_text, directive_line, option_keys
 
 
 _ALWAYS: Final[dict[str, dict[str, str]]] = {
@@ -164,12 +164,12 @@ class FlagPlan:
     Attributes:
         options: the option texts to write after molq's own, each on its own directive line.
         keys: every flag those options set (a yielding default is left out when it is here).
-        dropped: the script directives left out: (text, the flag it sets, who sets it instead).
+        dropped: the script directives left out, each with why (``"it sets --time, and …"``).
     """
 
     options: tuple[str, ...] = ()
     keys: frozenset[str] = frozenset()
-    dropped: tuple[tuple[str, str, str], ...] = ()
+    dropped: tuple[tuple[str, str], ...] = ()
 
     def lines(self, dialect: DirectiveDialect) -> list[str]:
         """The options as directive lines."""
@@ -207,18 +207,21 @@ def _safe_keys(text: str, dialect: DirectiveDialect) -> tuple[str, ...]:
 
 def _merge_script(
     directives: Iterable[str], owned: Mapping[str, str], dialect: DirectiveDialect
-) -> tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]:
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     kept: list[str] = []
-    dropped: list[tuple[str, str, str]] = []
+    dropped: list[tuple[str, str]] = []
     for text in directives:
+        if LINE_BREAKING.search(text) or text.endswith("\\"):
+            dropped.append((text, "molq cannot write it as one directive line (a control character or a final backslash)"))
+            continue
         hits = [hit for key in _safe_keys(text, dialect) if (hit := conflict(key, owned, dialect))]
         if hits:
-            dropped.append((text, hits[0], owned[hits[0]]))
+            dropped.append((text, f"it sets {hits[0]}, and {owned[hits[0]]}"))
         else:
             kept.append(text)
     return tuple(kept), tuple(dropped)
 
 
-def dropped_warning(text: str, flag: str, reason: str, dialect: DirectiveDialect) -> str:
+def dropped_warning(text: str, why: str, dialect: DirectiveDialect) -> str:
     """The warning for a script directive molq left out."""
-    return f"script directive '{directive_line(dialect, text)}' is not used: it sets {flag}, and {reason}"
+    return f"script directive '{directive_line(dialect, text)}' is not used: {why}"
