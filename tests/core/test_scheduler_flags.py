@@ -130,7 +130,7 @@ class TestExtraFlags:
         """owned_flags says where each flag comes from."""
         owned = owned_flags(spec(partition="gpu"), "slurm")
         assert owned["--partition"] == "molq sets it from scheduling.partition"
-        assert owned["--output"] == "molq sets the output path"
+        assert owned["--output"] == "molq sets the output path (use JobExecution.output_file)"
         assert "--account" not in owned
 
     @given(flag_texts, directive_dialects)
@@ -167,7 +167,7 @@ class TestScriptDirectives:
         )
         assert plan.options == ("--comment=kept",)
         assert plan.dropped == (
-            ("-o mine.log", "it sets --output, and molq sets the output path"),
+            ("-o mine.log", "it sets --output, and molq sets the output path (use JobExecution.output_file)"),
             ("--time=10", "it sets --time, and molq sets it from resources.time_limit"),
         )
 

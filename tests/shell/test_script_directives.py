@@ -38,7 +38,7 @@ def test_dry_run_merges_the_scripts_directives_and_warns(slurm, tmp_path, store)
             script=Script.path(path), resources=JobResources(time_limit="1h"), dry_run=True
         )
     assert [str(w.message) for w in caught] == [
-        "script directive '#SBATCH -o mine.log' is not used: it sets --output, and molq sets the output path",
+        "script directive '#SBATCH -o mine.log' is not used: it sets --output, and molq sets the output path (use JobExecution.output_file)",
         "script directive '#SBATCH --time=10' is not used: it sets --time, and molq sets it from resources.time_limit",
     ]
     header = dry.details["directives"].split("\n")

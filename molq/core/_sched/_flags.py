@@ -24,9 +24,9 @@ from ._directives import LINE_BREAKING, DirectiveDialect, check_flag_text, direc
 
 _ALWAYS: Final[dict[str, dict[str, str]]] = {
     "slurm": {
-        "--job-name": "the job name",
-        "--output": "the output path",
-        "--error": "the error path",
+        "--job-name": "the job name (use JobExecution.job_name)",
+        "--output": "the output path (use JobExecution.output_file)",
+        "--error": "the error path (use JobExecution.error_file)",
         "--chdir": "the working directory",
         "--dependency": "dependencies (use after_success=/after=...)",
         "--kill-on-invalid-dep": "dependencies",
@@ -36,9 +36,9 @@ _ALWAYS: Final[dict[str, dict[str, str]]] = {
         "--wrap": "the job script",
     },
     "pbs": {
-        "-N": "the job name",
-        "-o": "the output path",
-        "-e": "the error path",
+        "-N": "the job name (use JobExecution.job_name)",
+        "-o": "the output path (use JobExecution.output_file)",
+        "-e": "the error path (use JobExecution.error_file)",
         "-j": "the output and error paths",
         "-k": "the output and error paths",
         "-J": "arrays (use JobScheduling.array_spec)",
@@ -49,11 +49,11 @@ _ALWAYS: Final[dict[str, dict[str, str]]] = {
         "-X": "how qsub returns (interactive)",
     },
     "lsf": {
-        "-J": "the job name and arrays",
-        "-o": "the output path",
-        "-oo": "the output path",
-        "-e": "the error path",
-        "-eo": "the error path",
+        "-J": "the job name and arrays (use JobExecution.job_name, JobScheduling.array_spec)",
+        "-o": "the output path (use JobExecution.output_file)",
+        "-oo": "the output path (use JobExecution.output_file)",
+        "-e": "the error path (use JobExecution.error_file)",
+        "-eo": "the error path (use JobExecution.error_file)",
         "-w": "dependencies (use after_success=/after=...)",
         "-K": "how bsub returns",
         "-I": "how bsub returns (interactive)",
