@@ -52,8 +52,10 @@ def with_script_directives(spec: JobSpec, transport: Transport, scheduler: str) 
     return attrs.evolve(spec, script_directives=parse_directive_block(text, dialect))
 
 
-def warn_dropped_directives(spec: JobSpec, scheduler: str) -> None:
+def warn_dropped_directives(spec: JobSpec, scheduler: str, *, stacklevel: int = 2) -> None:
     """One ``UserWarning`` for each script directive molq's own flags override.
+
+    ``stacklevel`` counts from the caller of this function, as ``warnings.warn``'s does.
 
     Raises:
         ConfigError: an extra flag is malformed or names a flag molq sets itself.
@@ -62,7 +64,7 @@ def warn_dropped_directives(spec: JobSpec, scheduler: str) -> None:
     if dialect is None:
         return
     for text, why in plan_flags(spec, dialect).dropped:
-        warnings.warn(dropped_warning(text, why, dialect), UserWarning, stacklevel=3)
+        warnings.warn(dropped_warning(text, why, dialect), UserWarning, stacklevel=stacklevel + 1)
 
 
 def directive_header(script: str, scheduler: str) -> str | None:

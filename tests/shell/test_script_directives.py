@@ -8,8 +8,8 @@ import pytest
 
 from molq import Cluster, ConfigError, JobExecution, JobResources, JobScheduling, Script, Submitor
 from molq.core import JobSpec
-from molq.shell._local import LocalTransport
 from molq.shell._script_directives import directive_header, script_file, with_script_directives
+from molq.shell.transport._local import LocalTransport
 
 
 SCRIPT = """#!/bin/bash
@@ -41,6 +41,7 @@ def test_dry_run_merges_the_scripts_directives_and_warns(slurm, tmp_path, store)
         "script directive '#SBATCH -o mine.log' is not used: it sets --output, and molq sets the output path (use JobExecution.output_file)",
         "script directive '#SBATCH --time=10' is not used: it sets --time, and molq sets it from resources.time_limit",
     ]
+    assert {w.filename for w in caught} == {__file__}  # the warning points at the submit_job call
     header = dry.details["directives"].split("\n")
     assert header[-2:] == ["#SBATCH --time=01:00:00", "#SBATCH --comment=from-script"]
     assert "#SBATCH -o mine.log" not in header
@@ -113,7 +114,7 @@ class TestHelpers:
 
 def test_sweep_cells_carry_the_template_scripts_directives(slurm, tmp_path):
     """A sweep's template script is read once; every cell's rendered script holds its directives."""
-    from molq._sweep_api import build_sweep
+    from molq.api._sweep_api import build_sweep
     from molq.core._sweep_state import cell_created
 
     path = tmp_path / "cell.sh"
@@ -147,7 +148,7 @@ def test_profile_defaults_carry_extra_flags(tmp_path, store):
 
 def test_profile_extra_flags_as_one_string_is_refused(tmp_path):
     """A TOML string where a list belongs is refused by name (not split into letters)."""
-    from molq._config import load_profile
+    from molq.api._config import load_profile
     from molq.core import SpecError
 
     config = tmp_path / "config.toml"
