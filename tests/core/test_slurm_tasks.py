@@ -84,3 +84,14 @@ def test_merge_prefers_the_fresher_view():
     }
     merged = merge_task_views(live, acct)
     assert merged == {"5_1": Observation(S.FAILED, exit_code=2), "5_2": Observation(S.RUNNING)}
+
+
+def test_array_tasks_write_the_exit_code_through_their_own_temp_file():
+    """Tasks ending together must not share exit_code.tmp (one mv would find it gone); plain jobs keep theirs."""
+    from molq.core import JobScheduling, JobSpec
+    from molq.core._sched._body import render_body
+
+    array = JobSpec("argv", argv=("true",), cwd="/w", scheduling=JobScheduling(array_spec="0-4"))
+    plain = JobSpec("argv", argv=("true",), cwd="/w")
+    assert "> /j/exit_code.tmp.$$ && mv -f /j/exit_code.tmp.$$ /j/exit_code" in render_body(array, "/j")
+    assert "> /j/exit_code.tmp && mv -f /j/exit_code.tmp /j/exit_code" in render_body(plain, "/j")
