@@ -211,7 +211,9 @@ def is_array_job(record: JobRecord) -> bool:
     return bool(record.metadata.get(ARRAY_SPEC_KEY))
 
 
-def task_log_paths(scheduler: str, metadata: Mapping[str, str], scheduler_job_id: str, index: int) -> tuple[str, str]:
+def task_log_paths(
+    scheduler: str, metadata: Mapping[str, str], scheduler_job_id: str, index: int
+) -> tuple[str, str]:
     """Where one task's stdout and stderr are, from an array job's recorded paths.
 
     Each task has its own files: Slurm ``<path>.<id>_<index>`` (``%A_%a``), OpenPBS
@@ -221,7 +223,9 @@ def task_log_paths(scheduler: str, metadata: Mapping[str, str], scheduler_job_id
     out = metadata.get("molq.stdout_path", "")
     err = metadata.get("molq.stderr_path", "")
     if scheduler == "slurm":
-        return slurm_task_log_path(out, scheduler_job_id, index), slurm_task_log_path(err, scheduler_job_id, index)
+        return slurm_task_log_path(out, scheduler_job_id, index), slurm_task_log_path(
+            err, scheduler_job_id, index
+        )
     if scheduler == "pbs":
         return pbs_task_log_path(out, index), pbs_task_log_path(err, index)
     if scheduler == "lsf":

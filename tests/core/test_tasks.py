@@ -191,7 +191,9 @@ def test_task_scheduler_id(scheduler, sid, expected):
     assert task_scheduler_id(scheduler, sid, 3) == expected
 
 
-@pytest.mark.parametrize(("scheduler", "sid", "index"), [("local", "77", 1), ("pbs", "14", 1), ("slurm", "77", -1)])
+@pytest.mark.parametrize(
+    ("scheduler", "sid", "index"), [("local", "77", 1), ("pbs", "14", 1), ("slurm", "77", -1)]
+)
 def test_task_scheduler_id_refused(scheduler, sid, index):
     """No per-task id on local or Torque-style PBS ids, nor for a negative index."""
     with pytest.raises(ConfigError):

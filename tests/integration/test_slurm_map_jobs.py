@@ -34,7 +34,12 @@ def hpc(store, tmp_path):
 
 def test_map_jobs_runs_each_command_as_a_task(hpc):
     """Four commands, one failing, two at a time: one sbatch, per-task states, failed positions, logs."""
-    items = [["echo", "zero"], ["sh", "-c", "echo one; exit 3"], ["printf", "%s\n", "two words"], ["echo", "three"]]
+    items = [
+        ["echo", "zero"],
+        ["sh", "-c", "echo one; exit 3"],
+        ["printf", "%s\n", "two words"],
+        ["echo", "three"],
+    ]
     array = map_jobs(hpc, items, max_parallel=2)
     assert array.job.scheduler_job_id.isdigit()
     record = array.wait(timeout=120)

@@ -38,7 +38,9 @@ def tasks_from_long(text: str, scheduler_job_id: str, history: str | None = None
     records = [r for r in parse_long(text) if r.job_id == scheduler_job_id and r.index > 0]
     told = tasks_from_long(history, scheduler_job_id) if history is not None else {}
     return {
-        r.key: told.get(r.key, observation_from_long(r)) if long_needs_history(r) else observation_from_long(r)
+        r.key: told.get(r.key, observation_from_long(r))
+        if long_needs_history(r)
+        else observation_from_long(r)
         for r in records
     }
 
