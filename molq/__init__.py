@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from molq._config import (
         load_profile as load_profile,
     )
+    from molq._functions import as_completed as as_completed
     from molq._job_context import JobContext as JobContext
     from molq._job_context import context as context
     from molq._sweep_api import SweepHandle as SweepHandle
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from molq.core import (
         JobExecution as JobExecution,
     )
+    from molq.core import JobFailedError as JobFailedError
     from molq.core import (
         JobNotFoundError as JobNotFoundError,
     )
@@ -95,6 +97,8 @@ if TYPE_CHECKING:
     from molq.core import (
         QueueEntry as QueueEntry,
     )
+    from molq.core import RemoteTraceback as RemoteTraceback
+    from molq.core import ResultUnavailableError as ResultUnavailableError
     from molq.core import (
         RetentionPolicy as RetentionPolicy,
     )
@@ -104,6 +108,7 @@ if TYPE_CHECKING:
     from molq.core import (
         RetryPolicy as RetryPolicy,
     )
+    from molq.core import RuntimeMismatchError as RuntimeMismatchError
     from molq.core import (
         SchedulerCapabilities as SchedulerCapabilities,
     )
@@ -215,6 +220,9 @@ _CORE = ["ConcurrencyConflict", "ConfigError", "CorruptLogError", "DependencyCon
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_CORE, "molq.core"),
     "Cluster": "molq._cluster",
+    # Python functions as jobs (issue 16).
+    **dict.fromkeys(["JobFailedError", "RemoteTraceback", "ResultUnavailableError", "RuntimeMismatchError"], "molq.core"),
+    "as_completed": "molq._functions",
     **dict.fromkeys(["JobDryRun", "JobHandle", "Submitor"], "molq._app"),
     **dict.fromkeys(["MolqConfig", "MolqProfile", "load_config", "load_profile"], "molq._config"),
     **dict.fromkeys(["Project", "Workspace", "check_script_path"], "molq._workspace"),

@@ -47,8 +47,10 @@ from molq.shell._submission import create_and_submit
 
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Collection, Iterator, Mapping
+    from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping
 
+    from molq._functions import FunctionCall
+    from molq._submit_spec import SubmitRequest
     from molq._sweep_api import SweepHandle
     from molq.core import Recorded
     from molq.core._polling import PollingStrategy
@@ -104,6 +106,33 @@ class JobHandle:
         """Cancel the latest active attempt."""
         self._submitor.cancel_job(self.job_id)
         self._take(self._submitor.latest_attempt(self.job_id))
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait for a function job (following retries) and return its function's value.
+
+        Raises:
+            Exception: the exception the function raised, re-created here; its
+                ``__cause__`` is a `RemoteTraceback` holding the remote traceback.
+            JobFailedError: the job ended without a Python outcome (killed, timed out,
+                lost, cancelled).
+            ResultUnavailableError: the outcome was cleaned away or cannot be read.
+            MolqTimeoutError: ``timeout`` seconds passed first.
+            ConfigError: this job did not run a Python function.
+        """
+        from molq._functions import value_of
+
+        return value_of(self._submitor, self.wait(timeout))
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Wait as ``result()`` does; the exception it would raise, or None after a value.
+
+        Raises:
+            MolqTimeoutError: ``timeout`` seconds passed first.
+            ConfigError / ResultUnavailableError: as ``result()``.
+        """
+        from molq._functions import outcome_of
+
+        return outcome_of(self._submitor, self.wait(timeout))
 
     def _take(self, record: JobRecord) -> None:
         self._state = record.state
@@ -298,9 +327,8 @@ class Submitor:
             SchedulerError / TransportError: the scheduler refused or could not be
                 reached (a ``job.submit_failed`` event records why).
         """
-        from molq._submit_spec import SubmitRequest, build_spec, check_retry
+        from molq._submit_spec import SubmitRequest
 
-        check_retry(retry)
         request = SubmitRequest(
             argv=argv,
             command=command,
@@ -312,6 +340,23 @@ class Submitor:
             job_dir_name=job_dir_name,
             max_duration=max_duration,
         )
+        deps = {"after_started": after_started, "after": after, "after_failure": after_failure, "after_success": after_success}
+        return self._submit(request, retry=retry, deps=deps, dry_run=dry_run)
+
+    def _submit(
+        self,
+        request: SubmitRequest,
+        *,
+        retry: RetryPolicy | None,
+        deps: dict[str, list[str] | None],
+        dry_run: bool,
+        function: FunctionCall | None = None,
+    ) -> JobHandle | JobDryRun:
+        """Submit one validated request; ``function`` makes it a Python function job (molq/_functions.py)."""
+        from molq._submit_spec import build_spec, check_retry
+
+        check_retry(retry)
+        job_dir_name = request.job_dir_name
         job_id = uuid.uuid4().hex
         spec, job_dir = build_spec(
             request,
@@ -321,10 +366,10 @@ class Submitor:
             local=self._target.is_local_transport,
             remote=self._target.remote_location(),
         )
+        if function is not None:
+            spec = function.bind(spec, job_dir)
         self._check_remote_cwd(spec.cwd)
-        refs = merge_dependency_refs(
-            spec.scheduling, after_started=after_started, after=after, after_failure=after_failure, after_success=after_success
-        )
+        refs = merge_dependency_refs(spec.scheduling, **deps)
         check_capabilities(attrs.evolve(spec, scheduling=dataclasses.replace(spec.scheduling, dependencies=refs)), self._target.scheduler_impl.capabilities(), self._target.scheduler)
         spec, edges = self._compile_dependencies(spec, refs, job_id)
         scheduler = self._target.scheduler_impl
@@ -332,7 +377,9 @@ class Submitor:
         if dry_run:
             return JobDryRun(command=submission.display, details=_dry_run_details(spec, job_dir, submission, self))
         if job_dir_name is not None:  # a name chosen by the caller may be taken
-            claim_named_job_dir(self._target.transport, job_dir, job_dir_name)
+            claim_named_job_dir(self._target.transport, job_dir, str(job_dir_name))
+        if function is not None:
+            function.write(self._target.transport, job_dir)
         created = JobCreated(
             job_id=job_id,
             at=self._clock(),
@@ -352,6 +399,90 @@ class Submitor:
         )
 
     submit = submit_job  # the reference's short name
+
+    def submit_function(
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        fn_kwargs: Mapping[str, Any] | None = None,
+        python: str | None = None,
+        resources: JobResources | None = None,
+        scheduling: JobScheduling | None = None,
+        execution: JobExecution | None = None,
+        metadata: dict[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        after_started: list[str] | None = None,
+        after: list[str] | None = None,
+        after_failure: list[str] | None = None,
+        after_success: list[str] | None = None,
+        job_dir_name: str | None = None,
+        max_duration: str | Duration | None = None,
+        dry_run: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Run ``fn(*args, **kwargs)`` as a job; ``result()`` on the handle returns its value.
+
+        The keywords listed here are molq's; every other keyword goes to ``fn``. A
+        keyword of ``fn`` that has one of molq's names goes in ``fn_kwargs``.
+
+        Args:
+            fn: the function (anything cloudpickle can pickle).
+            *args: its positional arguments.
+            fn_kwargs: keyword arguments for ``fn``, merged with ``**kwargs``.
+            python: the interpreter that runs it on the target (default: this one on
+                a local transport, ``python3`` on a remote host); probed once per
+                cluster for the same Python, molq and cloudpickle versions.
+            resources: as for ``submit_job``.
+            scheduling: as for ``submit_job``.
+            execution: as for ``submit_job``.
+            metadata: as for ``submit_job`` (``molq.function`` names the function).
+            retry: as for ``submit_job``; a retry runs the same call again.
+            after_started: as for ``submit_job``.
+            after: as for ``submit_job``.
+            after_failure: as for ``submit_job``.
+            after_success: as for ``submit_job``.
+            job_dir_name: as for ``submit_job``.
+            max_duration: as for ``submit_job``.
+            dry_run: render the job script and return a `JobDryRun`; nothing is
+                pickled to the target, probed, written or submitted.
+            **kwargs: keyword arguments for ``fn``.
+
+        Returns:
+            A JobHandle, or a JobDryRun when ``dry_run`` is true.
+
+        Raises:
+            RuntimeMismatchError: the target's interpreter differs in a version.
+            ConfigError: invalid input, or a call that cannot be pickled.
+            SchedulerError / TransportError: as ``submit_job``.
+        """
+        from molq._functions import submit_call
+
+        call_kwargs = _fn_kwargs(fn_kwargs, kwargs)
+        options = {
+            "python": python, "resources": resources, "scheduling": scheduling, "execution": execution,
+            "metadata": metadata, "retry": retry, "after_started": after_started, "after": after,
+            "after_failure": after_failure, "after_success": after_success, "job_dir_name": job_dir_name,
+            "max_duration": max_duration, "dry_run": dry_run,
+        }
+        return submit_call(self, fn, args, call_kwargs, options)
+
+    def map_functions(self, fn: Callable[..., Any], /, *iterables: Iterable[Any], **options: Any) -> list[Any]:
+        """Run ``fn`` once per item (``fn(a, b)`` for each pair of two iterables), one job each.
+
+        ``options`` are ``submit_function``'s molq keywords (``fn_kwargs`` goes to
+        every call). Returns the handles (or dry runs) in the iterables' order.
+
+        Raises:
+            ConfigError: no iterable, iterables of different lengths, or an unknown keyword.
+        """
+        from molq._functions import submit_each, zip_calls
+
+        unknown = sorted(set(options) - _FUNCTION_OPTIONS)
+        if unknown:
+            msg = f"map_functions takes molq keywords only (pass the function's in fn_kwargs): {', '.join(unknown)}"
+            raise ConfigError(msg)
+        return submit_each(self, fn, zip_calls(iterables), options)
 
     def _check_remote_cwd(self, cwd: str) -> None:
         """Refuse a remote working directory that does not exist (one round trip, only when one is given)."""
@@ -627,6 +758,25 @@ class Submitor:
             retention_policy=profile.retention,
             profile_name=profile.name,
         )
+
+
+_FUNCTION_OPTIONS = frozenset(
+    {
+        "fn_kwargs", "python", "resources", "scheduling", "execution", "metadata", "retry", "after_started",
+        "after", "after_failure", "after_success", "job_dir_name", "max_duration", "dry_run",
+    }
+)
+
+
+def _fn_kwargs(given: Mapping[str, Any] | None, loose: dict[str, Any]) -> dict[str, Any]:
+    if given is not None and not isinstance(given, dict):
+        msg = f"fn_kwargs must be a dict of keyword arguments, got {type(given).__name__}"
+        raise ConfigError(msg)
+    twice = sorted(set(given or {}) & set(loose))
+    if twice:
+        msg = f"keyword(s) given both directly and in fn_kwargs: {', '.join(twice)}"
+        raise ConfigError(msg)
+    return {**(given or {}), **loose}
 
 
 def _require_cluster(target: object) -> Cluster:
