@@ -71,11 +71,14 @@ def _dump(kind: str, value: object, text: str | None) -> tuple[str, object, byte
     import cloudpickle
 
     try:
-        return kind, value, cloudpickle.dumps((kind, value, text))
+        blob = cloudpickle.dumps((kind, value, text))
+        if kind == "exception":
+            pickle.loads(blob)  # noqa: S301 - an exception class may pickle but not unpickle
     except Exception as exc:
         what = "return value" if kind == "value" else f"exception {type(value).__name__}: {value}"
         error = TypeError(f"the function job's {what} cannot be pickled: {type(exc).__name__}: {exc}")
         return "exception", error, cloudpickle.dumps(("exception", error, text or ""))
+    return kind, value, blob
 
 
 def summary(kind: str, value: object, blob: bytes) -> dict[str, object]:

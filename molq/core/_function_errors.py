@@ -24,6 +24,10 @@ class RuntimeMismatchError(ConfigError):
         self.expected = expected
         self.found = found
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised inside a job and sent back pickled: keyword-only fields need this.
+        return (_mismatch, (str(self), self.expected, self.found))
+
 
 class JobFailedError(MolqError):
     """A function job ended without a Python outcome: killed, timed out, lost or cancelled.
@@ -38,6 +42,17 @@ class JobFailedError(MolqError):
         self.state = state
         self.exit_code = exit_code
         self.reason = reason
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_failed, (str(self), self.job_id, self.state, self.exit_code, self.reason))
+
+
+def _mismatch(message: str, expected: dict[str, str], found: dict[str, str]) -> RuntimeMismatchError:
+    return RuntimeMismatchError(message, expected=expected, found=found)
+
+
+def _failed(message: str, job_id: str, state: str, exit_code: int | None, reason: str | None) -> JobFailedError:
+    return JobFailedError(message, job_id=job_id, state=state, exit_code=exit_code, reason=reason)
 
 
 class ResultUnavailableError(MolqError):

@@ -1,0 +1,240 @@
+"""Python functions as jobs on the local backend (issue 16): the shared checks, then the edges."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests import function_jobs
+
+import molq
+from molq import (
+    Cluster,
+    ConfigError,
+    JobFailedError,
+    JobState,
+    MolqTimeoutError,
+    ResultUnavailableError,
+    RetentionPolicy,
+    RuntimeMismatchError,
+    Submitor,
+    TransportError,
+)
+from molq._functions import recorded_summary
+from molq.run_function import PAYLOAD_FILE, RESULT_FILE
+
+
+@pytest.fixture(params=["runner", "wrapper"])
+def sub(request, store, tmp_path, monkeypatch):
+    """A local Submitor, with the local runner and with the plain wrapper (ADR 0016)."""
+    if request.param == "wrapper":
+        monkeypatch.setenv("MOLQ_LOCAL_RUNNER", "0")
+    submitor = Submitor(Cluster(f"fn-{request.param}", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    yield submitor
+    submitor.close()
+
+
+def test_shared_function_checks(sub):
+    """Values, exceptions, retries, map, as_completed, cancel and dry run (as on every backend)."""
+    function_jobs.run_all(sub)
+
+
+def _fake_python(tmp_path: Path, printed: str) -> tuple[str, Path]:
+    """An interpreter stand-in that prints ``printed`` and counts its calls."""
+    calls = tmp_path / "calls"
+    path = tmp_path / "fake-python"
+    path.write_text(f"#!/bin/sh\necho x >> {calls}\nprintf '%s\\n' '{printed}'\n")
+    path.chmod(0o755)
+    return str(path), calls
+
+
+def test_version_mismatch_is_refused_before_submission(store, tmp_path):
+    """An interpreter of another Python/molq version is a RuntimeMismatchError; it is probed once."""
+    python, calls = _fake_python(tmp_path, '{"python": "2.7", "molq": "0.0.1", "cloudpickle": "3.1.3"}')
+    sub = Submitor(Cluster("mismatch", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    for _ in range(2):
+        with pytest.raises(RuntimeMismatchError, match=r"python 2\.7 \(here 3\.\d+\), molq 0\.0\.1") as caught:
+            sub.submit_function(abs, -1, python=python)
+    assert caught.value.found["python"] == "2.7"
+    assert caught.value.expected["molq"] == molq.__version__
+    assert calls.read_text().count("x") == 1  # probed once per cluster
+    assert sub.list_jobs(include_terminal=True) == []
+    assert not (tmp_path / "jobs").exists()
+
+
+def test_missing_molq_on_the_target_is_named(store, tmp_path):
+    """An interpreter without molq or cloudpickle is refused, naming what is missing."""
+    python, _ = _fake_python(tmp_path, f'{{"python": "{sys.version_info[0]}.{sys.version_info[1]}", "molq": "", "cloudpickle": ""}}')
+    sub = Submitor(Cluster("bare", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    with pytest.raises(RuntimeMismatchError, match=r"molq missing .*cloudpickle missing"):
+        sub.submit_function(abs, -1, python=python)
+
+
+def test_an_interpreter_that_does_not_run_is_a_transport_error(store, tmp_path):
+    """A python= that cannot start is a TransportError naming it."""
+    sub = Submitor(Cluster("nopython", "local"), store=store, jobs_dir=tmp_path / "jobs")
+    with pytest.raises(TransportError, match="no-such-python"):
+        sub.submit_function(abs, -1, python=str(tmp_path / "no-such-python"))
+
+
+def test_bad_input_is_a_config_error(local_submitor):
+    """Not a callable, an unpicklable argument, twice-given keywords, uneven map inputs."""
+    sub = local_submitor
+    with pytest.raises(ConfigError, match="needs a callable, got int"):
+        sub.submit_function(3)
+    lock = __import__("threading").Lock()
+    with pytest.raises(ConfigError, match=r"cannot pickle the call to builtins\.len"):
+        sub.submit_function(len, lock)
+    with pytest.raises(ConfigError, match="both directly and in fn_kwargs: x"):
+        sub.submit_function(dict, fn_kwargs={"x": 1}, x=2)
+    with pytest.raises(ConfigError, match=r"one length, got lengths \[1, 2\]"):
+        sub.map_functions(pow, [1], [2, 3])
+    with pytest.raises(ConfigError, match="at least one iterable"):
+        sub.map_functions(pow)
+    with pytest.raises(ConfigError, match=r"molq keywords only .*: scale"):
+        sub.map_functions(pow, [1], scale=2)
+    with pytest.raises(ConfigError, match="retry must be a RetryPolicy"):
+        sub.submit_function(pow, 1, 2, retry=3)
+    assert sub.list_jobs(include_terminal=True) == []
+
+
+def test_a_keyword_named_like_molqs_goes_in_fn_kwargs(local_submitor):
+    """fn_kwargs reaches the function's own ``retry`` and ``resources`` parameters."""
+
+    def echo(*, retry, resources):
+        return retry, resources
+
+    handle = local_submitor.submit_function(echo, fn_kwargs={"retry": 3, "resources": "many"})
+    assert handle.result(timeout=60) == (3, "many")
+
+
+def test_result_of_a_command_job_is_refused(local_submitor):
+    """result() on a job that ran no function says so."""
+    handle = local_submitor.submit_job(argv=["true"])
+    with pytest.raises(ConfigError, match="did not run a Python function"):
+        handle.result(timeout=60)
+
+
+def test_duration_limit_is_a_typed_failure(local_submitor):
+    """A function stopped by max_duration raises JobFailedError TIMED_OUT."""
+
+    def slow():
+        import time
+
+        time.sleep(60)
+
+    handle = local_submitor.submit_function(slow, max_duration="1s")
+    with pytest.raises(JobFailedError, match="TIMED_OUT") as caught:
+        handle.result(timeout=60)
+    assert caught.value.state == "TIMED_OUT"
+    assert isinstance(handle.exception(), JobFailedError)
+
+
+def test_unpicklable_return_value_is_reported_as_an_exception(local_submitor):
+    """A value cloudpickle cannot send back becomes a TypeError naming why."""
+
+    def lock():
+        import threading
+
+        return threading.Lock()
+
+    handle = local_submitor.submit_function(lock)
+    with pytest.raises(TypeError, match="return value cannot be pickled"):
+        handle.result(timeout=60)
+
+
+def test_result_timeout(local_submitor):
+    """result(timeout) raises MolqTimeoutError (a TimeoutError) while the job runs."""
+
+    def slow():
+        import time
+
+        time.sleep(30)
+
+    handle = local_submitor.submit_function(slow)
+    with pytest.raises(MolqTimeoutError):
+        handle.result(timeout=0.3)
+    with pytest.raises(TimeoutError):
+        list(molq.as_completed([handle], timeout=0.3))
+    handle.cancel()
+
+
+def test_payload_from_another_version_fails_on_the_node_with_a_clear_error(local_submitor, tmp_path):
+    """A payload whose header names other versions raises RuntimeMismatchError in the job."""
+    import pickle
+
+    header = {"python": "3.0", "molq": "0", "cloudpickle": "0"}
+    payload = tmp_path / PAYLOAD_FILE
+    payload.write_bytes(pickle.dumps(header) + pickle.dumps((abs, (-1,), {})))
+    env = {**os.environ, "MOLQ_JOB_DIR": str(tmp_path)}
+    env.pop("MOLQ_JOB_ID", None)
+    done = subprocess.run([sys.executable, "-m", "molq.run_function", str(payload)], env=env, capture_output=True, check=False)
+    assert done.returncode == 1
+    kind, error, text = pickle.loads((tmp_path / RESULT_FILE).read_bytes())  # noqa: S301 - the job's own file
+    assert kind == "exception"
+    assert isinstance(error, RuntimeMismatchError)
+    assert "pickled under" in str(error)
+    assert "RuntimeMismatchError" in text
+
+
+def test_cleanup_removes_outcomes_small_ones_stay_in_the_log(local_submitor):
+    """After cleanup a small value still comes back (inline in the log); a large one is gone."""
+    sub = local_submitor
+    small = sub.submit_function(str.upper, "abc")
+    large = sub.submit_function(bytes, 50_000)
+    assert small.result(timeout=60) == "ABC"
+    assert large.result(timeout=60) == bytes(50_000)
+    assert recorded_summary(sub, large.job_id)["inline"] is None
+    removed = sub.cleanup_jobs(retention_policy=RetentionPolicy(keep_job_dirs_for_days=0))
+    assert len(removed["job_dirs"]) == 2
+    assert small.result() == "ABC"
+    with pytest.raises(ResultUnavailableError, match="is gone"):
+        large.result()
+
+
+def test_tampered_outcome_is_refused(local_submitor):
+    """An outcome file that no longer matches the logged sha256 is not unpickled."""
+    handle = local_submitor.submit_function(abs, -4)
+    assert handle.result(timeout=60) == 4
+    record = local_submitor.get_job(handle.job_id)
+    Path(record.metadata["molq.job_dir"], RESULT_FILE).write_bytes(b"not a pickle")
+    with pytest.raises(ResultUnavailableError, match="does not match the sha256"):
+        handle.result()
+
+
+def test_replay_shows_the_outcome(local_submitor, store, tmp_path):
+    """``molq replay`` lists the result event with its type, size and sha256."""
+    handle = local_submitor.submit_function(divmod, 17, 5)
+    assert handle.result(timeout=60) == (3, 2)
+    assert local_submitor.get_job(handle.job_id).state is JobState.SUCCEEDED
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLQ_")}
+    env.update(MOLQ_STORE=str(store.path), HOME=str(tmp_path), NO_COLOR="1", COLUMNS="300")
+    done = subprocess.run(
+        [sys.executable, "-m", "molq.cli", "replay", handle.job_id],
+        env=env, capture_output=True, text=True, check=False, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if "job.result_saved" in line)
+    summary = recorded_summary(local_submitor, handle.job_id)
+    assert summary["type"] == "builtins.tuple"
+    assert summary["sha256"][:16] in line
+    assert "builtins.tuple" in line
+
+
+def test_an_exception_that_cannot_unpickle_is_sent_as_a_type_error(local_submitor):
+    """An exception class that pickles but cannot be rebuilt comes back as a TypeError naming it."""
+
+    def raise_odd():
+        class OddError(Exception):
+            def __init__(self, *, code):
+                super().__init__(f"code {code}")
+
+        raise OddError(code=7)
+
+    handle = local_submitor.submit_function(raise_odd)
+    with pytest.raises(TypeError, match="exception OddError: code 7 cannot be pickled") as caught:
+        handle.result(timeout=60)
+    assert "in raise_odd" in caught.value.__cause__.text
