@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 from tests import function_jobs
-from tests.integration.test_submitor_over_ssh import ALIAS, _ssh_ready, _slurm_over_ssh
+from tests.integration.test_submitor_over_ssh import ALIAS, _slurm_over_ssh, _ssh_ready
 
 from molq import Cluster, JobExecution, RuntimeMismatchError, SshTransport, SshTransportOptions, Submitor
 from molq.run_function import PAYLOAD_FILE
