@@ -38,6 +38,7 @@ FULL = {
     "rounds": 3,
     "polls": (1000, 10_000),
     "idle": (100, 10.0, 5.0),
+    "functions": 30,
 }
 SMOKE = {
     "seq": 20,
@@ -51,6 +52,7 @@ SMOKE = {
     "rounds": 1,
     "polls": (1000, 10_000),
     "idle": (10, 2.0, 1.0),
+    "functions": 5,
 }
 
 
@@ -155,6 +157,15 @@ def local_figures(size: dict[str, Any], peer: str | None, scratch: Path) -> dict
             rounds_jobs_per_s=[round(r["bulk_jobs_per_s"]) for r in rounds],
         ),
     }
+
+
+def function_figures(size: dict[str, Any], scratch: Path) -> dict[str, Any]:
+    """A trivial function job against a trivial ``python -c pass`` command job (bench/_functions.py)."""
+    from . import _functions
+
+    got = _functions.overhead(size["functions"], size["rounds"], scratch)
+    ratio = got.pop("ratio")
+    return {"function_job_overhead": fig(ratio, "x command job", "<= 1.5x python -c pass", ratio <= 1.5, **got)}
 
 
 def other_figures(size: dict[str, Any]) -> dict[str, Any]:
@@ -353,6 +364,10 @@ def main(argv: list[str] | None = None) -> int:
         figures |= guarded(
             [("local_sequential", "ms/job", "<= 3 ms/job"), ("local_bulk", "jobs/s", ">= 500")],
             lambda: local_figures(size, peer, scratch),
+        )
+        figures |= guarded(
+            [("function_job_overhead", "x command job", "<= 1.5x python -c pass")],
+            lambda: function_figures(size, scratch),
         )
         figures |= _other(size)
         figures |= guarded(

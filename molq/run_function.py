@@ -13,18 +13,17 @@ It imports little on purpose: it is the start-up cost of every function job.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import pickle
 import sys
-import traceback
 from typing import Any
 
 
 PAYLOAD_FILE = "function.pkl"
 RESULT_FILE = "function_result.pkl"
 SUMMARY_KEY = "function_result"
+CONTEXT_RESULT_FILE = "result.json"  # molq.core._context.RESULT_FILE, read into job.result_saved
 INLINE_LIMIT = 2048  # bytes of pickled outcome kept inline in the log (base64)
 REPR_LIMIT = 200
 
@@ -61,7 +60,9 @@ def _outcome(path: str) -> tuple[str, object, str | None]:
     try:
         fn, args, kwargs = _load(path)
         return "value", fn(*args, **kwargs), None
-    except BaseException as exc:
+    except BaseException as exc:  # every outcome is reported, even SystemExit
+        import traceback
+
         tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
         return "exception", exc, "".join(traceback.format_exception(type(exc), exc, tb))
 
@@ -83,6 +84,8 @@ def _dump(kind: str, value: object, text: str | None) -> tuple[str, object, byte
 
 def summary(kind: str, value: object, blob: bytes) -> dict[str, object]:
     """What the log records about an outcome: kind, type, sha256, size, repr; inline when small."""
+    import base64
+
     kind_of = type(value)
     try:
         shown = repr(value)
@@ -98,6 +101,28 @@ def summary(kind: str, value: object, blob: bytes) -> dict[str, object]:
     }
 
 
+def save_summary(job_dir: str, data: dict[str, object]) -> None:
+    """Save ``{"function_result": data}`` as ``molq.context().save_result`` would.
+
+    Written here rather than through ``molq.context()``: importing ``molq.core`` would
+    cost every function job more start-up time than running a trivial function.
+    """
+    import json
+    import time
+
+    path = os.path.join(job_dir, CONTEXT_RESULT_FILE)
+    try:
+        with open(path, "rb") as handle:
+            seq = int(json.load(handle).get("seq", 0)) + 1
+    except (OSError, ValueError, AttributeError, TypeError):
+        seq = 1
+    text = json.dumps({"seq": seq, "at": time.time(), "data": {SUMMARY_KEY: data}}, separators=(",", ":"))
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
 def run(payload: str) -> int:
     """Run the call in ``payload``; write its outcome; return the exit code (0 value, 1 exception)."""
     job_dir = os.environ.get("MOLQ_JOB_DIR") or os.path.dirname(payload)
@@ -107,9 +132,7 @@ def run(payload: str) -> int:
         handle.write(blob)
     os.replace(tmp, os.path.join(job_dir, RESULT_FILE))
     if os.environ.get("MOLQ_JOB_ID"):
-        from molq._job_context import context
-
-        context().save_result({SUMMARY_KEY: summary(kind, value, blob)})
+        save_summary(job_dir, summary(kind, value, blob))
     if kind == "exception":
         sys.stderr.write(f"molq: the function raised {type(value).__name__}: {value}\n")
         return 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from molq.core import (
@@ -25,6 +26,7 @@ from molq.core._commands import ExpireDuration
 from molq.core._context import (
     CANCEL_MARKER,
     CHECKPOINT_FILE,
+    CONTEXT_FILES,
     LOG_FILE,
     PROBE_BEGIN,
     PROBE_CONTENT,
@@ -79,19 +81,37 @@ def harvest_context(reconciler: JobReconciler, polled: Sequence[JobRecord], repo
     records = [r for r in fresh if r is not None and _may_have_context(r)]
     if not records:
         return
-    argv = ["sh", "-c", PROBE_SCRIPT, "molq-context"]
-    for record in records:
-        argv += [record.metadata["molq.job_dir"], str(record.log_lines + 1)]
-    try:
-        done = reconciler.transport.run(argv, timeout=120)
-    except MolqError as exc:
-        report.errors.append(f"reading job context files failed: {exc}")
-        return
-    found = parse_context_probe(done.stdout)
+    if getattr(reconciler.transport, "name", "") == "local":
+        # Read in-process: one sh per pass would cost a function job (which always
+        # saves a result) more than the job itself.
+        found = {str(number): _read_here(record) for number, record in enumerate(records, start=1)}
+    else:
+        argv = ["sh", "-c", PROBE_SCRIPT, "molq-context"]
+        for record in records:
+            argv += [record.metadata["molq.job_dir"], str(record.log_lines + 1)]
+        try:
+            done = reconciler.transport.run(argv, timeout=120)
+        except MolqError as exc:
+            report.errors.append(f"reading job context files failed: {exc}")
+            return
+        found = parse_context_probe(done.stdout)
     for number, record in enumerate(records, start=1):
         files = found.get(str(number))
         if files:
             _append_context(store, record, files, reconciler.clock)
+
+
+def _read_here(record: JobRecord) -> dict[str, str]:
+    """What the probe reports for one job, read on this machine (log lines after those recorded)."""
+    job_dir = Path(record.metadata["molq.job_dir"])
+    files: dict[str, str] = {}
+    for name in CONTEXT_FILES:
+        try:
+            text = (job_dir / name).read_bytes().decode("utf-8", "replace")
+        except OSError:  # absent (or vanished): as the probe's ``[ -f ]`` says
+            continue
+        files[name] = "\n".join(text.split("\n")[record.log_lines :]) if name == LOG_FILE else text
+    return files
 
 
 def _has_context_files(transport: Transport, record: JobRecord) -> bool:
