@@ -238,3 +238,38 @@ def test_an_exception_that_cannot_unpickle_is_sent_as_a_type_error(local_submito
     with pytest.raises(TypeError, match="exception OddError: code 7 cannot be pickled") as caught:
         handle.result(timeout=60)
     assert "in raise_odd" in caught.value.__cause__.text
+
+
+def test_as_completed_waits_idle_and_in_end_order(local_submitor):
+    """as_completed sleeps while jobs run (little CPU) and yields the first to end first."""
+    import resource
+    import time
+
+    def nap(seconds):
+        import time
+
+        time.sleep(seconds)
+        return seconds
+
+    slow, quick = local_submitor.map_functions(nap, [3.0, 1.0])
+
+    def cpu():
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    wall0, cpu0 = time.monotonic(), cpu()
+    order = [h.result() for h in molq.as_completed([slow, quick], timeout=60)]
+    wall, used = time.monotonic() - wall0, cpu() - cpu0
+    assert order == [1.0, 3.0]
+    assert wall >= 2.0
+    assert used < 0.1 * wall, f"as_completed used {used:.2f} s of CPU over {wall:.2f} s"
+
+
+def test_as_completed_across_two_submitors(store, tmp_path):
+    """Handles of two Submitors (two clusters) are all yielded, each once."""
+    first = Submitor(Cluster("fn-a", "local"), store=store, jobs_dir=tmp_path / "a")
+    second = Submitor(Cluster("fn-b", "local"), store=store, jobs_dir=tmp_path / "b")
+    handles = [first.submit_function(abs, -1), second.submit_function(abs, -2), first.submit_function(abs, -3)]
+    seen = list(molq.as_completed(handles, timeout=60))
+    assert sorted(h.result() for h in seen) == [1, 2, 3]
+    assert len({h.job_id for h in seen}) == 3
