@@ -273,3 +273,31 @@ def test_as_completed_across_two_submitors(store, tmp_path):
     seen = list(molq.as_completed(handles, timeout=60))
     assert sorted(h.result() for h in seen) == [1, 2, 3]
     assert len({h.job_id for h in seen}) == 3
+
+
+def test_cleanup_during_a_retry_back_off_keeps_the_payload(local_submitor):
+    """A family waiting for its retry keeps its first directory: the retry reads the call there."""
+    import time
+
+    from molq import RetryBackoff, RetryPolicy
+
+    def second_time_lucky():
+        if molq.context().attempt == 1:
+            raise ValueError("not yet")
+        return "ok"
+
+    backoff = RetryBackoff(mode="fixed", initial_seconds=3, maximum_seconds=3)
+    handle = local_submitor.submit_function(second_time_lucky, retry=RetryPolicy(max_attempts=2, backoff=backoff))
+    deadline = time.monotonic() + 30
+    while local_submitor.get_job(handle.job_id).retry_due_at is None:
+        assert time.monotonic() < deadline
+        local_submitor.refresh_jobs()
+        time.sleep(0.1)
+    keep_none = RetentionPolicy(keep_job_dirs_for_days=0, keep_failed_job_dirs=False)
+    first_dir = local_submitor.get_job(handle.job_id).metadata["molq.job_dir"]
+    removed = local_submitor.cleanup_jobs(retention_policy=keep_none)
+    assert first_dir not in removed["job_dirs"]
+    assert Path(first_dir, PAYLOAD_FILE).exists()
+    assert handle.result(timeout=60) == "ok"
+    removed = local_submitor.cleanup_jobs(retention_policy=keep_none)
+    assert first_dir in removed["job_dirs"]
