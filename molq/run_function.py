@@ -64,7 +64,10 @@ def _outcome(path: str) -> tuple[str, object, str | None]:
         import traceback
 
         tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
-        return "exception", exc, "".join(traceback.format_exception(type(exc), exc, tb))
+        text = "".join(traceback.format_exception(type(exc), exc, tb))
+        if not isinstance(exc, Exception):  # SystemExit, KeyboardInterrupt: must not end the caller
+            return "exception", RuntimeError(f"the function raised {type(exc).__name__}({exc})"), text
+        return "exception", exc, text
 
 
 def _dump(kind: str, value: object, text: str | None) -> tuple[str, object, bytes]:

@@ -301,3 +301,18 @@ def test_cleanup_during_a_retry_back_off_keeps_the_payload(local_submitor):
     assert handle.result(timeout=60) == "ok"
     removed = local_submitor.cleanup_jobs(retention_policy=keep_none)
     assert first_dir in removed["job_dirs"]
+
+
+def test_sys_exit_in_the_function_does_not_end_the_caller(local_submitor):
+    """A function that calls sys.exit comes back as a RuntimeError naming SystemExit."""
+
+    def leave():
+        import sys
+
+        sys.exit(3)
+
+    handle = local_submitor.submit_function(leave)
+    with pytest.raises(RuntimeError, match=r"raised SystemExit\(3\)") as caught:
+        handle.result(timeout=60)
+    assert "SystemExit" in caught.value.__cause__.text
+    assert local_submitor.get_job(handle.job_id).exit_code == 1
