@@ -400,6 +400,14 @@ class Submitor:
 
     submit = submit_job  # the reference's short name
 
+    @overload
+    def submit_function(
+        self, fn: Callable[..., Any], /, *args: Any, dry_run: Literal[False] = False, **kwargs: Any
+    ) -> JobHandle: ...
+
+    @overload
+    def submit_function(self, fn: Callable[..., Any], /, *args: Any, dry_run: Literal[True], **kwargs: Any) -> JobDryRun: ...
+
     def submit_function(
         self,
         fn: Callable[..., Any],
@@ -420,7 +428,7 @@ class Submitor:
         max_duration: str | Duration | None = None,
         dry_run: bool = False,
         **kwargs: Any,
-    ) -> Any:
+    ) -> JobHandle | JobDryRun:
         """Run ``fn(*args, **kwargs)`` as a job; ``result()`` on the handle returns its value.
 
         The keywords listed here are molq's; every other keyword goes to ``fn``. A
@@ -467,7 +475,19 @@ class Submitor:
         }
         return submit_call(self, fn, args, call_kwargs, options)
 
-    def map_functions(self, fn: Callable[..., Any], /, *iterables: Iterable[Any], **options: Any) -> list[Any]:
+    @overload
+    def map_functions(
+        self, fn: Callable[..., Any], /, *iterables: Iterable[Any], dry_run: Literal[False] = False, **options: Any
+    ) -> list[JobHandle]: ...
+
+    @overload
+    def map_functions(
+        self, fn: Callable[..., Any], /, *iterables: Iterable[Any], dry_run: Literal[True], **options: Any
+    ) -> list[JobDryRun]: ...
+
+    def map_functions(
+        self, fn: Callable[..., Any], /, *iterables: Iterable[Any], dry_run: bool = False, **options: Any
+    ) -> list[JobHandle] | list[JobDryRun]:
         """Run ``fn`` once per item (``fn(a, b)`` for each pair of two iterables), one job each.
 
         ``options`` are ``submit_function``'s molq keywords (``fn_kwargs`` goes to
@@ -482,7 +502,7 @@ class Submitor:
         if unknown:
             msg = f"map_functions takes molq keywords only (pass the function's in fn_kwargs): {', '.join(unknown)}"
             raise ConfigError(msg)
-        return submit_each(self, fn, zip_calls(iterables), options)
+        return submit_each(self, fn, zip_calls(iterables), {**options, "dry_run": dry_run})
 
     def _check_remote_cwd(self, cwd: str) -> None:
         """Refuse a remote working directory that does not exist (one round trip, only when one is given)."""
