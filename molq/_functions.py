@@ -141,6 +141,22 @@ def submit_call(
     submitor: Submitor, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], options: dict[str, Any]
 ) -> JobHandle | JobDryRun:
     """Submit one call; ``options`` are ``submit_function``'s molq keywords."""
+    submitted: JobHandle | JobDryRun = submit_each(submitor, fn, [args], {**options, "fn_kwargs": kwargs})[0]
+    return submitted
+
+
+def submit_each(
+    submitor: Submitor, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], options: dict[str, Any]
+) -> list[Any]:
+    """One job per call, in order; every call is pickled (and the target probed) before any is submitted.
+
+    This is where ``map_functions`` becomes one native array job once molq renders
+    arrays (issue 16 asks for it); the handles it returns stay the same.
+
+    Raises:
+        ConfigError: bad options, or a call that cannot be pickled (nothing submitted).
+        RuntimeMismatchError: the target's interpreter differs (nothing submitted).
+    """
     from molq._submit_spec import SubmitRequest
 
     options = dict(options)
@@ -148,25 +164,19 @@ def submit_call(
     if not isinstance(python, str):
         msg = f"python must be the path or name of an interpreter, got {type(python).__name__} {python!r}"
         raise ConfigError(msg)
+    fn_kwargs = options.pop("fn_kwargs", None) or {}
+    if not isinstance(fn_kwargs, dict):
+        msg = f"fn_kwargs must be a dict of keyword arguments, got {type(fn_kwargs).__name__}"
+        raise ConfigError(msg)
     retry, dry_run = options.pop("retry", None), bool(options.pop("dry_run", False))
     deps = {key: options.pop(key, None) for key in ("after_started", "after", "after_failure", "after_success")}
-    call = pickle_call(fn, args, kwargs, python)
-    request = SubmitRequest(argv=[python], **options)
+    pickled = [pickle_call(fn, call, dict(fn_kwargs), python) for call in calls]
     if not dry_run:
         check_runtime(submitor.target, python)
-    return submitor._submit(request, retry=retry, deps=deps, dry_run=dry_run, function=call)
-
-
-def submit_each(
-    submitor: Submitor, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], options: dict[str, Any]
-) -> list[Any]:
-    """One job per call, in order.
-
-    This is where ``map_functions`` becomes one native array job once molq renders
-    arrays (issue 16 asks for it); the handles it returns stay the same.
-    """
-    fn_kwargs = options.pop("fn_kwargs", None) or {}
-    return [submit_call(submitor, fn, call, dict(fn_kwargs), options) for call in calls]
+    return [
+        submitor._submit(SubmitRequest(argv=[python], **options), retry=retry, deps=deps, dry_run=dry_run, function=one)
+        for one in pickled
+    ]
 
 
 def zip_calls(iterables: Sequence[Iterable[Any]]) -> list[tuple[Any, ...]]:

@@ -316,3 +316,14 @@ def test_sys_exit_in_the_function_does_not_end_the_caller(local_submitor):
         handle.result(timeout=60)
     assert "SystemExit" in caught.value.__cause__.text
     assert local_submitor.get_job(handle.job_id).exit_code == 1
+
+
+def test_map_submits_nothing_when_one_call_cannot_be_pickled(local_submitor):
+    """Every call is pickled before the first is submitted."""
+    import threading
+
+    with pytest.raises(ConfigError, match="cannot pickle"):
+        local_submitor.map_functions(id, [1, threading.Lock(), 3])
+    with pytest.raises(ConfigError, match="fn_kwargs must be a dict"):
+        local_submitor.map_functions(id, [1], fn_kwargs=[("a", 1)])
+    assert local_submitor.list_jobs(include_terminal=True) == []
