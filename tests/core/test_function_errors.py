@@ -38,9 +38,12 @@ def test_job_failed_fields_and_pickle():
     assert isinstance(error, MolqError)
     assert not isinstance(error, ConfigError)
     assert (error.job_id, error.state, error.exit_code, error.reason) == ("j1", "TIMED_OUT", None, "limit")
-    back = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert error.context == {"job_id": "j1", "state": "TIMED_OUT", "exit_code": None, "reason": "limit"}
+    killed = JobFailedError("killed", job_id="j2", state="FAILED", exit_code=137, reason="signal")
+    back = pickle.loads(pickle.dumps(killed))  # noqa: S301 - our own bytes
     assert type(back) is JobFailedError
-    assert (str(back), back.job_id, back.state, back.exit_code, back.reason) == ("ended", "j1", "TIMED_OUT", None, "limit")
+    assert (str(back), back.job_id, back.state, back.exit_code, back.reason) == ("killed", "j2", "FAILED", 137, "signal")
+    assert back.context == killed.context
 
 
 def test_result_unavailable_is_a_molq_error():
