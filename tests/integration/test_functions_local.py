@@ -327,3 +327,19 @@ def test_map_submits_nothing_when_one_call_cannot_be_pickled(local_submitor):
     with pytest.raises(ConfigError, match="fn_kwargs must be a dict"):
         local_submitor.map_functions(id, [1], fn_kwargs=[("a", 1)])
     assert local_submitor.list_jobs(include_terminal=True) == []
+
+
+def test_a_killed_interpreter_is_a_typed_failure(local_submitor):
+    """The job's Python killed by a signal leaves no outcome: JobFailedError naming FAILED."""
+
+    def die():
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    handle = local_submitor.submit_function(die)
+    with pytest.raises(JobFailedError, match="ended FAILED without a Python outcome") as caught:
+        handle.result(timeout=60)
+    assert caught.value.state == "FAILED"
+    assert caught.value.job_id == handle.job_id
