@@ -35,7 +35,7 @@ from molq.core import (
     Transport,
     TransportError,
 )
-from molq.run_function import PAYLOAD_FILE, RESULT_FILE, SUMMARY_KEY, versions
+from molq.run_function import PAYLOAD_FILE, RESULT_FILE, SUMMARY_KEY, header_for, versions
 
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def pickle_call(fn: object, args: tuple[Any, ...], kwargs: dict[str, Any], pytho
     except Exception as exc:
         msg = f"cannot pickle the call to {_name(fn)}: {type(exc).__name__}: {exc}"
         raise ConfigError(msg) from exc
-    return FunctionCall(python=python, name=_name(fn), blob=pickle.dumps(versions()) + body)
+    return FunctionCall(python=python, name=_name(fn), blob=pickle.dumps(header_for(body)) + body)
 
 
 def _name(fn: object) -> str:

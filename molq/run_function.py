@@ -28,24 +28,36 @@ INLINE_LIMIT = 2048  # bytes of pickled outcome kept inline in the log (base64)
 REPR_LIMIT = 200
 
 
-def versions() -> dict[str, str]:
-    """The versions a payload and its runner must share: Python (X.Y), molq, cloudpickle."""
-    import cloudpickle
+def versions(*, cloudpickle: bool = True) -> dict[str, str]:
+    """The versions a payload and its runner must share: Python (X.Y), molq, and cloudpickle.
 
+    ``cloudpickle=False`` leaves cloudpickle out: a call pickled by reference only (a
+    function of an importable module, say) is read back without importing it.
+    """
     from molq._version import VERSION  # the code running here, not an install's metadata
 
-    return {
-        "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
-        "molq": VERSION,
-        "cloudpickle": str(cloudpickle.__version__),
-    }
+    found = {"python": f"{sys.version_info[0]}.{sys.version_info[1]}", "molq": VERSION}
+    if cloudpickle:
+        import cloudpickle as module
+
+        found["cloudpickle"] = str(module.__version__)
+    return found
+
+
+def header_for(body: bytes) -> dict[str, str]:
+    """The versions ``body`` needs: cloudpickle's only when the stream names it.
+
+    A pickle names every module it imports from, so a body that never mentions
+    cloudpickle does not need it to be read (a false mention only costs an import).
+    """
+    return versions(cloudpickle=b"cloudpickle" in body)
 
 
 def _load(path: str) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
-    """The call stored at ``path``: a plain-pickle header of versions, then the cloudpickled call."""
+    """The call stored at ``path``: a plain-pickle header of versions, then the pickled call."""
     with open(path, "rb") as handle:
         header = pickle.load(handle)  # noqa: S301 - molq wrote this file for this job
-        here = versions()
+        here = versions(cloudpickle="cloudpickle" in header)
         if header != here:
             from molq.core import RuntimeMismatchError
 
@@ -71,7 +83,20 @@ def _outcome(path: str) -> tuple[str, object, str | None]:
 
 
 def _dump(kind: str, value: object, text: str | None) -> tuple[str, object, bytes]:
-    """Pickle the outcome; an unpicklable value or exception becomes a picklable error."""
+    """Pickle the outcome; an unpicklable value or exception becomes a picklable error.
+
+    Plain pickle first when cloudpickle was not needed for the call (it is not imported
+    then); cloudpickle when that fails or is loaded anyway.
+    """
+    if "cloudpickle" not in sys.modules:
+        try:
+            blob = pickle.dumps((kind, value, text), protocol=pickle.HIGHEST_PROTOCOL)
+            if kind == "exception":
+                pickle.loads(blob)  # noqa: S301 - an exception class may pickle but not unpickle
+        except Exception:  # noqa: S110 - cloudpickle gets its chance below
+            pass
+        else:
+            return kind, value, blob
     import cloudpickle
 
     try:

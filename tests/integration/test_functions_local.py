@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -164,8 +165,6 @@ def test_result_timeout(local_submitor):
 
 def test_payload_from_another_version_fails_on_the_node_with_a_clear_error(local_submitor, tmp_path):
     """A payload whose header names other versions raises RuntimeMismatchError in the job."""
-    import pickle
-
     header = {"python": "3.0", "molq": "0", "cloudpickle": "0"}
     payload = tmp_path / PAYLOAD_FILE
     payload.write_bytes(pickle.dumps(header) + pickle.dumps((abs, (-1,), {})))
@@ -343,3 +342,28 @@ def test_a_killed_interpreter_is_a_typed_failure(local_submitor):
         handle.result(timeout=60)
     assert caught.value.state == "FAILED"
     assert caught.value.job_id == handle.job_id
+
+
+def test_a_call_by_reference_runs_without_importing_cloudpickle(tmp_path):
+    """A module function's payload names no cloudpickle: the job neither imports nor checks it."""
+    from molq._functions import pickle_call
+
+    by_reference = pickle_call(divmod, (9, 4), {}, sys.executable)
+    by_value = pickle_call(lambda: 1, (), {}, sys.executable)
+    assert b"cloudpickle" not in by_reference.blob
+    assert b"cloudpickle" in by_value.blob
+    payload = tmp_path / PAYLOAD_FILE
+    payload.write_bytes(by_reference.blob)
+    code = f"import sys; from molq.run_function import main; code = main([{str(payload)!r}]); print('cloudpickle' in sys.modules, code)"
+    env = {**os.environ, "MOLQ_JOB_DIR": str(tmp_path)}
+    env.pop("MOLQ_JOB_ID", None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "0"]
+    kind, value, _ = pickle.loads((tmp_path / RESULT_FILE).read_bytes())  # noqa: S301 - the job's own file
+    assert (kind, value) == ("value", (2, 1))
+
+
+def test_a_value_only_cloudpickle_can_send_comes_back(local_submitor):
+    """A function sent by reference that returns a lambda: the value falls back to cloudpickle."""
+    handle = local_submitor.submit_function(eval, "lambda x: x * 3")
+    assert handle.result(timeout=60)(5) == 15
