@@ -107,6 +107,13 @@ class JobHandle:
         self._submitor.cancel_job(self.job_id)
         self._take(self._submitor.latest_attempt(self.job_id))
 
+    def done(self) -> bool:
+        """Whether the job has finished, following retries (reconciles once, does not wait)."""
+        self._submitor.refresh_jobs()
+        record, finished = self._submitor._monitor.final_record(self.job_id)
+        self._take(record)
+        return finished
+
     def result(self, timeout: float | None = None) -> Any:
         """Wait for a function job (following retries) and return its function's value.
 

@@ -367,3 +367,31 @@ def test_a_value_only_cloudpickle_can_send_comes_back(local_submitor):
     """A function sent by reference that returns a lambda: the value falls back to cloudpickle."""
     handle = local_submitor.submit_function(eval, "lambda x: x * 3")
     assert handle.result(timeout=60)(5) == 15
+
+
+def test_done_follows_retries_without_waiting(local_submitor):
+    """done() is False while the job runs or its retry is due, True once the family ended."""
+    import time
+
+    from molq import RetryBackoff, RetryPolicy
+
+    def fail_then_nap():
+        import time
+
+        if molq.context().attempt == 1:
+            raise ValueError("again")
+        time.sleep(0.5)
+        return "slept"
+
+    backoff = RetryBackoff(mode="fixed", initial_seconds=1, maximum_seconds=1)
+    handle = local_submitor.submit_function(fail_then_nap, retry=RetryPolicy(max_attempts=2, backoff=backoff))
+    assert handle.done() is False
+    deadline = time.monotonic() + 30
+    while local_submitor.get_job(handle.job_id).retry_due_at is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+        assert handle.done() is False
+    assert handle.done() is False  # the first attempt failed, but its retry is due (1 s back-off)
+    assert handle.result(timeout=60) == "slept"
+    assert handle.done() is True
+    assert handle.status() is JobState.SUCCEEDED
