@@ -41,6 +41,7 @@ def check_values_and_exceptions(sub: Submitor, **options: Any) -> None:
     ok = sub.submit_function(add, 2, 3, scale=10, **options)
     bad = sub.submit_function(explode, "x", **options)
     assert ok.result(timeout=TIMEOUT) == {"sum": 50, "text": "ünï 'q' $HOME"}
+    assert ok.done() is True
     assert ok.exception() is None
     with pytest.raises(KeyError, match="bad input: x") as caught:
         bad.result(timeout=TIMEOUT)
