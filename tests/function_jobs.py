@@ -20,7 +20,7 @@ from molq import (
     RetryPolicy,
     Submitor,
 )
-from molq._functions import recorded_summary
+from molq.api._outcomes import recorded_summary
 from molq.run_function import RESULT_FILE
 
 
@@ -57,7 +57,7 @@ def check_values_and_exceptions(sub: Submitor, **options: Any) -> None:
 
 def check_logged(sub: Submitor, job_id: str, outcome: str, type_name: str) -> None:
     """The log holds the outcome's hash, size and type; the hash is the file's."""
-    summary = recorded_summary(sub, sub.latest_attempt(job_id).job_id)
+    summary = recorded_summary(sub.store, sub.latest_attempt(job_id).job_id)
     assert summary is not None
     assert summary["outcome"] == outcome
     assert summary["type"] == type_name

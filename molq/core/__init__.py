@@ -4,6 +4,8 @@ Nothing under ``molq.core`` reads the clock, the environment, files, processes o
 the network; the shell passes such facts in.
 """
 
+from molq.core._decide import decide as decide
+
 from ._commands import (
     ArchiveJob as ArchiveJob,
 )
@@ -121,7 +123,6 @@ from ._function_errors import RemoteTraceback as RemoteTraceback
 from ._function_errors import ResultUnavailableError as ResultUnavailableError
 from ._function_errors import RuntimeMismatchError as RuntimeMismatchError
 from ._machine import TRANSITIONS as TRANSITIONS
-from ._machine import decide as decide
 from ._machine import evolve as evolve
 from ._machine import fold_job as fold_job
 from ._ports import (

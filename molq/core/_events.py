@@ -209,6 +209,12 @@ class Recorded(msgspec.Struct, frozen=True, kw_only=True):
     event: LogEvent
 
 
+def event_data(event: msgspec.Struct) -> dict[str, object]:
+    """An event as plain JSON-ready values, its ``type`` tag included (paths become their text)."""
+    data: dict[str, object] = msgspec.to_builtins(event, enc_hook=encode_extra)
+    return data
+
+
 def event_tag(event: LogEvent) -> str:
     """Return the stable tag an event is stored under."""
     return type(event).__struct_config__.tag  # type: ignore[return-value]

@@ -7,10 +7,10 @@ Rules of this module:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePath
-from typing import Any, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
 import attrs
 
@@ -116,6 +116,16 @@ class JobResources:
     gpu_type: str | None = None
     time_limit: Duration | None = None
 
+    if TYPE_CHECKING:  # the generated __init__ converts text; say so to type checkers
+        def __init__(
+            self,
+            cpu_count: int | None = None,
+            memory: Memory | str | None = None,
+            gpu_count: int | None = None,
+            gpu_type: str | None = None,
+            time_limit: Duration | str | None = None,
+        ) -> None: ...
+
     def __post_init__(self) -> None:
         _convert(self, "memory", _opt_memory)
         _convert(self, "time_limit", _opt_duration)
@@ -202,6 +212,16 @@ class JobExecution:
     job_name: str | None = None
     output_file: str | None = None
     error_file: str | None = None
+
+    if TYPE_CHECKING:  # the generated __init__ takes any mapping and paths; say so to type checkers
+        def __init__(
+            self,
+            env: Mapping[str, str] | None = None,
+            cwd: str | PurePath | None = None,
+            job_name: str | None = None,
+            output_file: str | None = None,
+            error_file: str | None = None,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         _convert(self, "env", _opt_env)

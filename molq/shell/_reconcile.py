@@ -39,30 +39,20 @@ from molq.core import (
 )
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream, should_record_failure
 from molq.core._events import JobCreated
-
-from ._bus import EventBus
-from ._job_context import enforce_durations, harvest_context, seed_resume_checkpoint
-from ._job_dirs import claim_job_dir
-from ._store import JobStore
-from ._submission import create_and_submit
-from ._submitter import SUBMITTER_KEY, submitter_gone
-from ._sweeps import advance_sweeps
+from molq.shell._bus import EventBus
+from molq.shell._job_context import enforce_durations, harvest_context, seed_resume_checkpoint
+from molq.shell._job_dirs import claim_job_dir
+from molq.shell._pass import ReconcileReport as ReconcileReport
+from molq.shell._submission import create_and_submit
+from molq.shell._submitter import SUBMITTER_KEY, submitter_gone
+from molq.shell._sweeps import advance_sweeps
+from molq.shell.store._store import JobStore
 
 
 log = logging.getLogger("molq.reconcile")
 APPEND_CHUNK = 500  # jobs per write transaction in a pass: bounds how long the write lock is held
 MAX_REMEMBERED_POLICIES = 100_000
 CONFLICT_RETRIES = 5  # appends judged again on a fresh record before a job is left for the next pass
-
-
-@attrs.define
-class ReconcileReport:
-    """What one reconciliation pass did."""
-
-    transitions: list[StatusTransition] = attrs.Factory(list)
-    retries_created: list[str] = attrs.Factory(list)
-    errors: list[str] = attrs.Factory(list)
-    polled: int = 0
 
 
 class JobReconciler:

@@ -24,7 +24,7 @@ from molq import (
     Submitor,
     TransportError,
 )
-from molq._functions import recorded_summary
+from molq.api._outcomes import recorded_summary
 from molq.run_function import PAYLOAD_FILE, RESULT_FILE
 
 
@@ -186,7 +186,7 @@ def test_cleanup_removes_outcomes_small_ones_stay_in_the_log(local_submitor):
     large = sub.submit_function(bytes, 50_000)
     assert small.result(timeout=60) == "ABC"
     assert large.result(timeout=60) == bytes(50_000)
-    assert recorded_summary(sub, large.job_id)["inline"] is None
+    assert recorded_summary(sub.store, large.job_id)["inline"] is None
     removed = sub.cleanup_jobs(retention_policy=RetentionPolicy(keep_job_dirs_for_days=0))
     assert len(removed["job_dirs"]) == 2
     assert small.result() == "ABC"
@@ -217,7 +217,7 @@ def test_replay_shows_the_outcome(local_submitor, store, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     line = next(line for line in done.stdout.splitlines() if "job.result_saved" in line)
-    summary = recorded_summary(local_submitor, handle.job_id)
+    summary = recorded_summary(local_submitor.store, handle.job_id)
     assert summary["type"] == "builtins.tuple"
     assert summary["sha256"][:16] in line
     assert "builtins.tuple" in line
@@ -346,7 +346,7 @@ def test_a_killed_interpreter_is_a_typed_failure(local_submitor):
 
 def test_a_call_by_reference_runs_without_importing_cloudpickle(tmp_path):
     """A module function's payload names no cloudpickle: the job neither imports nor checks it."""
-    from molq._functions import pickle_call
+    from molq.api._function_call import pickle_call
 
     by_reference = pickle_call(divmod, (9, 4), {}, sys.executable)
     by_value = pickle_call(lambda: 1, (), {}, sys.executable)

@@ -18,8 +18,8 @@ from tests.openlava import SETUP, use_openlava
 
 from molq import Cluster, JobExecution, JobResources, JobScheduling, JobState, Submitor
 from molq.core import SchedulerError
-from molq.shell._local import LocalTransport
-from molq.shell._lsf import LSFScheduler, LSFSchedulerOptions
+from molq.shell.schedulers._lsf import LSFScheduler, LSFSchedulerOptions
+from molq.shell.transport._local import LocalTransport
 
 
 pytestmark = pytest.mark.lsf

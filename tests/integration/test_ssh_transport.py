@@ -20,17 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from molq.core import Completed, TransportError
-from molq.shell._ssh import (
+from molq.shell.transport._ssh import SshTransport
+from molq.shell.transport._ssh_options import (
     RemoteFileNotFound,
     SshAuthError,
     SshConnectionError,
     SshHostKeyError,
     SshLinkDropped,
     SshTimeoutError,
-    SshTransport,
     SshTransportOptions,
 )
-from molq.shell._sync import SyncClient, WorkspaceOwnershipError
+from molq.shell.transport._sync import SyncClient, WorkspaceOwnershipError
 
 
 pytestmark = pytest.mark.ssh

@@ -33,10 +33,10 @@ from molq.core._events import JobCheckpointSaved, JobCreated, JobSubmitted
 from molq.core._ports import Submission
 from molq.core._spec import RetryBackoff
 from molq.shell._bus import EventBus, EventType
-from molq.shell._local import LocalTransport
 from molq.shell._reconcile import APPEND_CHUNK, JobReconciler, ReconcileReport, next_attempt
-from molq.shell._store import JobStore
 from molq.shell._submission import create_and_submit
+from molq.shell.store._store import JobStore
+from molq.shell.transport._local import LocalTransport
 
 
 class ScriptedScheduler:
