@@ -125,6 +125,9 @@ from ._function_errors import RuntimeMismatchError as RuntimeMismatchError
 from ._machine import TRANSITIONS as TRANSITIONS
 from ._machine import evolve as evolve
 from ._machine import fold_job as fold_job
+from ._policies import RetentionPolicy as RetentionPolicy
+from ._policies import RetryBackoff as RetryBackoff
+from ._policies import RetryPolicy as RetryPolicy
 from ._ports import (
     Completed as Completed,
 )
@@ -178,15 +181,6 @@ from ._spec import (
 )
 from ._spec import (
     JobSpec as JobSpec,
-)
-from ._spec import (
-    RetentionPolicy as RetentionPolicy,
-)
-from ._spec import (
-    RetryBackoff as RetryBackoff,
-)
-from ._spec import (
-    RetryPolicy as RetryPolicy,
 )
 from ._spec import (
     Script as Script,

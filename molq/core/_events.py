@@ -14,8 +14,9 @@ from typing import Final, TypeAlias
 import msgspec
 
 from ._cluster_events import SchedulerCommandFailed
+from ._policies import RetryPolicy
 from ._records import Observation  # noqa: F401 - re-exported for event consumers
-from ._spec import DependencyCondition, JobSpec, RetryPolicy
+from ._spec import DependencyCondition, JobSpec
 from ._sweep_events import SweepEvent
 from ._value import decode_extra, encode_extra
 

@@ -26,6 +26,7 @@ class ReconcileReport:
     retries_created: list[str] = attrs.Factory(list)
     errors: list[str] = attrs.Factory(list)
     polled: int = 0
+    cancels_resent: list[str] = attrs.Factory(list)  # job ids whose unheeded cancel was sent again
 
 
 class ReconcilePass(Protocol):
