@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,6 +73,10 @@ def harvest_context(reconciler: ReconcilePass, polled: Sequence[JobRecord], repo
     ``polled`` are the records as they were before this pass's poll; each is re-read.
     """
     store = reconciler.store
+    missed = _MISSED.setdefault(reconciler, set())
+    if missed:  # a failed probe read nothing of these: again now, however they have ended
+        seen = {r.job_id for r in polled}
+        polled = [*polled, *(r for r in map(store.get_record, sorted(missed - seen)) if r is not None)]
     if getattr(reconciler.transport, "name", "") == "local":
         # Checking files in-process is cheap here; spare the probe (and the re-reads)
         # when no job used the context.
@@ -92,12 +97,19 @@ def harvest_context(reconciler: ReconcilePass, polled: Sequence[JobRecord], repo
             done = reconciler.transport.run(argv, timeout=120)
         except MolqError as exc:
             report.errors.append(f"reading job context files failed: {exc}")
+            missed.update(r.job_id for r in records)  # a job that ended now is not polled again
             return
         found = parse_context_probe(done.stdout)
+    missed.difference_update(r.job_id for r in records)
     for number, record in enumerate(records, start=1):
         files = found.get(str(number))
         if files:
             _append_context(store, record, files, reconciler.clock)
+
+
+# Per reconciler: jobs whose context a failed probe could not read (an ended job is never
+# polled again, so its last result or log lines would otherwise never reach the log).
+_MISSED: weakref.WeakKeyDictionary[ReconcilePass, set[str]] = weakref.WeakKeyDictionary()
 
 
 def _read_here(record: JobRecord) -> dict[str, str]:

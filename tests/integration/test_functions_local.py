@@ -17,6 +17,7 @@ from molq import (
     ConfigError,
     JobFailedError,
     JobState,
+    LocalTransport,
     MolqTimeoutError,
     ResultUnavailableError,
     RetentionPolicy,
@@ -395,3 +396,37 @@ def test_done_follows_retries_without_waiting(local_submitor):
     assert handle.result(timeout=60) == "slept"
     assert handle.done() is True
     assert handle.status() is JobState.SUCCEEDED
+
+
+class _FlakyProbeTransport(LocalTransport):
+    """This machine, reached as if remotely (the batched context probe), whose first probe fails."""
+
+    name = "flaky"
+
+    def __init__(self):
+        super().__init__()
+        self.failed = 0
+
+    def run(self, argv, **kwargs):
+        if "molq-context" in argv and not self.failed:
+            self.failed += 1
+            msg = "link dropped"
+            raise TransportError(msg)
+        return super().run(argv, **kwargs)
+
+
+def test_a_failed_context_probe_is_read_again_next_pass(store, tmp_path):
+    """The outcome summary of a job that ended during a failed probe reaches the log on a later pass."""
+    transport = _FlakyProbeTransport()
+    sub = Submitor(Cluster("flaky", "local", transport=transport), store=store, jobs_dir=tmp_path / "jobs")
+    handle = sub.submit_function(divmod, 9, 4)
+    assert handle.result(timeout=60) == (2, 1)
+    for _ in range(3):
+        if recorded_summary(store, handle.job_id) is not None:
+            break
+        sub.refresh_jobs()
+    assert transport.failed == 1
+    summary = recorded_summary(store, handle.job_id)
+    assert summary is not None
+    assert summary["repr"] == "(2, 1)"
+    sub.close()
