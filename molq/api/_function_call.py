@@ -1,4 +1,4 @@
-"""One pickled call: the payload a function job runs, and the check that its target can run it (ADR 0031).
+"""One pickled call: the payload a function job runs, and the check that its target can run it (ADR 0034).
 
 The call is cloudpickled behind a plain-pickle header of the versions it needs and written
 into the first attempt's job dir through the Transport (uploaded over SSH). The target

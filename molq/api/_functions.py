@@ -1,4 +1,4 @@
-"""Python functions as jobs: ``submit_function``, ``map_functions`` and ``as_completed`` (ADR 0031).
+"""Python functions as jobs: ``submit_function``, ``map_functions`` and ``as_completed`` (ADR 0034).
 
 ``FunctionVerbs`` is the part of Submitor that submits calls; the payload is in
 ``_function_call``, reading outcomes back in ``_outcomes`` (JobHandle.result()).

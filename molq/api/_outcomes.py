@@ -1,4 +1,4 @@
-"""Reading a function job's outcome back: the value, the re-created exception, or a typed error (ADR 0031).
+"""Reading a function job's outcome back: the value, the re-created exception, or a typed error (ADR 0034).
 
 The outcome file is read through the Transport (so over SSH it comes back through it),
 checked against the sha256 the log recorded, and unpickled here; a small outcome is

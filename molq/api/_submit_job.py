@@ -27,6 +27,7 @@ from molq.core import (
 from molq.core._deps import CompiledEdge
 from molq.core._events import JobCreated
 from molq.shell._job_dirs import claim_named_job_dir
+from molq.shell._script_directives import directive_header, warn_dropped_directives, with_script_directives
 from molq.shell._submission import create_and_submit
 
 
@@ -64,12 +65,14 @@ def submit_one(
     if function is not None:
         spec = function.bind(spec, job_dir)
     _check_remote_cwd(parts, spec.cwd)
+    spec = with_script_directives(spec, parts.target.transport, parts.target.scheduler)
     refs = merge_dependency_refs(spec.scheduling, **dependencies)
     check_capabilities(
         attrs.evolve(spec, scheduling=dataclasses.replace(spec.scheduling, dependencies=refs)),
         parts.target.scheduler_impl.capabilities(),
         parts.target.scheduler,
     )
+    warn_dropped_directives(spec, parts.target.scheduler, stacklevel=3)  # the caller of submit_job
     spec, edges = _compile_dependencies(parts, spec, refs, job_id)
     scheduler = parts.target.scheduler_impl
     submission = scheduler.prepare(spec, job_dir)
@@ -159,4 +162,7 @@ def _dry_run_details(spec: JobSpec, job_dir: str, submission: Any, submitor: Sub
         details["partition"] = spec.scheduling.partition
     if spec.scheduling.dependency:
         details["dependency"] = spec.scheduling.dependency
+    header = directive_header(submission.script, submitor.target.scheduler)
+    if header is not None:  # molq's directives, then the script's own, then extra_flags
+        details["directives"] = header
     return details

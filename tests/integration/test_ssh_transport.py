@@ -151,6 +151,29 @@ class TestRun:
         assert time.monotonic() - start < 8
 
 
+def test_closing_one_transport_spares_another_ones_running_command(alias):
+    """Two transports to one host share a connection (ControlMaster); closing one lets the
+    other's command run to its end, and the closed one connects afresh when used again."""
+    first, second = SshTransport(SshTransportOptions(alias)), SshTransport(SshTransportOptions(alias))
+    try:
+        assert second.run(["true"]).returncode == 0  # the master both share is up
+        result: dict[str, object] = {}
+        worker = threading.Thread(
+            target=lambda: result.update(done=first.run(["sh", "-c", "sleep 2; echo finished"])),
+        )
+        worker.start()
+        time.sleep(0.7)
+        second.close()
+        worker.join(timeout=30)
+        done = result["done"]
+        assert isinstance(done, Completed)
+        assert (done.returncode, done.stdout) == (0, "finished\n")
+        assert second.run(["echo", "again"]).stdout == "again\n"
+    finally:
+        first.close()
+        second.close()
+
+
 class TestFiles:
     """read/write/exists/mkdir/chmod/remove on the remote filesystem."""
 

@@ -356,10 +356,14 @@ class SshTransport:
         self._check(Completed(argv, proc.returncode, "", err), f"scp {spec[0]}")
 
     def close(self) -> None:
-        """Stop the shared connection (ControlMaster), if one is running."""
+        """Let the shared connection (ControlMaster) end once its sessions have, if one is running.
+
+        ``-O stop``, not ``-O exit``: the master is shared by every molq process of this
+        user talking to this host, and ``exit`` would cut their running commands off.
+        """
         if self._control is None:
             return
-        argv = ("ssh", *self.option_args(), "-O", "exit", "--", self.options.host)
+        argv = ("ssh", *self.option_args(), "-O", "stop", "--", self.options.host)
         subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, check=False)
 
 
