@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
-from molq.api._cluster import Cluster, build_scheduler
+from molq.api._cluster import Cluster, build_scheduler, cluster_from_profile
 from molq.api._functions import FunctionVerbs
 from molq.api._handle import JobDryRun, JobHandle
 from molq.api._live import LiveSubscriptions
@@ -368,7 +368,6 @@ class Submitor(SweepVerbs, LiveSubscriptions, FunctionVerbs):
         store: JobStore | None = None,
     ) -> Submitor:
         """Build a Submitor from a TOML profile (and its Cluster unless ``target`` is given)."""
-        from molq.api._cluster import cluster_from_profile
         from molq.api._config import load_profile
 
         profile = load_profile(profile_name, config_path)
