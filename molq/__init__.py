@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from molq.api._config import (
         load_profile as load_profile,
     )
+    from molq.api._functions import as_completed as as_completed
     from molq.api._handle import JobDryRun as JobDryRun
     from molq.api._handle import JobHandle as JobHandle
     from molq.api._job_context import JobContext as JobContext
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
     from molq.core import (
         JobExecution as JobExecution,
     )
+    from molq.core import JobFailedError as JobFailedError
     from molq.core import (
         JobNotFoundError as JobNotFoundError,
     )
@@ -100,6 +102,8 @@ if TYPE_CHECKING:
         QueueEntry as QueueEntry,
     )
     from molq.core import Recorded as Recorded
+    from molq.core import RemoteTraceback as RemoteTraceback
+    from molq.core import ResultUnavailableError as ResultUnavailableError
     from molq.core import (
         RetentionPolicy as RetentionPolicy,
     )
@@ -109,6 +113,7 @@ if TYPE_CHECKING:
     from molq.core import (
         RetryPolicy as RetryPolicy,
     )
+    from molq.core import RuntimeMismatchError as RuntimeMismatchError
     from molq.core import (
         SchedulerCapabilities as SchedulerCapabilities,
     )
@@ -219,6 +224,9 @@ _CORE = ["ConcurrencyConflict", "ConfigError", "CorruptLogError", "DependencyCon
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_CORE, "molq.core"),
     "Cluster": "molq.api._cluster",
+    # Python functions as jobs (issue 16).
+    **dict.fromkeys(["JobFailedError", "RemoteTraceback", "ResultUnavailableError", "RuntimeMismatchError"], "molq.core"),
+    "as_completed": "molq.api._functions",
     **dict.fromkeys(["JobDryRun", "JobHandle"], "molq.api._handle"),
     "Submitor": "molq.api._submitor",
     **dict.fromkeys(["MolqConfig", "MolqProfile", "load_config", "load_profile"], "molq.api._config"),

@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
-from molq.api._cluster import Cluster, build_scheduler
+from molq.api._cluster import Cluster, build_scheduler, cluster_from_profile
+from molq.api._functions import FunctionVerbs
 from molq.api._handle import JobDryRun, JobHandle
 from molq.api._live import LiveSubscriptions
 from molq.api._sweep_api import SweepVerbs
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from molq.shell.store._store import JobStore
 
 
-class Submitor(SweepVerbs, LiveSubscriptions):
+class Submitor(SweepVerbs, LiveSubscriptions, FunctionVerbs):
     """The lifecycle engine bound to one Cluster; every call is scoped to ``target.name``."""
 
     def __init__(
@@ -367,7 +368,6 @@ class Submitor(SweepVerbs, LiveSubscriptions):
         store: JobStore | None = None,
     ) -> Submitor:
         """Build a Submitor from a TOML profile (and its Cluster unless ``target`` is given)."""
-        from molq.api._cluster import cluster_from_profile
         from molq.api._config import load_profile
 
         profile = load_profile(profile_name, config_path)
