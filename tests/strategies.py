@@ -55,6 +55,7 @@ from molq.core._events import (
     JobSubmitFailed,
     JobSubmitted,
     JobSucceeded,
+    JobTaskChanged,
     JobTimedOut,
     JobUnseen,
 )
@@ -299,6 +300,21 @@ events: st.SearchStrategy[JobEvent] = st.one_of(
         for cls in (JobCheckpointSaved, JobResultSaved)
     ),
 )
+task_states = st.sampled_from([s for s in JobState if s is not JobState.CREATED])
+task_changed_events = st.builds(
+    JobTaskChanged,
+    job_id=job_ids,
+    at=times,
+    index=st.integers(0, 40),
+    state=task_states,
+    exit_code=st.none() | st.integers(-1, 255),
+    reason=st.none() | texts,
+    raw_state=texts,
+    task_id=texts,
+    started_at=opt_times,
+    finished_at=opt_times,
+)
+events = st.one_of(events, task_changed_events)
 
 
 def run_commands(created: JobCreated, steps: list[tuple[Command, float]]) -> tuple[JobEvent, ...]:

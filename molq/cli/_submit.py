@@ -51,6 +51,7 @@ class SubmitOptions:
     timeout: float | None = None
     dry_run: bool = False
     quiet: bool = False
+    array: str | None = None
 
 
 def build_submitor(opts: SubmitOptions, store: JobStore) -> tuple[Submitor, MolqProfile | None]:
@@ -82,9 +83,9 @@ def submit_kwargs(
             gpu_type=opts.gpu_type,
             time_limit=opts.time,
         )
-    if opts.partition is not None or opts.account is not None or opts.scheduler_arg:
+    if opts.partition is not None or opts.account is not None or opts.scheduler_arg or opts.array is not None:
         kwargs["scheduling"] = JobScheduling(
-            partition=opts.partition, account=opts.account, extra_flags=opts.scheduler_arg
+            partition=opts.partition, account=opts.account, extra_flags=opts.scheduler_arg, array_spec=opts.array
         )
     if opts.workdir is not None or opts.name is not None:
         cwd = None if opts.workdir is None else str(opts.workdir.expanduser().resolve())
@@ -149,6 +150,11 @@ def print_dry_run(dry: JobDryRun) -> None:
     "--workdir", type=click.Path(file_okay=False, path_type=Path), help="Working directory of the job."
 )
 @click.option("--account", help="Account to charge.")
+@click.option(
+    "--array",
+    metavar="SPEC",
+    help="Submit a job array, e.g. 0-99 or 1-100%10 (throttle: at most 10 tasks at once); SLURM, PBS, LSF.",
+)
 @click.option(
     "--cluster", metavar="NAME", help="Cluster name the job is recorded under (default: SCHEDULER)."
 )

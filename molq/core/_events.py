@@ -17,6 +17,7 @@ from ._cluster_events import SchedulerCommandFailed
 from ._policies import RetryPolicy
 from ._records import Observation  # noqa: F401 - re-exported for event consumers
 from ._spec import DependencyCondition, JobSpec
+from ._state import JobState
 from ._sweep_events import SweepCreated, SweepEvent
 from ._value import decode_extra, encode_extra
 
@@ -170,6 +171,24 @@ class JobResultSaved(_Event, frozen=True, kw_only=True, tag="job.result_saved"):
     saved_at: float | None = None
 
 
+class JobTaskChanged(_Event, frozen=True, kw_only=True, tag="job.task_changed"):
+    """One task of a job array changed state (docs/adr: arrays, events per task).
+
+    ``index`` is the array index the scheduler gave the task (``123_4``, ``123[4]``:
+    4); ``task_id`` is the scheduler's own name for it. The parent job's state is not
+    moved by this event: it follows the scheduler's view of the whole array.
+    """
+
+    index: int
+    state: JobState
+    exit_code: int | None = None
+    reason: str | None = None
+    raw_state: str = ""
+    task_id: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
 JobEvent: TypeAlias = (
     JobCreated
     | JobSubmitted
@@ -191,6 +210,7 @@ JobEvent: TypeAlias = (
     | JobLogged
     | JobCheckpointSaved
     | JobResultSaved
+    | JobTaskChanged
 )
 
 LogEvent: TypeAlias = JobEvent | SweepEvent | SchedulerCommandFailed

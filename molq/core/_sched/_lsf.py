@@ -131,7 +131,9 @@ def render_lsf_script(spec: JobSpec, job_dir: str) -> str:
     options += _resource_lines(spec, user_slots="-n" in plan.keys)
     options += _scheduling_lines(spec) + list(plan.options)  # the script's own, then extra_flags
     header = ["#!/bin/bash", *(f"#BSUB {option}" for option in options)]
-    redirect = f"exec >>{quote(out)} 2>>{quote(err)}"
+    # an array's elements each append to their own files: <path>.<index> (docs/adr: arrays)
+    task = '."$LSB_JOBINDEX"' if spec.scheduling.array_spec is not None else ""
+    redirect = f"exec >>{quote(out)}{task} 2>>{quote(err)}{task}"
     return "\n".join(header) + "\n" + redirect + "\n" + render_body(spec, job_dir)
 
 

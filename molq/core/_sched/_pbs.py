@@ -125,6 +125,14 @@ def _scheduling_lines(spec: JobSpec, flavor: PbsFlavor) -> list[str]:
     return lines
 
 
+ARRAY_INDEX: Final = "^array_index^"  # OpenPBS replaces it with the subjob's index in -o/-e
+
+
+def pbs_task_log_pattern(path: str) -> str:
+    """An array's ``-o``/``-e`` path naming the subjob: ``<path>.^array_index^`` (kept if already there)."""
+    return path if ARRAY_INDEX in path else f"{path}.{ARRAY_INDEX}"
+
+
 def render_pbs_script(spec: JobSpec, job_dir: str, *, flavor: PbsFlavor = "pro") -> str:
     """The job script: ``#PBS`` directives, then the shared body.
 
@@ -136,6 +144,8 @@ def render_pbs_script(spec: JobSpec, job_dir: str, *, flavor: PbsFlavor = "pro")
     if flavor == "torque":  # Slurm's qsub wrapper hands -o/-e to sbatch, which expands %
         out = literal_path("stdout path", out, "%", "Slurm's Torque qsub")
         err = literal_path("stderr path", err, "%", "Slurm's Torque qsub")
+    elif spec.scheduling.array_spec is not None:  # OpenPBS: each subjob its own files (docs/adr: arrays)
+        out, err = pbs_task_log_pattern(out), pbs_task_log_pattern(err)
     options = [
         f"-N {pbs_submit_name(spec, job_dir)}",
         f"-o {directive_value('stdout path', out)}",

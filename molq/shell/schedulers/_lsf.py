@@ -49,6 +49,7 @@ from molq.core._sched._lsf_long import (
 )
 from molq.core._sched._lsf_long import needs_history as long_needs_history
 from molq.core._sched._lsf_parse import bkill_outcome, parse_bjobs_errors, parse_queue, parse_status
+from molq.core._sched._lsf_tasks import needs_history, tasks_from_long, tasks_from_rows
 from molq.core._sched._poll_scope import bhist_poll_argv
 from molq.shell.schedulers._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
 from molq.shell.schedulers._option_checks import (
@@ -192,6 +193,20 @@ class LSFScheduler:
             if cancelled != found[i] and self._transport.exists(f"{dirs[i]}/{CANCEL_MARKER}"):
                 found[i] = cancelled
         return {i: with_exit_file(self._transport, found.get(i), dirs.get(i), scheduler="LSF") for i in ids}
+
+    def array_tasks(self, scheduler_job_id: str) -> dict[str, Observation]:
+        """Each element of an array as ``{"123[4]": Observation}``: ``bjobs -a``, then ``bhist -l`` for unsure exits.
+
+        Raises:
+            SchedulerError: bjobs failed for a reason other than an unknown id.
+            SchedulerOutputError: bjobs printed something unreadable.
+        """
+        dialect = self.dialect()
+        text = self._bjobs(status_argv(dialect, [scheduler_job_id], ids_limit=self._options.chunk_size))
+        if dialect == "ibm":
+            return tasks_from_rows(text, scheduler_job_id)
+        history = self._bjobs(bhist_poll_argv([scheduler_job_id])) if needs_history(text, scheduler_job_id) else None
+        return tasks_from_long(text, scheduler_job_id, history)
 
     def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:
         """``bkill`` the job; a job that already finished or is unknown is left alone.

@@ -48,6 +48,14 @@ from molq.core._sched._slurm_parse import (
     parse_scontrol_show_job,
     parse_squeue,
 )
+from molq.core._sched._slurm_tasks import (
+    needs_exit_codes,
+    parse_task_views,
+    sacct_tasks_argv,
+    scontrol_tasks_argv,
+    squeue_tasks_argv,
+    with_scontrol,
+)
 from molq.shell.schedulers._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
 from molq.shell.schedulers._option_checks import at_least_one, command_name, positive_seconds, str_tuple
 
@@ -186,6 +194,22 @@ class SlurmScheduler:
         settled = self._settle(unsettled, live, job_dirs or {})
         unknown = Observation(state=None)
         return {key: settled.get(key) or live.get(key) or unknown for key in wanted}
+
+    def array_tasks(self, scheduler_job_id: str) -> dict[str, Observation]:
+        """Each task of an array as ``{"123_4": Observation}`` (squeue -r; sacct, then scontrol, for exit codes).
+
+        Raises:
+            SchedulerError: squeue failed.
+        """
+        done = self._run(squeue_tasks_argv(scheduler_job_id), env=QUERY_ENV)
+        if not done.ok and not is_unknown_job_error(done.stderr):
+            raise_unless_ok(done, "squeue failed")
+        accounting = self._run(sacct_tasks_argv(scheduler_job_id), env=QUERY_ENV)
+        tasks = parse_task_views(done.stdout if done.ok else "", accounting.stdout if accounting.ok else None)
+        if needs_exit_codes(tasks):
+            record = self._run(scontrol_tasks_argv(scheduler_job_id), env=QUERY_ENV)
+            tasks = with_scontrol(tasks, record.stdout) if record.ok else tasks
+        return tasks
 
     def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:
         """Run scancel; an id SLURM no longer knows is not an error.
