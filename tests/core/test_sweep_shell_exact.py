@@ -56,6 +56,10 @@ class TestQuotes:
         template = "printf '%s\\n' $'say \\'hi\\'' {v}"
         assert command(template) == f"printf '%s\\n' $'say \\'hi\\'' {V}"
 
+    def test_ansi_c_quotes_of_any_length_end_at_their_quote(self):
+        """An escape in the middle of ``$'...'`` does not shift where it ends."""
+        assert command("printf '%s\\n' $'it\\'s' {v}") == f"printf '%s\\n' $'it\\'s' {V}"
+
     def test_a_placeholder_inside_ansi_c_quotes_is_refused(self):
         """``$'...'`` cannot hold a reference: the error says where the value stood."""
         with pytest.raises(
@@ -121,6 +125,7 @@ class TestComments:
             ("echo a # don't\necho '{v}'", f"echo a # don't\necho '{V_SQ}'"),
             ("echo a #don't\necho '{v}'", f"echo a #don't\necho '{V_SQ}'"),
             ("# run {v}\necho '{v}'\necho done", f"# run {V}\necho '{V_SQ}'\necho done"),
+            ("echo start\n# don't {v}\necho '{v}'", f"echo start\n# don't {V}\necho '{V_SQ}'"),
             ("cat <<EOF  # {v}\n{v}\nEOF", f"cat <<EOF  # {V}\n{V_DQ}\nEOF"),
         ],
     )
@@ -161,6 +166,8 @@ class TestHereDocuments:
             ("<<", '"a\\b"', "a\\b", "run-1.txt"),
             ("<<", '"a\\"b"', 'a"b', "run-1.txt"),
             ("<<", "a\\b", "ab", "run-1.txt"),
+            ("<<", "'a\\'", "a\\", "run-1.txt"),
+            ("<<", "'E'\"OF\"", "EOF", "run-1.txt"),
             ("<<-", "EOF", "\tEOF", P),
             ("<<-", "XML", "\t\tXML", P),
             ("<<-", "'XX'", "\tXX", "run-1.txt"),
@@ -235,6 +242,7 @@ class TestHereDocuments:
         ("cat <<EOF\n$(echo {v}", f"cat <<EOF\n$(echo {V}"),
         ("echo '{v}", f"echo '{V_SQ}"),
         ("# {v}", f"# {V}"),
+        ("cat <<EOF\\", "cat <<EOF\\"),
     ],
 )
 def test_unfinished_text_is_rendered_for_the_shell_to_judge(template, expected):
