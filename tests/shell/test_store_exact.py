@@ -151,7 +151,7 @@ class TestForeignDatabases:
     )
     def test_another_applications_tables_are_listed_five_at_most(self, tmp_path, count, shown):
         """The refusal names up to five of the foreign tables, then "..."."""
-        path = tmp_path / "other.db"
+        path = tmp_path / "other.sqlite"  # not *.db: the suite-end audit opens those as stores
         conn = sqlite3.connect(path)
         for name in "abcdefg"[:count]:
             conn.execute(f"CREATE TABLE {name} (x)")
