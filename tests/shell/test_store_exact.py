@@ -240,6 +240,44 @@ class TestThreads:
         worker.join(30)
         assert opened.is_set()
 
+    def test_a_store_another_process_is_creating_is_waited_for_not_refused(self, tmp_path):
+        """Between the migrations table and the migrations, a store being created is not "foreign".
+
+        sqlite-utils commits its migrations table before the first migration; a second
+        process opening the file in between used to refuse it as another application's
+        database (seen as a flaky ``test_concurrent_first_opens_migrate_once``).
+        """
+        from sqlite_utils import Database
+
+        from molq.shell._schema import build_migrations
+
+        path = tmp_path / "jobs.db"
+        fd = os.open(path.with_name("jobs.db.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # the creating process holds the open lock throughout
+        db = Database(str(path))
+        build_migrations().ensure_migrations_table(db)
+        outcome: list[object] = []
+
+        def open_store() -> None:
+            try:
+                JobStore(path).close()
+                outcome.append("opened")
+            except StoreError as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=open_store)
+        worker.start()
+        try:
+            worker.join(1.0)
+            assert outcome == []
+            build_migrations().apply(db)
+            db.close()
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+        worker.join(30)
+        assert outcome == ["opened"]
+
 
 class TestBatches:
     def test_archiving_an_attempt_in_the_batch_that_creates_its_retry(self, store):
