@@ -30,6 +30,7 @@ from molq.core import (
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobArchived, JobCreated, JobQueued, JobStarted, JobSubmitted
 from molq.core._sweep_events import SweepCell, SweepCreated, SweepStopped
+from molq.shell import _store
 from molq.shell._store import JobStore, default_store_path, encode_record
 
 
@@ -294,6 +295,38 @@ class TestBatches:
         assert [r.job_id for r in store.list_records("c")] == ["r2"]
         assert store.pending_retries("c") == []
         assert store.verify_projections() == []
+
+    def test_a_rebuild_page_that_archives_an_attempt_and_creates_its_retry(self, store, monkeypatch):
+        """Rebuilt in pages, a page holding both leaves the archived attempt hidden and nothing pending."""
+        store.append("r", [created("r")], expected_version=0, now=1.0)
+        store.append("r", failed_with_retry(store, "r", next_id="r2"), expected_version=1, now=5.0)
+        first_page = store.last_seq()
+        batch = [
+            ("r", [JobArchived(job_id="r", at=6.0)], store.stream_version("r")),
+            ("r2", [created("r2", 6.0, root_job_id="r", attempt=2, previous_attempt_job_id="r")], 0),
+        ]
+        store.append_batch(batch, now=6.0)
+        monkeypatch.setattr(_store, "_REBUILD_PAGE", first_page)
+        store.rebuild_projections()
+        assert [r.job_id for r in store.list_records("c")] == ["r2"]
+        assert [r.job_id for r in store.list_records("c", include_archived=True)] == ["r2", "r"]
+        assert store.pending_retries("c") == []
+        assert store.verify_projections() == []
+
+    def test_a_rebuild_page_with_later_events_of_more_than_900_jobs(self, store, monkeypatch):
+        """A page whose jobs' records came from the page before reads them all back (SQLite's parameter limit)."""
+        ids = [f"j{n:04d}" for n in range(950)]
+        store.append_batch([(job_id, [created(job_id)], 0) for job_id in ids], now=1.0)
+        submitted = [
+            (job_id, [JobSubmitted(job_id=job_id, at=2.0, scheduler_job_id=f"s{job_id}")], 1)
+            for job_id in ids
+        ]
+        store.append_batch(submitted, now=2.0)
+        monkeypatch.setattr(_store, "_REBUILD_PAGE", len(ids))
+        assert store.rebuild_projections() == 2 * len(ids)
+        records = [store.get_record(job_id) for job_id in ids]
+        assert all(r.state is JobState.SUBMITTED for r in records)
+        assert [r.scheduler_job_id for r in records[:2]] == ["sj0000", "sj0001"]
 
     def test_a_refused_event_names_its_stream(self, store):
         """An event that would not read back is refused naming the stream it was meant for."""
