@@ -282,7 +282,7 @@ class TestThreads:
 
 class TestBatches:
     def test_archiving_an_attempt_in_the_batch_that_creates_its_retry(self, store):
-        """The archived flag is written even when the same batch clears the retry-pending flag."""
+        """An attempt archived in the append that creates its retry is hidden, and no longer pending."""
         store.append("r", [created("r")], expected_version=0, now=1.0)
         store.append("r", failed_with_retry(store, "r", next_id="r2"), expected_version=1, now=5.0)
         assert [r.job_id for r in store.pending_retries("c")] == ["r"]
