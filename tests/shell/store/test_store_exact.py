@@ -30,7 +30,7 @@ from molq.core import (
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream
 from molq.core._events import JobArchived, JobCreated, JobQueued, JobStarted, JobSubmitted
 from molq.core._sweep_events import SweepCell, SweepCreated, SweepStopped
-from molq.shell.store import _store
+from molq.shell.store import _connect, _store
 from molq.shell.store._connect import default_store_path
 from molq.shell.store._rows import encode_record
 from molq.shell.store._store import JobStore
@@ -123,6 +123,22 @@ class TestPathsItCannotUse:
         with pytest.raises(StoreError, match=rf"^cannot open the molq store {named(path)}: ") as info:
             JobStore(path)
         assert "disk is full" not in str(info.value)
+
+    def test_a_store_another_process_keeps_locked_is_named_with_the_reason(self, tmp_path, monkeypatch):
+        """Still locked when the busy timeout ends: a StoreError naming the file and telling to try again."""
+        path = tmp_path / "jobs.db"
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("PRAGMA user_version = 1")  # an SQLite file without tables, rollback journal
+        holder.execute("BEGIN IMMEDIATE")  # another process is writing: no switch to WAL until it ends
+        monkeypatch.setattr(_connect, "BUSY_TIMEOUT_S", 0.3)
+        try:
+            with pytest.raises(
+                StoreError, match=rf"^{named(path)} stayed locked by another process \(database is locked\)"
+            ):
+                JobStore(path)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
 
     def test_no_path_means_the_default_store(self):
         """``JobStore()`` opens ``$MOLQ_STORE`` (the test's private HOME sets it)."""
