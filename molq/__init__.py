@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 
 if TYPE_CHECKING:
+    from molq.api._cancel_task import cancel_task as cancel_task
     from molq.api._cluster import Cluster as Cluster
     from molq.api._cluster import cluster_from_profile as cluster_from_profile
     from molq.api._config import (
@@ -24,10 +25,13 @@ if TYPE_CHECKING:
     from molq.api._config import (
         load_profile as load_profile,
     )
+    from molq.api._functions import as_completed as as_completed
     from molq.api._handle import JobDryRun as JobDryRun
     from molq.api._handle import JobHandle as JobHandle
     from molq.api._job_context import JobContext as JobContext
     from molq.api._job_context import context as context
+    from molq.api._map_jobs import ArrayHandle as ArrayHandle
+    from molq.api._map_jobs import map_jobs as map_jobs
     from molq.api._submitor import Submitor as Submitor
     from molq.api._sweep_api import SweepHandle as SweepHandle
     from molq.api._workspace import Project as Project
@@ -69,6 +73,7 @@ if TYPE_CHECKING:
     from molq.core import (
         JobExecution as JobExecution,
     )
+    from molq.core import JobFailedError as JobFailedError
     from molq.core import (
         JobNotFoundError as JobNotFoundError,
     )
@@ -97,6 +102,8 @@ if TYPE_CHECKING:
         QueueEntry as QueueEntry,
     )
     from molq.core import Recorded as Recorded
+    from molq.core import RemoteTraceback as RemoteTraceback
+    from molq.core import ResultUnavailableError as ResultUnavailableError
     from molq.core import (
         RetentionPolicy as RetentionPolicy,
     )
@@ -106,6 +113,7 @@ if TYPE_CHECKING:
     from molq.core import (
         RetryPolicy as RetryPolicy,
     )
+    from molq.core import RuntimeMismatchError as RuntimeMismatchError
     from molq.core import (
         SchedulerCapabilities as SchedulerCapabilities,
     )
@@ -163,10 +171,15 @@ if TYPE_CHECKING:
         parse_sweep_flags as parse_sweep_flags,
     )
     from molq.core._sweep_state import SweepStatus as SweepStatus
+    from molq.core._tasks import ArrayTasks as ArrayTasks
+    from molq.core._tasks import TaskRecord as TaskRecord
+    from molq.core._tasks import is_array_job as is_array_job
+    from molq.core._tasks import task_log_paths as task_log_paths
     from molq.dashboard import DashboardState as DashboardState
     from molq.dashboard import JobRow as JobRow
     from molq.dashboard import MolqMonitor as MolqMonitor
     from molq.dashboard import RunDashboard as RunDashboard
+    from molq.shell._array_tasks import job_tasks as job_tasks
     from molq.shell._bus import EventBus as EventBus
     from molq.shell._bus import EventPayload as EventPayload
     from molq.shell._bus import EventType as EventType
@@ -211,6 +224,9 @@ _CORE = ["ConcurrencyConflict", "ConfigError", "CorruptLogError", "DependencyCon
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_CORE, "molq.core"),
     "Cluster": "molq.api._cluster",
+    # Python functions as jobs (issue 16).
+    **dict.fromkeys(["JobFailedError", "RemoteTraceback", "ResultUnavailableError", "RuntimeMismatchError"], "molq.core"),
+    "as_completed": "molq.api._functions",
     **dict.fromkeys(["JobDryRun", "JobHandle"], "molq.api._handle"),
     "Submitor": "molq.api._submitor",
     **dict.fromkeys(["MolqConfig", "MolqProfile", "load_config", "load_profile"], "molq.api._config"),
@@ -258,6 +274,11 @@ _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(["Recorded", "event_tag", "fold_job"], "molq.core"),
     **dict.fromkeys(["JobCreated", "JobDependencyRecorded", "event_data"], "molq.core._events"),
     "sweep_status_of": "molq.shell._sweeps",
+    # Job arrays, task by task (#15): the fold, where each task's output is, and a job's tasks.
+    **dict.fromkeys(["ArrayTasks", "TaskRecord", "is_array_job", "task_log_paths"], "molq.core._tasks"),
+    "job_tasks": "molq.shell._array_tasks",
+    "cancel_task": "molq.api._cancel_task",
+    **dict.fromkeys(["ArrayHandle", "map_jobs"], "molq.api._map_jobs"),
     **dict.fromkeys(["active_clusters", "job_names", "list_jobs"], "molq.shell.store._job_listing"),
     "WORKSPACE_OWNER_FILE": "molq.shell.transport._sync",
 }

@@ -55,6 +55,7 @@ from molq.core._events import (
     JobSubmitFailed,
     JobSubmitted,
     JobSucceeded,
+    JobTaskChanged,
     JobTimedOut,
     JobUnseen,
 )
@@ -299,6 +300,21 @@ events: st.SearchStrategy[JobEvent] = st.one_of(
         for cls in (JobCheckpointSaved, JobResultSaved)
     ),
 )
+task_states = st.sampled_from([s for s in JobState if s is not JobState.CREATED])
+task_changed_events = st.builds(
+    JobTaskChanged,
+    job_id=job_ids,
+    at=times,
+    index=st.integers(0, 40),
+    state=task_states,
+    exit_code=st.none() | st.integers(-1, 255),
+    reason=st.none() | texts,
+    raw_state=texts,
+    task_id=texts,
+    started_at=opt_times,
+    finished_at=opt_times,
+)
+events = st.one_of(events, task_changed_events)
 
 
 def run_commands(created: JobCreated, steps: list[tuple[Command, float]]) -> tuple[JobEvent, ...]:
@@ -334,3 +350,21 @@ def histories(draw: st.DrawFn, job_id: st.SearchStrategy[str] = job_ids) -> tupl
     """A valid event history of one job: ``job.created`` then what decide produced."""
     created = draw(created_events(job_id))
     return run_commands(created, draw(command_runs()))
+
+
+# -- scheduler flags and script directives (issue 15 items 5-6) ---------------------------
+
+directive_dialects = st.sampled_from(["slurm", "pbs", "lsf"])
+_HOSTILE = "-=:,[]{}()<>|&;$`'\"\\#!*?~% \t\n\r\x0b\x0c\x00\x1b\x7f\x85\u2028\u2029\xa0aZ09_./"
+hostile_texts = st.text(st.sampled_from(_HOSTILE), max_size=24) | st.text(
+    st.characters(codec="utf-8"), max_size=24
+)
+"""Text built to break a directive line: quotes, escapes, separators, line breaks, NUL."""
+flag_texts = st.builds(lambda sign, rest: sign + rest, st.sampled_from(["-", "--", " -", "- "]), hostile_texts)
+_SCRIPT_LINES = (
+    "#!/bin/bash", "", "   ", "# a comment", "  # indented comment", ":", "  :", "echo hi", "true # x",
+    "#SBATCH --comment=a", "#SBATCH -J name", "  #SBATCH --nice=3", "#PBS -A acct", "  #PBS -l walltime=1:00:00",
+    "#PBS -N x \\", "#BSUB -P proj", "# BSUB -q short", "#BSUB -R \"span[hosts=1]\"", "#BSUB", "#bsub -J low",
+)
+script_texts = st.lists(st.sampled_from(_SCRIPT_LINES) | hostile_texts, max_size=12).map("\n".join)
+"""Scripts mixing directives of every dialect, comments, executable lines and noise."""

@@ -42,6 +42,14 @@ class JobVerbs(Protocol):
     def get_sweep(self, sweep_id: str) -> SweepStatus:
         """One sweep's status."""
 
+    @property
+    def target(self) -> Cluster:
+        """The destination Cluster (a function job's outcome is read through its transport)."""
+
+    @property
+    def store(self) -> JobStore:
+        """The job store (a function job's outcome summary is in its log)."""
+
 
 class SubmitorParts(JobVerbs, Protocol):
     """The wiring of one Submitor: its cluster, store, reconciler, monitor and defaults."""
@@ -54,16 +62,8 @@ class SubmitorParts(JobVerbs, Protocol):
     _clock: Callable[[], float]
 
     @property
-    def target(self) -> Cluster:
-        """The destination Cluster."""
-
-    @property
     def cluster_name(self) -> str:
         """Same as ``target.name``."""
-
-    @property
-    def store(self) -> JobStore:
-        """The job store."""
 
     @property
     def event_bus(self) -> EventBus:

@@ -25,6 +25,7 @@ from molq.core import (
     TransportError,
 )
 from molq.core._spec import check_submittable, merge_execution, merge_resources, merge_scheduling
+from molq.core._tasks import ARRAY_SPEC_KEY
 from molq.core._value import encode_extra
 
 
@@ -207,6 +208,8 @@ def build_spec(
     stdout = _resolve(execution.output_file, cwd, local=local, home=home) if execution.output_file else f"{job_dir}/stdout.log"
     stderr = _resolve(execution.error_file, cwd, local=local, home=home) if execution.error_file else f"{job_dir}/stderr.log"
     metadata.update({"molq.job_dir": job_dir, "molq.stdout_path": stdout, "molq.stderr_path": stderr})
+    if scheduling.array_spec:
+        metadata[ARRAY_SPEC_KEY] = scheduling.array_spec  # marks the job as an array for the task poll
     spec = JobSpec(
         resources=resources,
         scheduling=scheduling,

@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
-from molq.api._cluster import Cluster, build_scheduler
+from molq.api._cluster import Cluster, build_scheduler, cluster_from_profile
+from molq.api._functions import FunctionVerbs
 from molq.api._handle import JobDryRun, JobHandle
 from molq.api._live import LiveSubscriptions
 from molq.api._sweep_api import SweepVerbs
@@ -29,19 +30,16 @@ from molq.core import (
     StatusTransition,
     SubmitorDefaults,
 )
-from molq.shell._bus import EventBus, EventType
-from molq.shell._monitor import JobMonitor
-from molq.shell._reconcile import JobReconciler
-from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
-
     from molq.core._polling import PollingStrategy
+    from molq.shell._bus import EventBus, EventType
+    from molq.shell._reconcile import JobReconciler
+    from molq.shell.store._store import JobStore
 
 
-
-class Submitor(SweepVerbs, LiveSubscriptions):
+class Submitor(SweepVerbs, LiveSubscriptions, FunctionVerbs):
     """The lifecycle engine bound to one Cluster; every call is scoped to ``target.name``."""
 
     def __init__(
@@ -57,6 +55,9 @@ class Submitor(SweepVerbs, LiveSubscriptions):
         event_bus: EventBus | None = None,
         polling_strategy: PollingStrategy | None = None,
     ) -> None:
+        from molq.shell import _bus, _monitor, _reconcile
+        from molq.shell.store._store import JobStore  # the lifecycle loads here, not at import (ADR 0032)
+
         self._target = _require_cluster(target)
         self._defaults = defaults or SubmitorDefaults()
         self._store = store if store is not None else JobStore()
@@ -71,12 +72,12 @@ class Submitor(SweepVerbs, LiveSubscriptions):
         self._default_retry = default_retry_policy
         self._retention = retention_policy or RetentionPolicy()
         self._profile_name = profile_name
-        self._bus = event_bus or EventBus()
+        self._bus = event_bus or _bus.EventBus()
         self._clock: Callable[[], float] = time.time
-        self._reconciler = JobReconciler(
+        self._reconciler = _reconcile.JobReconciler(
             self._store, target.scheduler_impl, target.name, transport=target.transport, event_bus=self._bus
         )
-        self._monitor = JobMonitor(
+        self._monitor = _monitor.JobMonitor(
             self._reconciler, self._store, strategy=polling_strategy or _default_strategy(target), event_bus=self._bus
         )
 
@@ -367,7 +368,6 @@ class Submitor(SweepVerbs, LiveSubscriptions):
         store: JobStore | None = None,
     ) -> Submitor:
         """Build a Submitor from a TOML profile (and its Cluster unless ``target`` is given)."""
-        from molq.api._cluster import cluster_from_profile
         from molq.api._config import load_profile
 
         profile = load_profile(profile_name, config_path)

@@ -10,6 +10,7 @@ import click
 from molq.cli._common import echo, job_options, resolve_job, with_existing_store
 from molq.cli._jobs import print_pairs
 from molq.cli._output import format_option
+from molq.cli._tasks import print_tasks
 from molq.dashboard._format import out
 from molq.dashboard._model import downstream_edges, upstream_edges
 from molq.dashboard._panels import edges_table, family_table, record_lines, timeline_table
@@ -47,6 +48,7 @@ def inspect(
     sweep_line = sweep_of(store, record)
     if sweep_line:
         echo(sweep_line)
+    print_tasks(store, record)
     family = store.family(record.root_job_id)
     console.print()
     console.print(family_table(family, record.job_id))

@@ -84,6 +84,7 @@ def table_lines(
 def print_jobs(store: JobStore, records: list[JobRecord], now: float) -> None:
     """Print ``records`` as ``jobs_table`` would, quickly when the layout allows."""
     from molq import job_names
+    from molq.cli._tasks import print_task_summaries
 
     names = job_names(store, records)
     rows = [job_cells(r, names[r.job_id], now) for r in records]
@@ -92,6 +93,7 @@ def print_jobs(store: JobStore, records: list[JobRecord], now: float) -> None:
 
         sys.stdout.write("".join(f"{line}\n" for line in plain_job_lines(records, names, now)))
         sys.stdout.flush()
+        print_task_summaries(store, records)
         return
     from molq.dashboard._format import STATE_STYLES, jobs_table, out
 
@@ -101,6 +103,7 @@ def print_jobs(store: JobStore, records: list[JobRecord], now: float) -> None:
         console.print(jobs_table(store, records, now))
     else:
         _print_segments(console, lines)
+    print_task_summaries(store, records)
 
 
 def _print_segments(console: Console, lines: list[list[Piece]]) -> None:

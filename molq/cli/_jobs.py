@@ -210,12 +210,24 @@ def status(
 
 @click.command("cancel")
 @job_options
+@click.option("--task", type=click.IntRange(min=0), metavar="N", help="Cancel only task N of an array job.")
 @with_existing_store
 def cancel(
-    store: JobStore, job_id: str, scheduler: str | None, cluster: str | None, config: Path | None
+    store: JobStore,
+    job_id: str,
+    scheduler: str | None,
+    cluster: str | None,
+    config: Path | None,
+    task: int | None,
 ) -> None:
-    """Cancel JOB_ID's latest active attempt (and any pending retry)."""
+    """Cancel JOB_ID's latest active attempt (and any pending retry), or one task of it (--task N)."""
     record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
+    if task is not None:
+        from molq import cancel_task
+
+        cancel_task(submitor_for_record(record, store, config), record.job_id, task)
+        echo(f"Cancel requested for task {task} of job {record.job_id}.")
+        return
     latest = store.latest_attempt(record.root_job_id) or record
     pending_retry = latest.next_attempt_job_id is not None and latest.cancel_requested_at is None
     if latest.state.is_terminal and not pending_retry:

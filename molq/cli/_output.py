@@ -54,6 +54,7 @@ JOB_FIELDS: Final = (
     "previous_attempt_job_id",
     "next_attempt_job_id",
     "archived",
+    "tasks",
 )
 """The fields of one job, in this order, in every JSON object and TSV row."""
 
@@ -86,8 +87,8 @@ def iso(epoch: float | None) -> str | None:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="milliseconds")
 
 
-def job_fields(record: JobRecord, name: str | None, now: float) -> dict[str, Any]:
-    """The ``JOB_FIELDS`` of one record (``name`` is its ``--name``, if any)."""
+def job_fields(record: JobRecord, name: str | None, now: float, *, tasks: str | None = None) -> dict[str, Any]:
+    """The ``JOB_FIELDS`` of one record (``name`` is its ``--name``, ``tasks`` an array's task summary)."""
     took = runtime(record, now)
     meta = record.metadata
     return {
@@ -114,15 +115,17 @@ def job_fields(record: JobRecord, name: str | None, now: float) -> dict[str, Any
         "previous_attempt_job_id": record.previous_attempt_job_id,
         "next_attempt_job_id": record.next_attempt_job_id,
         "archived": record.archived_at is not None,
+        "tasks": tasks,
     }
 
 
 def jobs_fields(store: JobStore, records: Sequence[JobRecord], now: float) -> list[dict[str, Any]]:
     """``job_fields`` of every record, names read in one pass."""
     from molq import job_names
+    from molq.cli._tasks import task_summary
 
     names = job_names(store, records)
-    return [job_fields(r, names[r.job_id], now) for r in records]
+    return [job_fields(r, names[r.job_id], now, tasks=task_summary(store, r)) for r in records]
 
 
 def edge_fields(edge: EdgeView) -> dict[str, Any]:
@@ -199,6 +202,7 @@ def print_job_as(fmt: str, store: JobStore, record: JobRecord) -> None:
 
 def inspect_document(store: JobStore, record: JobRecord) -> dict[str, Any]:
     """``molq inspect --json``: the job, its sweep cell, retry family, dependency edges and timeline."""
+    from molq.cli._tasks import tasks_document
     from molq.dashboard._model import downstream_edges, upstream_edges
 
     now = time.time()
@@ -212,6 +216,7 @@ def inspect_document(store: JobStore, record: JobRecord) -> dict[str, Any]:
         "upstream": [edge_fields(e) for e in upstream_edges(store, record.job_id)],
         "downstream": [edge_fields(e) for e in downstream_edges(store, record.job_id)],
         "timeline": timeline_fields(store, family),
+        "array": tasks_document(store, record),
     }
 
 

@@ -46,10 +46,12 @@ class SubmitOptions:
     after_started: tuple[str, ...] = ()
     after_failure: tuple[str, ...] = ()
     after_success: tuple[str, ...] = ()
+    scheduler_arg: tuple[str, ...] = ()
     block: bool = False
     timeout: float | None = None
     dry_run: bool = False
     quiet: bool = False
+    array: str | None = None
 
 
 def build_submitor(opts: SubmitOptions, store: JobStore) -> tuple[Submitor, MolqProfile | None]:
@@ -81,8 +83,10 @@ def submit_kwargs(
             gpu_type=opts.gpu_type,
             time_limit=opts.time,
         )
-    if opts.partition is not None or opts.account is not None:
-        kwargs["scheduling"] = JobScheduling(partition=opts.partition, account=opts.account)
+    if opts.partition is not None or opts.account is not None or opts.scheduler_arg or opts.array is not None:
+        kwargs["scheduling"] = JobScheduling(
+            partition=opts.partition, account=opts.account, extra_flags=opts.scheduler_arg, array_spec=opts.array
+        )
     if opts.workdir is not None or opts.name is not None:
         cwd = None if opts.workdir is None else str(opts.workdir.expanduser().resolve())
         kwargs["execution"] = JobExecution(cwd=cwd, job_name=opts.name)
@@ -117,8 +121,12 @@ def print_dry_run(dry: JobDryRun) -> None:
     echo(f"command: {dry.command}")
     details = dict(dry.details)
     script = details.pop("script", "")
+    header = details.pop("directives", None)
     for key, value in details.items():
         echo(f"{key}: {value}")
+    if header is not None:
+        echo("--- directives (molq's, the script's own, then --scheduler-arg) ---")
+        echo(header)
     echo(f"--- script {details.get('script_path', '')} ---")
     echo(script.rstrip("\n"))
     echo("--- end of script ---")
@@ -143,6 +151,11 @@ def print_dry_run(dry: JobDryRun) -> None:
 )
 @click.option("--account", help="Account to charge.")
 @click.option(
+    "--array",
+    metavar="SPEC",
+    help="Submit a job array, e.g. 0-99 or 1-100%10 (throttle: at most 10 tasks at once); SLURM, PBS, LSF.",
+)
+@click.option(
     "--cluster", metavar="NAME", help="Cluster name the job is recorded under (default: SCHEDULER)."
 )
 @click.option("--profile", metavar="NAME", help="Profile from the config file (cluster, defaults, retry).")
@@ -157,6 +170,13 @@ def print_dry_run(dry: JobDryRun) -> None:
 @click.option("--after-started", multiple=True, metavar="JOB_ID", help="Start after JOB_ID has started.")
 @click.option("--after-failure", multiple=True, metavar="JOB_ID", help="Start only if JOB_ID failed.")
 @click.option("--after-success", multiple=True, metavar="JOB_ID", help="Start only if JOB_ID succeeded.")
+@click.option(
+    "--scheduler-arg",
+    multiple=True,
+    metavar="FLAG",
+    help="A raw scheduler option written as a directive, e.g. --scheduler-arg=--constraint=intel or "
+    "--scheduler-arg='-l select=1:ncpus=2:mpiprocs=2' (repeatable; not for local).",
+)
 @click.option(
     "--block/--no-block",
     default=False,

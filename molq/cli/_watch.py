@@ -23,6 +23,7 @@ from molq.cli._complete import complete_job_id
 from molq.cli._output import format_option
 from molq.cli._profile_option import profile_option
 from molq.cli._progress import wait_with_progress
+from molq.cli._tasks import task_paths
 from molq.dashboard._format import jobs_table, out
 
 
@@ -167,6 +168,9 @@ def _follow(store: JobStore, record: JobRecord, config: Path | None, offsets: di
     "--tail", type=click.IntRange(min=0), metavar="N", help="Only the last N lines (read from the end)."
 )
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output until the job finishes.")
+@click.option(
+    "--task", type=click.IntRange(min=0), metavar="N", help="Task N of an array job (its own output files)."
+)
 @with_existing_store
 def logs(
     store: JobStore,
@@ -177,13 +181,14 @@ def logs(
     stream: str,
     tail: int | None,
     follow: bool,
+    task: int | None,
 ) -> None:
     """Print JOB_ID's output (of its latest attempt), e.g. `molq logs 1a2b local --tail 50`."""
     from molq.cli._common import cluster_for
 
     record = resolve_job(store, job_id, cluster=cluster, scheduler=scheduler)
     latest = store.latest_attempt(record.root_job_id) or record
-    paths = _paths(latest, stream)
+    paths = _paths(latest, stream) if task is None else task_paths(latest, stream, task)
     transport = cluster_for(latest.cluster_name, latest.scheduler, config).transport
     from molq.cli._tail import removed_output
 

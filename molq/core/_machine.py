@@ -35,6 +35,7 @@ from ._events import (
     JobSubmitFailed,
     JobSubmitted,
     JobSucceeded,
+    JobTaskChanged,
     JobTimedOut,
     JobUnseen,
     LogEvent,
@@ -83,6 +84,8 @@ ANNOTATIONS: Final[Mapping[str, frozenset[JobState]]] = {
     "job.log": frozenset(JobState),
     "job.checkpoint_saved": frozenset(JobState),
     "job.result_saved": frozenset(JobState),
+    # a task's news may arrive after the array as a whole ended (accounting lags the queue)
+    "job.task_changed": frozenset(JobState) - {S.CREATED},
 }
 
 
@@ -217,7 +220,7 @@ def _changes(record: _Current, event: JobEvent) -> dict[str, object]:  # noqa: P
             }
         case JobSeenAgain():
             return {"unseen_count": 0, "first_unseen_at": None}
-        case JobDependencyRecorded():
+        case JobDependencyRecorded() | JobTaskChanged():
             return {}
         case JobLogged():
             return {"log_lines": max(record.log_lines, event.line)}

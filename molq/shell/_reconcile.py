@@ -39,6 +39,7 @@ from molq.core import (
 )
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream, should_record_failure
 from molq.core._events import JobCreated
+from molq.shell._array_tasks import record_array_tasks
 from molq.shell._bus import EventBus
 from molq.shell._cancel_resend import CancelResender
 from molq.shell._job_context import enforce_durations, harvest_context, seed_resume_checkpoint
@@ -109,6 +110,7 @@ class JobReconciler:
         created = [r for r in active if r.scheduler_job_id is None]
         report.polled = len(submitted)
         self._poll(submitted, report)
+        record_array_tasks(self, submitted, report)
         harvest_context(self, submitted, report)
         if job_ids is None and any(r.max_duration_seconds is not None for r in submitted):
             enforce_durations(self, report)

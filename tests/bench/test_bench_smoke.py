@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIGURES = {
     "local_sequential",
     "local_bulk",
+    "function_job_overhead",
     "slurm_poll_commands_1000",
     "slurm_poll_commands_10000",
     "lsf_poll_commands_1000",
@@ -27,6 +28,9 @@ FIGURES = {
     "slurm_wait_latency",
     "wait_idle_running",
     "wait_idle_backoff",
+    "startup_vs_submitit",
+    "slurm_batch_submit",
+    *(f"poll_{kind}_{n}" for kind in ("slurm", "openpbs", "pbs_torque", "openlava") for n in (10, 1000)),
 }
 
 

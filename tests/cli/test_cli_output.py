@@ -43,6 +43,7 @@ JOB_FIELDS = [
     "previous_attempt_job_id",
     "next_attempt_job_id",
     "archived",
+    "tasks",
 ]
 GUIDE = Path(__file__).parents[2] / "docs" / "guide" / "cli.md"
 BOX = re.compile("[┏┃┡│└━─]")
@@ -88,7 +89,9 @@ def test_status_inspect_and_watch_json(molq, finished):
     assert list(status) == JOB_FIELDS
     assert status["job_id"] == finished
     inspected = _json(molq("inspect", finished[:8], "--json"))
-    assert list(inspected) == ["job", "sweep", "family", "upstream", "downstream", "timeline"]
+    assert list(inspected) == ["job", "sweep", "family", "upstream", "downstream", "timeline", "array"]
+    assert inspected["array"] is None  # not an array job
+    assert inspected["job"]["tasks"] is None
     assert [t["to"] for t in inspected["timeline"]][-1] == "succeeded"
     assert inspected["family"][0]["job_id"] == finished
     assert inspected["upstream"] == []

@@ -86,7 +86,7 @@ LSF_HEADER = """#!/bin/bash
 #BSUB -w "done(12) && exit(13)"
 #BSUB -u alice@example.org
 #BSUB -N
-exec >>/logs/out.txt 2>>/logs/err.txt
+exec >>/logs/out.txt."$LSB_JOBINDEX" 2>>/logs/err.txt."$LSB_JOBINDEX"
 cd /home/alice/proj || exit 127
 python train.py
 """

@@ -71,8 +71,8 @@ def full_spec(**scheduling) -> JobSpec:
 
 PRO_HEADER = """#!/bin/bash
 #PBS -N train_run
-#PBS -o /logs/out.txt
-#PBS -e /logs/err.txt
+#PBS -o "/logs/out.txt.^array_index^"
+#PBS -e "/logs/err.txt.^array_index^"
 #PBS -l select=2:ncpus=4:mem=8gb:ngpus=1
 #PBS -l place=scatter:excl
 #PBS -l walltime=02:30:00
@@ -97,6 +97,19 @@ class TestRender:
         script = render_pbs_script(full_spec(array_spec="0-7:2"), JOB_DIR)
         assert script.startswith(PRO_HEADER)
         assert script.rstrip().endswith('exit "$__molq_rc"')
+
+    def test_pro_array_names_the_subjob_in_its_paths_once(self):
+        """An OpenPBS array's -o/-e end in ^array_index^ (each subjob its own files); a plain job's do not."""
+        plain = render_pbs_script(full_spec(), JOB_DIR)
+        assert "#PBS -o /logs/out.txt\n" in plain
+        assert "array_index" not in plain
+        given = JobSpec(
+            "argv",
+            argv=("true",),
+            scheduling=JobScheduling(array_spec="1-3"),
+            execution=JobExecution(output_file="/l/o.^array_index^"),
+        )
+        assert '#PBS -o "/l/o.^array_index^"\n' in render_pbs_script(given, JOB_DIR)
 
     def test_torque_uses_nodes_ppn_and_t(self):
         """Torque gets nodes=N:ppn=C, a separate mem, -n for exclusive and -t arrays."""

@@ -16,7 +16,18 @@ from pathlib import Path
 import pytest
 from tests.openlava import SETUP, use_openlava
 
-from molq import Cluster, JobExecution, JobResources, JobScheduling, JobState, Submitor
+from molq import (
+    Cluster,
+    JobExecution,
+    JobResources,
+    JobScheduling,
+    JobState,
+    Submitor,
+    cancel_task,
+    job_tasks,
+    map_jobs,
+    task_log_paths,
+)
 from molq.core import SchedulerError
 from molq.shell.schedulers._lsf import LSFScheduler, LSFSchedulerOptions
 from molq.shell.transport._local import LocalTransport
@@ -153,6 +164,22 @@ def test_arrays_and_their_tasks(lsf, tmp_path):
     assert (record.state, record.exit_code) == (JobState.FAILED, 1)
     assert "array of 3" in (record.failure_reason or "")
     assert waiting.wait(timeout=60).state is JobState.CANCELLED
+    tasks = job_tasks(lsf.store, mixed.job_id)  # recorded element by element by the passes of the wait
+    assert [(t.index, t.state, t.exit_code) for t in tasks.tasks] == [
+        (1, JobState.SUCCEEDED, 0),
+        (2, JobState.FAILED, 1),
+        (3, JobState.SUCCEEDED, 0),
+    ]
+    assert tasks.get(2).task_id == f"{mixed.scheduler_job_id}[2]"
+    assert tasks.summary() == "2 succeeded, 1 failed"
+    echo = lsf.submit_job(
+        command='echo "element $LSB_JOBINDEX"', scheduling=JobScheduling(array_spec="1-2"), execution=_in(tmp_path)
+    )
+    done = echo.wait(timeout=90)
+    assert done.state is JobState.SUCCEEDED
+    for index in (1, 2):  # each element appends to its own file (exec >> <path>.$LSB_JOBINDEX)
+        out, _ = task_log_paths("lsf", done.metadata, done.scheduler_job_id, index)
+        assert Path(out).read_text() == f"element {index}\n"
 
 
 def test_get_queue_includes_a_job_submitted_outside_molq(lsf, tmp_path):
@@ -305,3 +332,49 @@ def test_a_job_that_left_bjobs_is_resolved_by_bhist(monkeypatch, tmp_path):
     seen = forgetful.observe_many([failed, killed])
     assert (seen[failed].state, seen[failed].exit_code) == (JobState.FAILED, 3)
     assert seen[killed].state is JobState.CANCELLED
+
+
+def test_after_success_on_an_array_needs_every_element(lsf, tmp_path):
+    """done(<array id>) waits for every element; one failed element means the dependent never runs."""
+    failing = lsf.submit_job(
+        command='[ "$LSB_JOBINDEX" != 2 ]',
+        scheduling=JobScheduling(array_spec="1-3"),
+        execution=_in(tmp_path),
+    )
+    passing = lsf.submit_job(
+        command="true", scheduling=JobScheduling(array_spec="1-3"), execution=_in(tmp_path)
+    )
+    never = lsf.submit_job(argv=["true"], after_success=[failing.job_id], execution=_in(tmp_path))
+    runs = lsf.submit_job(argv=["true"], after_success=[passing.job_id], execution=_in(tmp_path))
+    records = lsf.watch_jobs([failing.job_id, passing.job_id, never.job_id, runs.job_id], timeout=120)
+    assert [r.state for r in records] == [
+        JobState.FAILED,
+        JobState.SUCCEEDED,
+        JobState.CANCELLED,
+        JobState.SUCCEEDED,
+    ]
+
+
+def test_cancel_one_element(lsf, tmp_path):
+    """cancel_task(job, 2) bkills element 2 only; it is recorded cancelled while 1 runs on."""
+    job = lsf.submit_job(command="sleep 60", scheduling=JobScheduling(array_spec="1-2"), execution=_in(tmp_path))
+    _wait_state(lsf, job.job_id, JobState.RUNNING)
+    time.sleep(1)  # OpenLava loses a KILL sent while it is still starting the job (ADR 0030)
+    cancel_task(lsf, job.job_id, 2)
+    deadline = time.monotonic() + 60
+    while (task := job_tasks(lsf.store, job.job_id).get(2)) is None or task.state is JobState.RUNNING:
+        assert time.monotonic() < deadline, job_tasks(lsf.store, job.job_id)
+        time.sleep(1)
+        lsf.refresh_jobs()
+    assert (task.state, task.exit_code) == (JobState.CANCELLED, 130), task
+    assert job_tasks(lsf.store, job.job_id).get(1).state is JobState.RUNNING
+    job.cancel()
+
+
+def test_map_jobs_on_openlava(lsf, tmp_path):
+    """map_jobs: element k runs item k-1 ($LSB_JOBINDEX); each writes its own file."""
+    array = map_jobs(lsf, [["echo", "a"], ["sh", "-c", "exit 4"], ["echo", "c"]], execution=_in(tmp_path))
+    record = array.wait(timeout=90)
+    assert (record.state, record.exit_code) == (JobState.FAILED, 4)
+    assert array.failed() == (1,)
+    assert Path(array.log_paths(2)[0]).read_text() == "c\n"

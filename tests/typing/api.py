@@ -33,3 +33,17 @@ def text_resources_and_paths() -> None:
     execution = JobExecution(cwd=Path("/tmp"), env=MappingProxyType({"A": "1"}))
     cwd: str | None = execution.cwd
     del limit, cwd
+
+
+def _typed_functions(flag: bool) -> None:
+    import molq
+
+    sub = Submitor(Cluster("laptop", "local"))
+    handle = sub.submit_function(divmod, 7, 2)
+    assert_type(handle, JobHandle)
+    assert_type(sub.submit_function(divmod, 7, 2, dry_run=True), JobDryRun)
+    assert_type(sub.map_functions(divmod, [7], [2]), list[JobHandle])
+    assert_type(sub.map_functions(divmod, [7], [2], dry_run=True), list[JobDryRun])
+    assert_type(handle.exception(timeout=1.0), BaseException | None)
+    for done in molq.as_completed([handle], timeout=5.0):
+        assert_type(done, JobHandle)

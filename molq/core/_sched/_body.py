@@ -90,8 +90,10 @@ def render_body(
     lines = [f"cd {quote(spec.cwd)} || exit 127", *env_lines(spec), command]
     if exit_code_file:
         target = quote(f"{job_dir}/{EXIT_CODE_FILE}")
+        # an array's tasks end side by side: each its own temp file, or one task's mv finds none
+        tmp = f"{target}.tmp" + (".$$" if spec.scheduling.array_spec is not None else "")
         record = (
-            f"printf '%s\\n' \"$__molq_rc\" > {target}.tmp && mv -f {target}.tmp {target}"
+            f"printf '%s\\n' \"$__molq_rc\" > {tmp} && mv -f {tmp} {target}"
             if atomic
             else f"printf '%s\\n' \"$__molq_rc\" > {target}"
         )

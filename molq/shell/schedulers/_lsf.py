@@ -35,7 +35,6 @@ from molq.core._sched._lsf_dialect import (
     adopt_argv,
     adopt_from_rows,
     detect_dialect,
-    history_argv,
     queue_argv,
     status_argv,
 )
@@ -50,6 +49,8 @@ from molq.core._sched._lsf_long import (
 )
 from molq.core._sched._lsf_long import needs_history as long_needs_history
 from molq.core._sched._lsf_parse import bkill_outcome, parse_bjobs_errors, parse_queue, parse_status
+from molq.core._sched._lsf_tasks import needs_history, tasks_from_long, tasks_from_rows
+from molq.core._sched._poll_scope import bhist_poll_argv
 from molq.shell.schedulers._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
 from molq.shell.schedulers._option_checks import (
     at_least_one,
@@ -147,7 +148,7 @@ class LSFScheduler:
             SchedulerOutputError: bsub printed no job id.
         """
         check_capabilities(spec, LSF_CAPABILITIES, self.name)
-        submission = prepare_lsf(spec, job_dir)
+        submission = self.prepare(spec, job_dir)  # with extra_bsub_flags, as the dry run shows
         write_job_files(self._transport, spec, job_dir, submission)
         done = self._run(submission.argv, stdin=submission.script.encode(), cwd=job_dir)
         raise_unless_ok(done, "bsub refused the job")
@@ -192,6 +193,20 @@ class LSFScheduler:
             if cancelled != found[i] and self._transport.exists(f"{dirs[i]}/{CANCEL_MARKER}"):
                 found[i] = cancelled
         return {i: with_exit_file(self._transport, found.get(i), dirs.get(i), scheduler="LSF") for i in ids}
+
+    def array_tasks(self, scheduler_job_id: str) -> dict[str, Observation]:
+        """Each element of an array as ``{"123[4]": Observation}``: ``bjobs -a``, then ``bhist -l`` for unsure exits.
+
+        Raises:
+            SchedulerError: bjobs failed for a reason other than an unknown id.
+            SchedulerOutputError: bjobs printed something unreadable.
+        """
+        dialect = self.dialect()
+        text = self._bjobs(status_argv(dialect, [scheduler_job_id], ids_limit=self._options.chunk_size))
+        if dialect == "ibm":
+            return tasks_from_rows(text, scheduler_job_id)
+        history = self._bjobs(bhist_poll_argv([scheduler_job_id])) if needs_history(text, scheduler_job_id) else None
+        return tasks_from_long(text, scheduler_job_id, history)
 
     def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:
         """``bkill`` the job; a job that already finished or is unknown is left alone.
@@ -239,9 +254,11 @@ class LSFScheduler:
     def _bjobs(self, argv: tuple[str, ...]) -> str:
         """The stdout of a bjobs or bhist query; "not found" ids are no error, anything else is."""
         done = self._run(argv)
+        if done.ok:
+            return done.stdout  # nothing to read for errors: a large poll's output is not scanned twice
         said = done.stderr if done.stderr.strip() else done.stdout  # bhist: "No matching job found" on stdout
         _unknown, other = parse_bjobs_errors(said)
-        if not done.ok and (other or not said.strip()):
+        if other or not said.strip():
             raise command_failed(done, f"{argv[0]} failed")
         return done.stdout
 
@@ -249,7 +266,7 @@ class LSFScheduler:
         """What ``bhist -l`` adds: the end of jobs bjobs forgot, and whether an exit was a bkill."""
         if not ids:
             return {}
-        told = observe_long(self._bjobs(history_argv(ids)))
+        told = observe_long(self._bjobs(bhist_poll_argv(ids)))
         return {
             i: obs
             for i, obs in told.items()

@@ -21,6 +21,7 @@ from molq.core import (
     TerminalStatus,
     Transport,
 )
+from molq.core._sched._poll_scope import sacct_poll_argv, squeue_poll_argv
 from molq.core._sched._slurm import (
     QUERY_ENV,
     SLURM_CAPABILITIES,
@@ -31,7 +32,6 @@ from molq.core._sched._slurm import (
     list_queue_argv,
     parse_adopt,
     render_slurm_script,
-    sacct_argv,
     scancel_argv,
     scontrol_argv,
     slurm_job_name,
@@ -47,6 +47,14 @@ from molq.core._sched._slurm_parse import (
     parse_sbatch_output,
     parse_scontrol_show_job,
     parse_squeue,
+)
+from molq.core._sched._slurm_tasks import (
+    needs_exit_codes,
+    parse_task_views,
+    sacct_tasks_argv,
+    scontrol_tasks_argv,
+    squeue_tasks_argv,
+    with_scontrol,
 )
 from molq.shell.schedulers._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
 from molq.shell.schedulers._option_checks import at_least_one, command_name, positive_seconds, str_tuple
@@ -64,7 +72,10 @@ class SlurmSchedulerOptions:
         extra_sbatch_flags: options put on the sbatch command line before the script path;
             they override the script's ``#SBATCH`` directives (``extra_sbatch_args`` is
             molq's earlier name; both are used, flags first).
-        squeue_chunk_size: at most this many ids per squeue/sacct call.
+        squeue_chunk_size: a poll of at most this many jobs names them on the squeue
+            command line; a larger one runs one ``squeue --me`` and keeps its own ids.
+        history_window_days: how far back sacct looks when a poll's ids are too many
+            for one command line (sacct then lists the user's jobs of those days).
         command_timeout: seconds each SLURM command may run.
     """
 
@@ -77,6 +88,7 @@ class SlurmSchedulerOptions:
     extra_sbatch_args: tuple[str, ...] = ()
     squeue_chunk_size: int = 500
     command_timeout: float = 60.0
+    history_window_days: int = 14
 
     def __post_init__(self) -> None:
         owner = "SlurmSchedulerOptions"
@@ -85,6 +97,7 @@ class SlurmSchedulerOptions:
         for name in ("extra_sbatch_flags", "extra_sbatch_args"):
             object.__setattr__(self, name, str_tuple(owner, name, getattr(self, name)))
         at_least_one(owner, "squeue_chunk_size", self.squeue_chunk_size)
+        at_least_one(owner, "history_window_days", self.history_window_days)
         positive_seconds(owner, "command_timeout", self.command_timeout)
 
     def command(self, argv: Sequence[str]) -> tuple[str, ...]:
@@ -182,6 +195,22 @@ class SlurmScheduler:
         unknown = Observation(state=None)
         return {key: settled.get(key) or live.get(key) or unknown for key in wanted}
 
+    def array_tasks(self, scheduler_job_id: str) -> dict[str, Observation]:
+        """Each task of an array as ``{"123_4": Observation}`` (squeue -r; sacct, then scontrol, for exit codes).
+
+        Raises:
+            SchedulerError: squeue failed.
+        """
+        done = self._run(squeue_tasks_argv(scheduler_job_id), env=QUERY_ENV)
+        if not done.ok and not is_unknown_job_error(done.stderr):
+            raise_unless_ok(done, "squeue failed")
+        accounting = self._run(sacct_tasks_argv(scheduler_job_id), env=QUERY_ENV)
+        tasks = parse_task_views(done.stdout if done.ok else "", accounting.stdout if accounting.ok else None)
+        if needs_exit_codes(tasks):
+            record = self._run(scontrol_tasks_argv(scheduler_job_id), env=QUERY_ENV)
+            tasks = with_scontrol(tasks, record.stdout) if record.ok else tasks
+        return tasks
+
     def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:
         """Run scancel; an id SLURM no longer knows is not an error.
 
@@ -240,24 +269,31 @@ class SlurmScheduler:
         return chunk_ids(ids, self._options.squeue_chunk_size)
 
     def _squeue(self, ids: Sequence[str]) -> dict[str, Observation]:
+        """One squeue for the whole poll (ADR 0031); chunks only where ``--me`` is unknown."""
+        if not ids:
+            return {}
+        done = self._run(squeue_poll_argv(ids, ids_limit=self._options.squeue_chunk_size), env=QUERY_ENV)
+        if not done.ok and is_unknown_job_error(done.stderr):
+            return {}  # a lone unknown id makes squeue exit 1
+        if not done.ok and "--me" in done.stderr:
+            return self._squeue_chunks(ids)  # Slurm before 20.11
+        raise_unless_ok(done, "squeue failed")
+        return parse_squeue(done.stdout)
+
+    def _squeue_chunks(self, ids: Sequence[str]) -> dict[str, Observation]:
         found: dict[str, Observation] = {}
         for chunk in self._chunks(ids):
             done = self._run(squeue_argv(chunk), env=QUERY_ENV)
             if not done.ok and is_unknown_job_error(done.stderr):
-                continue  # a lone unknown id makes squeue exit 1
+                continue
             raise_unless_ok(done, "squeue failed")
             found.update(parse_squeue(done.stdout))
         return found
 
     def _sacct(self, ids: Sequence[str]) -> dict[str, Observation] | None:
-        """Accounting for ``ids``, or None when sacct fails (accounting disabled)."""
-        found: dict[str, Observation] = {}
-        for chunk in self._chunks(ids):
-            done = self._run(sacct_argv(chunk), env=QUERY_ENV)
-            if not done.ok:
-                return None
-            found.update(parse_sacct(done.stdout))
-        return found
+        """Accounting for ``ids`` in one sacct, or None when sacct fails (accounting disabled)."""
+        done = self._run(sacct_poll_argv(ids, window_days=self._options.history_window_days), env=QUERY_ENV)
+        return parse_sacct(done.stdout) if done.ok else None
 
     def _settle(
         self,
