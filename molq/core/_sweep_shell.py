@@ -34,6 +34,7 @@ _WORD_END: Final = frozenset(" \t\n;&|()<>")
 _OPENERS: Final = (("$((", "arith"), ("$(", "cmd"), ("`", "bq"))
 
 TextOf = Callable[[str], str]
+_DQ_ESCAPES: Final = frozenset('$`"\\\n')  # the characters a backslash escapes inside "..."
 
 
 def arg_env_name(name: str) -> str:
@@ -238,7 +239,10 @@ class _Scanner:
             return False
         if char == "#" and (pos == 0 or text[pos - 1] in _WORD_END):
             self._comment()
-        elif text.startswith("<<", pos) and not text.startswith("<<<", pos):
+        elif text.startswith("<<<", pos):
+            # a here-string: copied whole, so its last two "<" are not read as "<<"
+            self._copy(3)
+        elif text.startswith("<<", pos):
             self._heredoc_operator()
         else:
             return False
@@ -286,8 +290,7 @@ class _Scanner:
         word = self.text[start : self.pos]
         self.out.append(word)
         quoted = any(c in word for c in "'\"\\")
-        delimiter = re.sub(r"\\(.)|['\"]", r"\1", word)
-        self.heredocs.append((delimiter, strip, quoted))
+        self.heredocs.append((_unquote(word), strip, quoted))
 
     def _heredoc_bodies(self) -> None:
         pending, self.heredocs = self.heredocs, []
@@ -320,3 +323,26 @@ class _Scanner:
         while self.pos < len(self.text) and len(self.stack) >= depth:
             if not self._placeholder():
                 self._step()
+
+
+def _unquote(word: str) -> str:
+    r"""A here-document delimiter as the shell reads it: ``word`` after quote removal.
+
+    A backslash is literal inside '...' and escapes only ``$ ` " \`` and newline
+    inside "...", so ``<<'a\b'`` ends at the line ``a\b``, not ``ab``.
+    """
+    out: list[str] = []
+    quote: str | None = None
+    chars = iter(word)
+    for char in chars:
+        if char == quote:
+            quote = None
+        elif quote is None and char in "'\"":
+            quote = char
+        elif char == "\\" and quote != "'":
+            following = next(chars, "")
+            escapes = quote is None or following in _DQ_ESCAPES
+            out.append(following if escapes else char + following)
+        else:
+            out.append(char)
+    return "".join(out)

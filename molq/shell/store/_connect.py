@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,10 @@ def _connect(path: Path) -> sqlite3.Connection:
         msg = f"{path} is a directory, not a molq database"
         raise StoreError(msg)
     _check_header(path)
-    _refuse_foreign(path)
+    # Under the open lock: a process creating the schema commits the migrations table
+    # before the migrations, and that half-made store must not look like a foreign one.
+    with _file_lock(path) if path.is_file() else nullcontext():
+        _refuse_foreign(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():

@@ -356,13 +356,17 @@ _REBUILD_PAGE = 20_000
 _UNDECODABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
 
 
+def _failure(path: Path, exc: Exception) -> StoreError:
+    """The StoreError for a failed read or write of ``path``: SQLite's error, or an undecodable record."""
+    if isinstance(exc, sqlite3.DatabaseError):
+        return store_error(path, exc)
+    return CorruptLogError(f"{path} holds a record that cannot be decoded ({exc})")
+
+
 def _as_store_error(method: Any) -> Any:
     """Re-raise SQLite's errors (a damaged page, an I/O error) as StoreError naming the file."""
-
-    def fail(self: JobStore, exc: Exception) -> StoreError:
-        if isinstance(exc, sqlite3.DatabaseError):
-            return store_error(self.path, exc)
-        return CorruptLogError(f"{self.path} holds a record that cannot be decoded ({exc})")
+    # _failure is module level, not a closure built here at import time: mutmut switches a
+    # mutant on when a function is called, so only a function called later can be judged.
 
     if inspect.isgeneratorfunction(method):
 
@@ -373,7 +377,7 @@ def _as_store_error(method: Any) -> Any:
             except sqlite3.IntegrityError:
                 raise
             except (sqlite3.DatabaseError, *_UNDECODABLE) as exc:
-                raise fail(self, exc) from exc
+                raise _failure(self.path, exc) from exc
 
         return generator
 
@@ -384,7 +388,7 @@ def _as_store_error(method: Any) -> Any:
         except sqlite3.IntegrityError:
             raise
         except (sqlite3.DatabaseError, *_UNDECODABLE) as exc:
-            raise fail(self, exc) from exc
+            raise _failure(self.path, exc) from exc
 
     return wrapper
 
