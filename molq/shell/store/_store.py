@@ -7,16 +7,12 @@ as they were before the append.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import msgspec
 
 from molq.core import (
     ConcurrencyConflict,
@@ -62,7 +58,7 @@ from molq.shell.store._schema import (
     applied_migrations,
     build_migrations,
 )
-from molq.shell.store._sqlite_errors import store_error
+from molq.shell.store._sqlite_errors import as_store_error
 from molq.shell.store._sweep_projection import (
     project_sweeps,
 )
@@ -353,50 +349,10 @@ class JobStore(ProjectionQueries):
 _REBUILD_PAGE = 20_000
 
 
-_UNDECODABLE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
-
-
-def _failure(path: Path, exc: Exception) -> StoreError:
-    """The StoreError for a failed read or write of ``path``: SQLite's error, or an undecodable record."""
-    if isinstance(exc, sqlite3.DatabaseError):
-        return store_error(path, exc)
-    return CorruptLogError(f"{path} holds a record that cannot be decoded ({exc})")
-
-
-def _as_store_error(method: Any) -> Any:
-    """Re-raise SQLite's errors (a damaged page, an I/O error) as StoreError naming the file."""
-    # _failure is module level, not a closure built here at import time: mutmut switches a
-    # mutant on when a function is called, so only a function called later can be judged.
-
-    if inspect.isgeneratorfunction(method):
-
-        @functools.wraps(method)
-        def generator(self: JobStore, *args: Any, **kwargs: Any) -> Any:
-            try:
-                yield from method(self, *args, **kwargs)
-            except sqlite3.IntegrityError:
-                raise
-            except (sqlite3.DatabaseError, *_UNDECODABLE) as exc:
-                raise _failure(self.path, exc) from exc
-
-        return generator
-
-    @functools.wraps(method)
-    def wrapper(self: JobStore, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.IntegrityError:
-            raise
-        except (sqlite3.DatabaseError, *_UNDECODABLE) as exc:
-            raise _failure(self.path, exc) from exc
-
-    return wrapper
-
-
 for _class in (ProjectionQueries, JobStore):  # the mixin's reads are JobStore's public methods too
     for _name, _method in list(vars(_class).items()):
         if callable(_method) and not _name.startswith("_") and _name not in ("close", "db"):
-            setattr(JobStore, _name, _as_store_error(_method))
+            setattr(JobStore, _name, as_store_error(_method))
 
 
 __all__ = ["DEFAULT_STORE_PATH", "MIGRATION_SET", "JobStore", "default_store_path", "encode_record"]
