@@ -156,6 +156,9 @@ if TYPE_CHECKING:
         parse_sweep_flags as parse_sweep_flags,
     )
     from molq.core._sweep_state import SweepStatus as SweepStatus
+    from molq.core._usage import JobUsage as JobUsage
+    from molq.core._usage import UsageSummary as UsageSummary
+    from molq.core._usage import summarise_usage as summarise_usage
     from molq.dashboard import DashboardState as DashboardState
     from molq.dashboard import JobRow as JobRow
     from molq.dashboard import MolqMonitor as MolqMonitor
@@ -246,6 +249,7 @@ _LOCATIONS: dict[str, str] = {
         ["SweepSpec", "expand_matrix", "merge_sweep_specs", "parse_arg_flags", "parse_sweep_flags"], "molq.core._sweep"
     ),
     "SweepStatus": "molq.core._sweep_state",
+    **dict.fromkeys(["JobUsage", "UsageSummary", "summarise_usage"], "molq.core._usage"),
     # Upstream molq's names (issue 18): errors, dependency previews, dashboards.
     **dict.fromkeys(
         ["CommandError", "DependencyPreview", "DependencyPreviewItem", "ScriptError", "SubmitError", "dependency_relation_state"],

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from molq.core import Recorded
     from molq.core._polling import PollingStrategy
     from molq.core._sweep_state import SweepStatus
+    from molq.core._usage import JobUsage
 
 _log = logging.getLogger("molq.daemon")
 _DIALECTS = {"slurm": "slurm", "pbs": "pbs", "lsf": "lsf"}
@@ -104,6 +105,10 @@ class JobHandle:
         """Cancel the latest active attempt."""
         self._submitor.cancel_job(self.job_id)
         self._take(self._submitor.latest_attempt(self.job_id))
+
+    def usage(self, *, fetch: bool = True) -> JobUsage | None:
+        """What the latest attempt used (``Submitor.job_usage``); None while it runs."""
+        return self._submitor.job_usage(self.job_id, fetch=fetch)
 
     def _take(self, record: JobRecord) -> None:
         self._state = record.state
@@ -404,6 +409,36 @@ class Submitor:
         """The newest attempt of ``job_id``'s retry family."""
         record = self.get_job(job_id)
         return self._store.latest_attempt(record.root_job_id) or record
+
+    def job_usage(self, job_id: str, *, fetch: bool = True) -> JobUsage | None:
+        """What ``job_id``'s latest attempt used, from the scheduler's accounting.
+
+        Args:
+            job_id: any attempt of the family.
+            fetch: ask the accounting once if the attempt finished without a usage record.
+
+        Returns:
+            The recorded ``JobUsage`` (``cpu_efficiency``, ``memory_efficiency``), or None
+            while the job runs.
+
+        Raises:
+            JobNotFoundError: no such job in this cluster.
+            SchedulerError: the accounting query failed.
+        """
+        from molq._usage_api import job_usage
+
+        return job_usage(self, job_id, fetch=fetch)
+
+    def fetch_usage(self, job_ids: Sequence[str] | None = None) -> int:
+        """Record the usage of finished jobs that have none, in one accounting call; returns how many.
+
+        Raises:
+            JobNotFoundError: a job id is not in this cluster.
+            SchedulerError: the accounting query failed.
+        """
+        from molq._usage_api import fetch_usage
+
+        return fetch_usage(self, job_ids)
 
     def list_jobs(self, include_terminal: bool = False) -> list[JobRecord]:
         """Jobs of this cluster, newest first (active only unless ``include_terminal``)."""

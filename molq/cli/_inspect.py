@@ -44,7 +44,12 @@ def inspect(
             print_job_as(output_format, store, record)
         return
     console = out()
-    print_pairs(record_lines(store, record))
+    rows = record_lines(store, record)
+    if record.state.is_terminal:
+        from molq.cli._report import usage_lines
+
+        rows = [*rows, *usage_lines(record.usage)]
+    print_pairs(rows)
     sweep_line = sweep_of(store, record)
     if sweep_line:
         echo(sweep_line)

@@ -200,6 +200,7 @@ def print_job_as(fmt: str, store: JobStore, record: JobRecord) -> None:
 
 def inspect_document(store: JobStore, record: JobRecord) -> dict[str, Any]:
     """``molq inspect --json``: the job, its sweep cell, retry family, dependency edges and timeline."""
+    from molq.cli._report import usage_fields
     from molq.dashboard._model import downstream_edges, upstream_edges
 
     now = time.time()
@@ -213,6 +214,7 @@ def inspect_document(store: JobStore, record: JobRecord) -> dict[str, Any]:
         "upstream": [edge_fields(e) for e in upstream_edges(store, record.job_id)],
         "downstream": [edge_fields(e) for e in downstream_edges(store, record.job_id)],
         "timeline": timeline_fields(store, family),
+        "usage": usage_fields(record.usage),
     }
 
 

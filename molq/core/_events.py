@@ -17,6 +17,7 @@ from ._cluster_events import SchedulerCommandFailed
 from ._records import Observation  # noqa: F401 - re-exported for event consumers
 from ._spec import DependencyCondition, JobSpec, RetryPolicy
 from ._sweep_events import SweepEvent
+from ._usage import JobUsage
 from ._value import decode_extra, encode_extra
 
 
@@ -169,6 +170,12 @@ class JobResultSaved(_Event, frozen=True, kw_only=True, tag="job.result_saved"):
     saved_at: float | None = None
 
 
+class JobUsageRecorded(_Event, frozen=True, kw_only=True, tag="job.usage_recorded"):
+    """What the finished job used, from the scheduler's accounting (once per attempt)."""
+
+    usage: JobUsage
+
+
 JobEvent: TypeAlias = (
     JobCreated
     | JobSubmitted
@@ -190,6 +197,7 @@ JobEvent: TypeAlias = (
     | JobLogged
     | JobCheckpointSaved
     | JobResultSaved
+    | JobUsageRecorded
 )
 
 LogEvent: TypeAlias = JobEvent | SweepEvent | SchedulerCommandFailed

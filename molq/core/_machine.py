@@ -50,6 +50,7 @@ from ._events import (
     JobSucceeded,
     JobTimedOut,
     JobUnseen,
+    JobUsageRecorded,
     LogEvent,
     event_tag,
 )
@@ -96,6 +97,7 @@ ANNOTATIONS: Final[Mapping[str, frozenset[JobState]]] = {
     "job.log": frozenset(JobState),
     "job.checkpoint_saved": frozenset(JobState),
     "job.result_saved": frozenset(JobState),
+    "job.usage_recorded": frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED, S.TIMED_OUT, S.LOST}),
 }
 
 
@@ -238,6 +240,8 @@ def _changes(record: _Current, event: JobEvent) -> dict[str, object]:  # noqa: P
             return {"checkpoint_seq": max(record.checkpoint_seq, event.seq)}
         case JobResultSaved():
             return {"result_seq": max(record.result_seq, event.seq)}
+        case JobUsageRecorded():
+            return {"usage": event.usage}
         case JobCreated():
             msg = f"job {record.job_id}: created twice"
             raise CorruptLogError(msg)

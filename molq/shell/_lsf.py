@@ -50,6 +50,8 @@ from molq.core._sched._lsf_long import (
 )
 from molq.core._sched._lsf_long import needs_history as long_needs_history
 from molq.core._sched._lsf_parse import bkill_outcome, parse_bjobs_errors, parse_queue, parse_status
+from molq.core._sched._lsf_usage import bjobs_usage_argv, parse_bjobs_usage
+from molq.core._usage import JobUsage
 
 from ._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
 from ._option_checks import at_least_one, command_name, one_of, optional_text, positive_seconds, str_tuple
@@ -227,6 +229,18 @@ class LSFScheduler:
         dialect = self.dialect()
         text = self._bjobs(queue_argv(dialect, user))
         return parse_queue(text) if dialect == "ibm" else long_queue(text)
+
+    def usage_many(
+        self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
+    ) -> dict[str, JobUsage]:
+        """What the finished jobs used, from one ``bjobs -a -l -UF`` call.
+
+        Raises:
+            SchedulerError: bjobs failed for a reason other than unknown ids.
+        """
+        del job_dirs  # the accounting knows jobs by id
+        ids = list(dict.fromkeys(scheduler_job_ids))
+        return parse_bjobs_usage(self._bjobs(bjobs_usage_argv(ids)), ids) if ids else {}
 
     # -- helpers -------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from ._store import JobStore
 from ._submission import create_and_submit
 from ._submitter import SUBMITTER_KEY, submitter_gone
 from ._sweeps import advance_sweeps
+from ._usage import collect_usage
 
 
 log = logging.getLogger("molq.reconcile")
@@ -117,6 +118,7 @@ class JobReconciler:
         created = [r for r in active if r.scheduler_job_id is None]
         report.polled = len(submitted)
         self._poll(submitted, report)
+        collect_usage(self, report.transitions, report.errors)
         harvest_context(self, submitted, report)
         if job_ids is None and any(r.max_duration_seconds is not None for r in submitted):
             enforce_durations(self, report)

@@ -46,6 +46,8 @@ from molq.core._sched._slurm import (
     slurm_submit_argv,
     squeue_argv,
 )
+from molq.core._sched._slurm_usage import parse_sacct_usage, sacct_usage_argv
+from molq.core._usage import JobUsage
 
 from ._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
 from ._option_checks import at_least_one, command_name, positive_seconds, str_tuple
@@ -229,6 +231,22 @@ class SlurmScheduler:
         done = self._run(list_queue_argv(user), env=QUERY_ENV)
         raise_unless_ok(done, "squeue failed")
         return parse_queue(done.stdout)
+
+    def usage_many(
+        self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
+    ) -> dict[str, JobUsage]:
+        """What the finished jobs used, from one ``sacct`` call per chunk (ADR: acct).
+
+        Raises:
+            SchedulerError: sacct failed (accounting storage not configured or down).
+        """
+        del job_dirs  # the accounting knows jobs by id
+        found: dict[str, JobUsage] = {}
+        for chunk in self._chunks(scheduler_job_ids):
+            done = self._run(sacct_usage_argv(chunk), env=QUERY_ENV)
+            raise_unless_ok(done, "sacct could not report usage (is accounting storage configured?)")
+            found.update(parse_sacct_usage(done.stdout, chunk))
+        return found
 
     # -- helpers -------------------------------------------------------------------
 
