@@ -81,27 +81,27 @@ def lsf_usage(rest: str, body: Sequence[str]) -> JobUsage:
 
 def _run_time(body: Sequence[str]) -> float | None:
     started: datetime | None = None
-    ended: datetime | None = None
+    ended: str | None = None
     for line in body:
         match = _STAMP.match(line)
         if match is None:
             continue
         text = match.group("text")
         if started is None and _STARTED.match(text):
-            started = _stamp(match.group("stamp"))
+            started = _stamp(match.group("stamp"), _LEAP_YEAR)
         elif text.startswith(("Done successfully", "Exited")):
-            ended = _stamp(match.group("stamp"))
-    if started is None or ended is None:
+            ended = match.group("stamp")
+    end = _stamp(ended, _LEAP_YEAR) if ended is not None else None
+    if started is None or end is None:
         return None  # never started, or a stamp that is no date
-    span = (ended - started).total_seconds()
-    if span < 0:  # the job ran over New Year
-        span += 365 * 86400
-    return span
+    if end < started:  # the job ran over New Year: the end is in the next year
+        end = _stamp(ended, _LEAP_YEAR + 1)  # type: ignore[arg-type]  # not None: parsed above
+    return None if end is None else (end - started).total_seconds()
 
 
-def _stamp(text: str) -> datetime | None:
+def _stamp(text: str, year: int) -> datetime | None:
     try:
-        return datetime.strptime(f"{_LEAP_YEAR} {text}", "%Y %b %d %H:%M:%S")
+        return datetime.strptime(f"{year} {text}", "%Y %b %d %H:%M:%S")
     except ValueError:
         return None
 
