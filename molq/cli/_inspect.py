@@ -44,12 +44,11 @@ def inspect(
             print_job_as(output_format, store, record)
         return
     console = out()
-    rows = record_lines(store, record)
-    if record.state.is_terminal:
+    print_pairs(record_lines(store, record))
+    if record.state.is_terminal:  # what it used, in seff's words, aligned as a block of its own
         from molq.cli._report import usage_lines
 
-        rows = [*rows, *usage_lines(record.usage)]
-    print_pairs(rows)
+        print_pairs(usage_lines(record.usage))
     sweep_line = sweep_of(store, record)
     if sweep_line:
         echo(sweep_line)

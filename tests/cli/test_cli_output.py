@@ -88,7 +88,7 @@ def test_status_inspect_and_watch_json(molq, finished):
     assert list(status) == JOB_FIELDS
     assert status["job_id"] == finished
     inspected = _json(molq("inspect", finished[:8], "--json"))
-    assert list(inspected) == ["job", "sweep", "family", "upstream", "downstream", "timeline"]
+    assert list(inspected) == ["job", "sweep", "family", "upstream", "downstream", "timeline", "usage"]
     assert [t["to"] for t in inspected["timeline"]][-1] == "succeeded"
     assert inspected["family"][0]["job_id"] == finished
     assert inspected["upstream"] == []
