@@ -46,7 +46,12 @@ from molq.core._sched._slurm import (
     slurm_submit_argv,
     squeue_argv,
 )
-from molq.core._sched._slurm_usage import parse_sacct_usage, sacct_usage_argv
+from molq.core._sched._slurm_usage import (
+    SCONTROL_USAGE_ARGV,
+    parse_sacct_usage,
+    parse_scontrol_usage,
+    sacct_usage_argv,
+)
 from molq.core._usage import JobUsage
 
 from ._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
@@ -238,13 +243,16 @@ class SlurmScheduler:
         """What the finished jobs used, from one ``sacct`` call per chunk (ADR: acct).
 
         Raises:
-            SchedulerError: sacct failed (accounting storage not configured or down).
+            SchedulerError: sacct failed and so did the ``scontrol show job`` fallback.
         """
         del job_dirs  # the accounting knows jobs by id
         found: dict[str, JobUsage] = {}
         for chunk in self._chunks(scheduler_job_ids):
             done = self._run(sacct_usage_argv(chunk), env=QUERY_ENV)
-            raise_unless_ok(done, "sacct could not report usage (is accounting storage configured?)")
+            if not done.ok:  # no accounting storage: what slurmctld still holds, in one call
+                shown = self._run(SCONTROL_USAGE_ARGV, env=QUERY_ENV)
+                raise_unless_ok(shown, "neither sacct nor scontrol could report usage")
+                return parse_scontrol_usage(shown.stdout, list(scheduler_job_ids))
             found.update(parse_sacct_usage(done.stdout, chunk))
         return found
 

@@ -10,7 +10,13 @@ from molq.core._sched._local_usage import local_usage, parse_rusage, parse_usage
 from molq.core._sched._lsf_usage import bjobs_usage_argv, parse_bjobs_usage
 from molq.core._sched._pbs_parse import parse_qstat_full, parse_qstat_json
 from molq.core._sched._pbs_usage import NO_MEMORY_SAMPLE, NO_RESOURCES_USED, pbs_usage, pbs_usage_many
-from molq.core._sched._slurm_usage import parse_req_mem, parse_sacct_usage, sacct_usage_argv
+from molq.core._sched._slurm_usage import (
+    SCONTROL_NOTE,
+    parse_req_mem,
+    parse_sacct_usage,
+    parse_scontrol_usage,
+    sacct_usage_argv,
+)
 from molq.core._usage import JobUsage
 
 
@@ -91,6 +97,32 @@ class TestSacct:
     def test_req_mem(self, text, cpus, nodes, expected):
         """Old releases' per-node and per-CPU suffixes are multiplied out."""
         assert parse_req_mem(text, cpus=cpus, nodes=nodes) == expected
+
+
+class TestScontrol:
+    def test_captured(self):
+        """The fallback's figures: run time, CPUs, MinMemoryNode times nodes; no CPU time or RSS."""
+        usage = parse_scontrol_usage(captured("slurm_scontrol_show_job.txt"), ["269", "5"])
+        assert set(usage) == {"269"}
+        assert usage["269"] == JobUsage(
+            source="scontrol",
+            elapsed_seconds=2.0,
+            requested_memory_bytes=100 * MIB,
+            cpus=1,
+            nodes="vm",
+            raw_state="COMPLETED",
+            raw_exit="0:0",
+            note=SCONTROL_NOTE,
+        )
+
+    def test_per_cpu_request_and_job_name_with_equals(self):
+        """MinMemoryCPU is multiplied by the CPUs; a JobName holding ``JobState=`` is not read."""
+        text = (
+            "JobId=7 JobName=JobState=FAKE\n   JobState=FAILED Reason=NonZeroExitCode\n   ExitCode=3:0\n"
+            "   RunTime=00:01:00\n   NodeList=(null)\n   NumNodes=1 NumCPUs=4\n   MinMemoryCPU=1G\n"
+        )
+        usage = parse_scontrol_usage(text, ["7"])["7"]
+        assert (usage.raw_state, usage.requested_memory_bytes, usage.nodes) == ("FAILED", 4 * 1024**3, None)
 
 
 class TestPbs:

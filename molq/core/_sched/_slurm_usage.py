@@ -8,10 +8,14 @@ Rules of this module:
           peak is the largest step's.
   Rule 3: a field that is empty or garbage becomes None (sacct leaves MaxRSS empty when
           no accounting sample was taken, e.g. a job shorter than JobAcctGatherFrequency).
+  Rule 4: without accounting storage (sacct fails), ``scontrol show job`` is the fallback:
+          slurmctld keeps a finished job for MinJobAge (300 s by default) and knows its run
+          time, CPUs, memory request and nodes, but not its CPU time or memory use.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final
 
@@ -95,6 +99,51 @@ def parse_req_mem(text: str, *, cpus: int | None, nodes: int | None) -> int | No
         count = nodes if per == "n" else cpus
         return size * count if size is not None and count is not None else None
     return parse_size(text)
+
+
+SCONTROL_USAGE_ARGV: Final = ("scontrol", "show", "job")
+"""Every job slurmctld still holds, in one call (the fallback when sacct fails)."""
+SCONTROL_NOTE: Final = "sacct failed (no accounting storage?): scontrol shows no CPU time or memory use"
+_KEY_VALUE: Final = re.compile(r"(?:^|\s)([A-Za-z/:]+)=(\S*)")
+
+
+def parse_scontrol_usage(stdout: str, wanted: Sequence[str]) -> dict[str, JobUsage]:
+    """Each wanted job's usage from ``scontrol show job`` records (run time, CPUs, request)."""
+    found: dict[str, JobUsage] = {}
+    wanted_set = set(wanted)
+    for chunk in re.split(r"\n[ \t\r]*\n", stdout):
+        head, _, rest = chunk.strip().partition("\n")
+        job_id = head.split(None, 1)[0].removeprefix("JobId=") if head.startswith("JobId=") else ""
+        if job_id not in wanted_set:
+            continue
+        fields: dict[str, str] = {}
+        for key, value in _KEY_VALUE.findall(rest):  # the first line holds JobName, which the user chose
+            fields.setdefault(key, value)
+        found[job_id] = _scontrol_usage(fields)
+    return found
+
+
+def _scontrol_usage(fields: dict[str, str]) -> JobUsage:
+    cpus = parse_count(fields.get("NumCPUs", ""))
+    nodes = parse_count(fields.get("NumNodes", ""))
+    per_node = parse_size(fields.get("MinMemoryNode", ""))
+    per_cpu = parse_size(fields.get("MinMemoryCPU", ""))
+    requested = None
+    if per_node and nodes is not None:
+        requested = per_node * nodes
+    elif per_cpu and cpus is not None:
+        requested = per_cpu * cpus
+    node_list = fields.get("NodeList", "")
+    return JobUsage(
+        source="scontrol",
+        elapsed_seconds=parse_clock(fields.get("RunTime", "")),
+        requested_memory_bytes=requested,
+        cpus=cpus,
+        nodes=node_list if node_list not in ("", "(null)") else None,
+        raw_state=fields.get("JobState", ""),
+        raw_exit=fields.get("ExitCode", ""),
+        note=SCONTROL_NOTE,
+    )
 
 
 def _max(a: int | None, b: int | None) -> int | None:
