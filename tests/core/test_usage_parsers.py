@@ -77,6 +77,18 @@ class TestSacct:
         assert parse_sacct_usage(text, ["6"]) == {}
         assert parse_sacct_usage(text, ["7"]) == {}
 
+    def test_peak_over_steps_with_and_without_samples(self):
+        """The peak is the largest sampled step; an unsampled step after it does not erase it."""
+        text = (
+            "4|00:01:00|00:30.000|||1G|1|1|COMPLETED|0:0|vm\n"
+            "4.batch|00:01:00|00:10.000|200M|300M||1|1|COMPLETED|0:0|vm\n"
+            "4.0|00:00:50|00:20.000|500M|||1|1|COMPLETED|0:0|vm\n"
+            "4.extern|00:01:00|00:00.000||||1|1|COMPLETED|0:0|vm\n"
+        )
+        usage = parse_sacct_usage(text, ["4"])["4"]
+        assert (usage.max_rss_bytes, usage.max_vmem_bytes) == (500 * MIB, 300 * MIB)
+        assert usage.memory_efficiency == pytest.approx(500 / 1024)
+
     def test_garbage_fields_are_none(self):
         """Unreadable cells become None rather than an error."""
         text = "9|bogus|??|x|y|z|many|n|RUNNING|0:0|\n"
@@ -123,6 +135,11 @@ class TestScontrol:
         )
         usage = parse_scontrol_usage(text, ["7"])["7"]
         assert (usage.raw_state, usage.requested_memory_bytes, usage.nodes) == ("FAILED", 4 * 1024**3, None)
+
+    def test_no_memory_request(self):
+        """MinMemoryNode=0 and no per-CPU figure: the request is unknown."""
+        text = "JobId=8 JobName=x\n   JobState=COMPLETED\n   NumNodes=1 NumCPUs=1\n   MinMemoryNode=0\n"
+        assert parse_scontrol_usage(text, ["8"])["8"].requested_memory_bytes is None
 
 
 class TestPbs:
@@ -228,6 +245,18 @@ class TestBjobs:
             "Fri Jan  1 00:00:10: Done successfully. The CPU time used is 1.0 seconds.\n"
         )
         assert parse_bjobs_usage(text, ["8"])["8"].elapsed_seconds == 20.0
+
+    def test_impossible_dates_and_unreadable_limits(self):
+        """A stamp that is no date gives no run time; a MEMLIMIT without a number, no request."""
+        text = (
+            "Job <11>, User <ada>, Project <default>, Status <DONE>, Queue <normal>, Command <x>\n"
+            " MEMLIMIT\n"
+            " unlimited\n"
+            "Mon Feb 30 10:00:00: Started on <h>;\n"
+            "Mon Feb 30 10:00:09: Done successfully. The CPU time used is 1.0 seconds.\n"
+        )
+        usage = parse_bjobs_usage(text, ["11"])["11"]
+        assert (usage.elapsed_seconds, usage.requested_memory_bytes, usage.cpu_seconds) == (None, None, 1.0)
 
     def test_array_elements_and_others_ignored(self):
         """Array elements (``9[1]``) and jobs not asked for are left out."""
