@@ -147,3 +147,48 @@ class TestRecordUsage:
         assert before.usage is not None
         assert before.usage.memory_efficiency == 0.25
         assert store.verify_projections() == []
+
+
+def test_a_conflict_falls_back_to_one_job_at_a_time(store):
+    """A stale record (another writer appended meanwhile) still gets its one usage event."""
+    from molq.core._events import JobArchived
+
+    _ended(store, "a", "1")
+    stale = store.get_record("a")
+    store.append("a", [JobArchived(job_id="a", at=25.0)], expected_version=stale.version, now=25.0)
+    sched = Accounting({"1": JobUsage(source="sacct", cpu_seconds=2.0)})
+    assert record_usage(store, sched, [stale], now=30.0) == 1  # type: ignore[arg-type]
+    fresh = store.get_record("a")
+    assert fresh.usage is not None
+    assert fresh.usage.cpu_seconds == 2.0
+    assert fresh.archived_at == 25.0
+    assert record_usage(store, sched, [stale], now=31.0) == 0  # type: ignore[arg-type]  # stale, but usage came
+
+
+def test_a_failed_query_is_a_cluster_event_not_a_crash(store, tmp_path):
+    """The reconciler's pass survives a failing accounting command and logs it once."""
+    from molq.shell._reconcile import JobReconciler
+
+    class Broken(Accounting):
+        def usage_many(self, scheduler_job_ids, *, job_dirs=None):
+            raise SchedulerError("sacct failed", argv=("sacct",), returncode=1, stderr="down")
+
+        def observe_many(self, ids, *, job_dirs=None):
+            from molq.core import Observation
+
+            return {i: Observation(state=JobState.SUCCEEDED, exit_code=0, finished_at=40.0) for i in ids}
+
+    spec = JobSpec("command", command="true")
+    created = JobCreated(
+        job_id="q", at=1.0, cluster_name="hpc", scheduler="slurm", root_job_id="q", spec=spec
+    )
+    store.append(
+        "q", [created, JobSubmitted(job_id="q", at=2.0, scheduler_job_id="5")], expected_version=0, now=2.0
+    )
+    reconciler = JobReconciler(store, Broken({}), "hpc", transport=LocalTransport(), clock=lambda: 50.0)  # type: ignore[arg-type]
+    report = reconciler.reconcile()
+    assert store.get_record("q").state is JobState.SUCCEEDED
+    assert store.get_record("q").usage is None
+    assert any("usage query failed" in e for e in report.errors)
+    [failure] = store.scheduler_failures("hpc")
+    assert failure.operation == "usage"
