@@ -233,14 +233,20 @@ class LSFScheduler:
     def usage_many(
         self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
     ) -> dict[str, JobUsage]:
-        """What the finished jobs used, from one ``bjobs -a -l -UF`` call.
+        """What the finished jobs used: one ``bjobs -a -l -UF``, then one ``bhist -l`` for the rest.
 
         Raises:
             SchedulerError: bjobs failed for a reason other than unknown ids.
         """
         del job_dirs  # the accounting knows jobs by id
         ids = list(dict.fromkeys(scheduler_job_ids))
-        return parse_bjobs_usage(self._bjobs(bjobs_usage_argv(ids)), ids) if ids else {}
+        if not ids:
+            return {}
+        found = parse_bjobs_usage(self._bjobs(bjobs_usage_argv(ids)), ids)
+        forgotten = [i for i in ids if i not in found]  # past CLEAN_PERIOD: bhist still has them
+        if forgotten:
+            found |= parse_bjobs_usage(self._bjobs(history_argv(forgotten)), forgotten)
+        return found
 
     # -- helpers -------------------------------------------------------------------
 

@@ -213,6 +213,30 @@ class TestBjobs:
         assert found["102"].elapsed_seconds == 5.0
         assert found["102"].max_rss_bytes is None  # OpenLava forgets MEM once the job ends
 
+    def test_openlava_bhist(self):
+        """bhist -l (wrapped at 80 columns): the CPU time, RUN seconds from its summary, MEMLIMIT."""
+        found = parse_bjobs_usage(captured("openlava_bhist_l_usage.txt"), ["102", "103"])
+        assert (found["102"].elapsed_seconds, found["102"].cpu_seconds) == (5.0, 1.0)
+        assert found["103"] == JobUsage(
+            source="bjobs",
+            elapsed_seconds=38.0,
+            cpu_seconds=1.8,
+            requested_memory_bytes=300000 * 1024,
+            cpus=1,
+        )
+
+    def test_unreadable_summary_falls_back_to_the_event_lines(self):
+        """A RUN cell that is no number leaves the Starting→Done span."""
+        text = (
+            "Job Id <12>, User <ada>, Project <default>, Command <x>\n"
+            "Wed Dec  2 14:41:50: Starting (Pid 10521);\n"
+            "Wed Dec  2 14:41:57: Done successfully. The CPU time used is 1.0 seconds;\n"
+            "Summary of time in seconds spent in various states by  Wed Dec  2 14:41:57\n"
+            "  PEND     PSUSP    RUN      USUSP    SSUSP    UNKWN    TOTAL\n"
+            "  1        0        -        0\n"
+        )
+        assert parse_bjobs_usage(text, ["12"])["12"].elapsed_seconds == 7.0
+
     def test_openlava_running_sample(self):
         """While the job runs, the last MEM sample is the peak molq can see."""
         usage = parse_bjobs_usage(captured("openlava_bjobs_l_running_usage.txt"), ["103"])["103"]

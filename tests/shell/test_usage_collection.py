@@ -192,3 +192,32 @@ def test_a_failed_query_is_a_cluster_event_not_a_crash(store, tmp_path):
     assert any("usage query failed" in e for e in report.errors)
     [failure] = store.scheduler_failures("hpc")
     assert failure.operation == "usage"
+
+
+def test_lsf_asks_bhist_only_for_what_bjobs_forgot():
+    """bjobs knows 102; 103 left it (CLEAN_PERIOD): one bhist for 103 only."""
+    from molq.shell._lsf import LSFScheduler, LSFSchedulerOptions
+
+    class OpenLava(LocalTransport):
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, ...]] = []
+
+        def run(self, argv, *, stdin=None, cwd=None, env=None, timeout=None):  # type: ignore[override]
+            argv = tuple(argv)
+            self.calls.append(argv)
+            if argv[0] == "bjobs":
+                text = captured("openlava_bjobs_l_usage.txt")
+                return Completed(
+                    argv, 255, text.split("-" * 78 + "\n\nJob <103>")[0], "Job <103> is not found\n"
+                )
+            return Completed(argv, 0, captured("openlava_bhist_l_usage.txt"), "")
+
+    transport = OpenLava()
+    found = LSFScheduler(transport, LSFSchedulerOptions(dialect="openlava")).usage_many(["102", "103"])
+    assert [c[0] for c in transport.calls] == ["bjobs", "bhist"]
+    assert transport.calls[1] == ("bhist", "-l", "103")
+    assert (found["102"].cpu_seconds, found["103"].cpu_seconds, found["103"].elapsed_seconds) == (
+        1.0,
+        1.8,
+        38.0,
+    )

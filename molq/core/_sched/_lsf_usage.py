@@ -2,10 +2,12 @@
 
 Rules of this module:
   Rule 1: one ``bjobs -a -l -UF`` call covers every job; finished jobs stay listed for
-          CLEAN_PERIOD (OpenLava 4.0 has no ``bacct``).
-  Rule 2: the run time is the span between the "Started on" and the final "Done
-          successfully"/"Exited" event lines (their timestamps carry no year: a span
-          over New Year is mended by adding a year).
+          CLEAN_PERIOD, then one ``bhist -l`` covers those bjobs forgot (OpenLava 4.0 has
+          no ``bacct``).
+  Rule 2: the run time is bhist's RUN seconds where the text has its summary, else the
+          span between the "Started on"/"Starting" and the final "Done successfully"/
+          "Exited" event lines (their timestamps carry no year: a span over New Year is
+          mended by parsing the end in the next year).
   Rule 3: memory: IBM LSF prints ``MAX MEM:`` for a finished job; OpenLava shows only the
           last ``MEM:`` sample while the job runs, and nothing after it ends, so a
           finished OpenLava job usually has no peak memory (None).
@@ -32,7 +34,8 @@ _MEM: Final = re.compile(r"(?<!MAX )(?<!AVG )\bMEM: (\d+(?:\.\d+)?) ?([KMGT]?)by
 _LIMIT_VALUE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)B?\b")
 _PROCESSORS: Final = re.compile(r"(\d+) (?:Processors|Task\(s\)) Requested")
 _HOST: Final = re.compile(r"[Ss]tarted (?:\d+ Task\(s\) )?on (?:\d+ Hosts/Processors )?<([^>]*)>")
-_STARTED: Final = re.compile(r"^(?:\[\d+\] )?[Ss]tarted")
+_STARTED: Final = re.compile(r"^(?:\[\d+\] )?(?:[Ss]tarted|Starting)")
+_SUMMARY: Final = re.compile(r"^\s*PEND\s+PSUSP\s+RUN\b")
 _LEAP_YEAR: Final = 2000  # timestamps lack a year; a leap year accepts Feb 29
 
 
@@ -69,7 +72,7 @@ def lsf_usage(rest: str, body: Sequence[str]) -> JobUsage:
     status = _STATUS.search(rest)
     return JobUsage(
         source="bjobs",
-        elapsed_seconds=_run_time(body),
+        elapsed_seconds=_summary_run(body) or _run_time(body),
         cpu_seconds=float(cpu[-1]) if cpu else None,
         max_rss_bytes=parse_size(peak.group(1) + peak.group(2), default_unit="M") if peak else None,
         requested_memory_bytes=_mem_limit(body),
@@ -97,6 +100,15 @@ def _run_time(body: Sequence[str]) -> float | None:
     if end < started:  # the job ran over New Year: the end is in the next year
         end = _stamp(ended, _LEAP_YEAR + 1)  # type: ignore[arg-type]  # not None: parsed above
     return None if end is None else (end - started).total_seconds()
+
+
+def _summary_run(body: Sequence[str]) -> float | None:
+    """The RUN column of bhist's "Summary of time in seconds spent in various states"."""
+    for index, line in enumerate(body[:-1]):
+        if _SUMMARY.match(line):
+            cells = body[index + 1].split()
+            return float(cells[2]) if len(cells) > 2 and cells[2].isdigit() else None
+    return None
 
 
 def _stamp(text: str, year: int) -> datetime | None:
