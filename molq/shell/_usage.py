@@ -13,8 +13,16 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from molq.core import ConcurrencyConflict, JobRecord, JobState, MolqError, Scheduler, StatusTransition
-from molq.core._events import JobUsageRecorded
+from molq.core import (
+    ConcurrencyConflict,
+    JobRecord,
+    JobSpec,
+    JobState,
+    MolqError,
+    Scheduler,
+    StatusTransition,
+)
+from molq.core._events import JobCreated, JobUsageRecorded
 from molq.core._usage import JobUsage, complete_usage
 
 from ._store import JobStore
@@ -23,6 +31,7 @@ from ._store import JobStore
 log = logging.getLogger("molq.usage")
 
 SOURCES = {"slurm": "sacct", "pbs": "qstat", "lsf": "bjobs", "local": "rusage"}
+SPEC_CHUNK = 500  # job ids per query: far below SQLite's bound on bound variables
 NOT_IN_ACCOUNTING = "the scheduler's accounting has no record of the job"
 
 
@@ -83,7 +92,8 @@ def record_usage(store: JobStore, scheduler: Scheduler, records: Sequence[JobRec
         return 0
     dirs = {r.scheduler_job_id: r.metadata.get("molq.job_dir", "") for r in wanted if r.scheduler_job_id}
     found = scheduler.usage_many(list(dirs), job_dirs=dirs)
-    batch = [(r.job_id, (_event(store, r, found, scheduler.name, now),), r.version) for r in wanted]
+    specs = _specs(store, [r.job_id for r in wanted])
+    batch = [(r.job_id, (_event(r, specs[r.job_id], found, scheduler.name, now),), r.version) for r in wanted]
     try:
         store.append_batch(batch, now=now)
     except ConcurrencyConflict:
@@ -91,13 +101,23 @@ def record_usage(store: JobStore, scheduler: Scheduler, records: Sequence[JobRec
     return len(batch)
 
 
+def _specs(store: JobStore, job_ids: Sequence[str]) -> dict[str, JobSpec]:
+    """Each job's spec from its ``job.created``, read in a few queries rather than one per job."""
+    specs: dict[str, JobSpec] = {}
+    for start in range(0, len(job_ids), SPEC_CHUNK):
+        for recorded in store.events_of_type(job_ids[start : start + SPEC_CHUNK], "job.created"):
+            if isinstance(recorded.event, JobCreated):
+                specs[recorded.stream] = recorded.event.spec
+    return specs  # every record folds from a job.created, so every job id is here
+
+
 def _event(
-    store: JobStore, record: JobRecord, found: dict[str, JobUsage], scheduler: str, now: float
+    record: JobRecord, spec: JobSpec, found: dict[str, JobUsage], scheduler: str, now: float
 ) -> JobUsageRecorded:
     usage = found.get(record.scheduler_job_id or "") or JobUsage(
         source=SOURCES.get(scheduler, scheduler), note=NOT_IN_ACCOUNTING
     )
-    resources = store.created_event(record.job_id).spec.resources
+    resources = spec.resources
     elapsed = None
     if record.started_at is not None and record.finished_at is not None:
         elapsed = max(0.0, record.finished_at - record.started_at)
