@@ -89,6 +89,11 @@ class TestSacct:
         assert (usage.max_rss_bytes, usage.max_vmem_bytes) == (500 * MIB, 300 * MIB)
         assert usage.memory_efficiency == pytest.approx(500 / 1024)
 
+    def test_a_bad_line_or_another_job_does_not_stop_the_parse(self):
+        """A short line or an unwanted job before a wanted one is skipped, not the end."""
+        text = "junk|line\n6|00:00:01|00:00.5||||1|1|COMPLETED|0:0|vm\n5|00:00:02|00:01.5||||1|1|COMPLETED|0:0|vm\n"
+        assert parse_sacct_usage(text, ["5"])["5"].cpu_seconds == 1.5
+
     def test_garbage_fields_are_none(self):
         """Unreadable cells become None rather than an error."""
         text = "9|bogus|??|x|y|z|many|n|RUNNING|0:0|\n"
@@ -136,6 +141,10 @@ class TestScontrol:
         usage = parse_scontrol_usage(text, ["7"])["7"]
         assert (usage.raw_state, usage.requested_memory_bytes, usage.nodes) == ("FAILED", 4 * 1024**3, None)
 
+    def test_text_without_records(self):
+        """Chunks that are not job records are skipped."""
+        assert parse_scontrol_usage("No jobs in the system\n\nslurm_load_jobs error\n", ["1"]) == {}
+
     def test_no_memory_request(self):
         """MinMemoryNode=0 and no per-CPU figure: the request is unknown."""
         text = "JobId=8 JobName=x\n   JobState=COMPLETED\n   NumNodes=1 NumCPUs=1\n   MinMemoryNode=0\n"
@@ -179,6 +188,12 @@ class TestPbs:
         assert usage.cpu_efficiency == 0.25
         assert usage.memory_efficiency == pytest.approx(100 / 1024)
         assert usage.note == ""
+
+    def test_no_attributes(self):
+        """An empty attribute set: no figures, empty state words, the Torque note."""
+        usage = pbs_usage({})
+        assert (usage.raw_state, usage.raw_exit, usage.nodes, usage.cpus) == ("", "", None, None)
+        assert usage.note == NO_RESOURCES_USED
 
     def test_torque_wrappers_show_none(self):
         """Slurm's Torque wrappers keep no resources_used: only the CPU count, and a note saying so."""
@@ -270,6 +285,11 @@ class TestBjobs:
         )
         assert parse_bjobs_usage(text, ["8"])["8"].elapsed_seconds == 20.0
 
+    def test_bare_memlimit_is_kib(self):
+        """A MEMLIMIT without a unit is in KiB, as -M takes it."""
+        text = "Job <13>, User <ada>, Project <default>, Status <DONE>, Queue <normal>, Command <x>\n MEMLIMIT\n 2048\n"
+        assert parse_bjobs_usage(text, ["13"])["13"].requested_memory_bytes == 2 * MIB
+
     def test_impossible_dates_and_unreadable_limits(self):
         """A stamp that is no date gives no run time; a MEMLIMIT without a number, no request."""
         text = (
@@ -317,6 +337,14 @@ class TestLocal:
             "/a": "rusage utime=1 stime=0 maxrss_kib=1 ",
             "/b": "",
         }
+
+    def test_usage_from_the_runner_file(self):
+        """The runner's file gives CPU time and peak RSS, and no note."""
+        usage = local_usage(
+            render_rusage(1.0, 0.5, 2048), elapsed_seconds=3.0, requested_memory_bytes=MIB, cpus=1
+        )
+        assert (usage.cpu_seconds, usage.max_rss_bytes, usage.note) == (1.5, 2 * MIB, "")
+        assert usage.memory_efficiency == 2.0
 
     def test_usage_notes_a_missing_file(self):
         """No rusage file: the usage says so and keeps the facts molq passed in."""

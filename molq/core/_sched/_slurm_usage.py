@@ -113,7 +113,9 @@ def parse_scontrol_usage(stdout: str, wanted: Sequence[str]) -> dict[str, JobUsa
     wanted_set = set(wanted)
     for chunk in re.split(r"\n[ \t\r]*\n", stdout):
         head, _, rest = chunk.strip().partition("\n")
-        job_id = head.split(None, 1)[0].removeprefix("JobId=") if head.startswith("JobId=") else ""
+        if not head.startswith("JobId="):
+            continue
+        job_id = head.split(None, 1)[0].removeprefix("JobId=")
         if job_id not in wanted_set:
             continue
         fields: dict[str, str] = {}
