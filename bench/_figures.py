@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from molq import Cluster, JobReconciler, JobStore, Submitor
-from molq.shell._slurm import SlurmScheduler
+from molq.shell.schedulers._slurm import SlurmScheduler
 
 from ._fixtures import raw_log, submitted_jobs
 from ._sim import SimSlurm

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from molq.core import JobSpec, encode_event, event_tag
 from molq.core._events import JobCreated, JobStarted, JobSubmitted, JobSucceeded
-from molq.shell._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 T0 = 1_700_000_000.0

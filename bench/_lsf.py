@@ -14,8 +14,8 @@ from pathlib import Path
 
 from molq import JobReconciler, JobStore
 from molq.core import Completed
-from molq.shell._local import LocalTransport
-from molq.shell._lsf import LSFScheduler
+from molq.shell.schedulers._lsf import LSFScheduler
+from molq.shell.transport._local import LocalTransport
 
 from ._fixtures import submitted_jobs
 

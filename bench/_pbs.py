@@ -17,8 +17,8 @@ from typing import Any
 
 from molq import JobReconciler, JobStore
 from molq.core import Completed
-from molq.shell._local import LocalTransport
-from molq.shell._pbs import PBSScheduler, PBSSchedulerOptions
+from molq.shell.schedulers._pbs import PBSScheduler, PBSSchedulerOptions
+from molq.shell.transport._local import LocalTransport
 
 from ._fixtures import submitted_jobs
 

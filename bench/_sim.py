@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from molq.core import Completed
-from molq.shell._local import LocalTransport
+from molq.shell.transport._local import LocalTransport
 
 
 def _ids(argv: Sequence[str]) -> list[str]:

@@ -10,28 +10,29 @@ from typing import TYPE_CHECKING, Any
 
 
 if TYPE_CHECKING:
-    from molq._app import JobDryRun as JobDryRun
-    from molq._app import JobHandle as JobHandle
-    from molq._app import Submitor as Submitor
-    from molq._cluster import Cluster as Cluster
-    from molq._config import (
+    from molq.api._cluster import Cluster as Cluster
+    from molq.api._cluster import cluster_from_profile as cluster_from_profile
+    from molq.api._config import (
         MolqConfig as MolqConfig,
     )
-    from molq._config import (
+    from molq.api._config import (
         MolqProfile as MolqProfile,
     )
-    from molq._config import (
+    from molq.api._config import (
         load_config as load_config,
     )
-    from molq._config import (
+    from molq.api._config import (
         load_profile as load_profile,
     )
-    from molq._job_context import JobContext as JobContext
-    from molq._job_context import context as context
-    from molq._sweep_api import SweepHandle as SweepHandle
-    from molq._workspace import Project as Project
-    from molq._workspace import Workspace as Workspace
-    from molq._workspace import check_script_path as check_script_path
+    from molq.api._handle import JobDryRun as JobDryRun
+    from molq.api._handle import JobHandle as JobHandle
+    from molq.api._job_context import JobContext as JobContext
+    from molq.api._job_context import context as context
+    from molq.api._submitor import Submitor as Submitor
+    from molq.api._sweep_api import SweepHandle as SweepHandle
+    from molq.api._workspace import Project as Project
+    from molq.api._workspace import Workspace as Workspace
+    from molq.api._workspace import check_script_path as check_script_path
     from molq.core import CommandError as CommandError
     from molq.core import (
         ConcurrencyConflict as ConcurrencyConflict,
@@ -95,6 +96,7 @@ if TYPE_CHECKING:
     from molq.core import (
         QueueEntry as QueueEntry,
     )
+    from molq.core import Recorded as Recorded
     from molq.core import (
         RetentionPolicy as RetentionPolicy,
     )
@@ -140,6 +142,11 @@ if TYPE_CHECKING:
         TransportError as TransportError,
     )
     from molq.core import dependency_relation_state as dependency_relation_state
+    from molq.core import event_tag as event_tag
+    from molq.core import fold_job as fold_job
+    from molq.core._events import JobCreated as JobCreated
+    from molq.core._events import JobDependencyRecorded as JobDependencyRecorded
+    from molq.core._events import event_data as event_data
     from molq.core._sweep import (
         SweepSpec as SweepSpec,
     )
@@ -166,63 +173,53 @@ if TYPE_CHECKING:
     from molq.shell._bus import EventBus as EventBus
     from molq.shell._bus import EventPayload as EventPayload
     from molq.shell._bus import EventType as EventType
-    from molq.shell._local import LocalTransport as LocalTransport
-    from molq.shell._local_options import LocalSchedulerOptions as LocalSchedulerOptions
-    from molq.shell._lsf import LSFSchedulerOptions as LSFSchedulerOptions
     from molq.shell._monitor import JobMonitor as JobMonitor
-    from molq.shell._pbs import PBSSchedulerOptions as PBSSchedulerOptions
     from molq.shell._reconcile import JobReconciler as JobReconciler
-    from molq.shell._slurm import SlurmSchedulerOptions as SlurmSchedulerOptions
-    from molq.shell._ssh import (
-        RemoteFileNotFound as RemoteFileNotFound,
-    )
-    from molq.shell._ssh import (
-        SshAuthError as SshAuthError,
-    )
-    from molq.shell._ssh import (
-        SshConnectionError as SshConnectionError,
-    )
-    from molq.shell._ssh import (
-        SshError as SshError,
-    )
-    from molq.shell._ssh import (
-        SshHostKeyError as SshHostKeyError,
-    )
-    from molq.shell._ssh import (
-        SshLinkDropped as SshLinkDropped,
-    )
-    from molq.shell._ssh import (
-        SshTimeoutError as SshTimeoutError,
-    )
-    from molq.shell._ssh import (
+    from molq.shell._sweeps import sweep_status_of as sweep_status_of
+    from molq.shell.schedulers._local_options import LocalSchedulerOptions as LocalSchedulerOptions
+    from molq.shell.schedulers._lsf import LSFSchedulerOptions as LSFSchedulerOptions
+    from molq.shell.schedulers._pbs import PBSSchedulerOptions as PBSSchedulerOptions
+    from molq.shell.schedulers._slurm import SlurmSchedulerOptions as SlurmSchedulerOptions
+    from molq.shell.store._job_listing import active_clusters as active_clusters
+    from molq.shell.store._job_listing import job_names as job_names
+    from molq.shell.store._job_listing import list_jobs as list_jobs
+    from molq.shell.store._store import JobStore as JobStore
+    from molq.shell.transport._local import LocalTransport as LocalTransport
+    from molq.shell.transport._ssh import (
         SshTransport as SshTransport,
     )
-    from molq.shell._ssh import (
-        SshTransportOptions as SshTransportOptions,
-    )
-    from molq.shell._store import JobStore as JobStore
-    from molq.shell._sync import (
+    from molq.shell.transport._ssh_options import RemoteFileNotFound as RemoteFileNotFound
+    from molq.shell.transport._ssh_options import SshAuthError as SshAuthError
+    from molq.shell.transport._ssh_options import SshConnectionError as SshConnectionError
+    from molq.shell.transport._ssh_options import SshError as SshError
+    from molq.shell.transport._ssh_options import SshHostKeyError as SshHostKeyError
+    from molq.shell.transport._ssh_options import SshLinkDropped as SshLinkDropped
+    from molq.shell.transport._ssh_options import SshTimeoutError as SshTimeoutError
+    from molq.shell.transport._ssh_options import SshTransportOptions as SshTransportOptions
+    from molq.shell.transport._sync import WORKSPACE_OWNER_FILE as WORKSPACE_OWNER_FILE
+    from molq.shell.transport._sync import (
         SyncClient as SyncClient,
     )
-    from molq.shell._sync import (
+    from molq.shell.transport._sync import (
         SyncResult as SyncResult,
     )
-    from molq.shell._sync import (
+    from molq.shell.transport._sync import (
         WorkspaceOwnershipError as WorkspaceOwnershipError,
     )
-    from molq.shell._sync import (
+    from molq.shell.transport._sync import (
         default_remote_path as default_remote_path,
     )
 
 _CORE = ["ConcurrencyConflict", "ConfigError", "CorruptLogError", "DependencyCondition", "DependencyCycle", "DependencyError", "DependencyRef", "Duration", "InvalidTransition", "JobDependency", "JobExecution", "JobNotFoundError", "JobRecord", "JobResources", "JobScheduling", "JobState", "Memory", "MolqError", "MolqTimeoutError", "QueueEntry", "RetentionPolicy", "RetryBackoff", "RetryPolicy", "SchedulerCapabilities", "SchedulerError", "SchemaVersionError", "Script", "SpecError", "StatusTransition", "StoreError", "SubmitorDefaults", "TerminalStatus", "Transport", "TransportError"]
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_CORE, "molq.core"),
-    "Cluster": "molq._cluster",
-    **dict.fromkeys(["JobDryRun", "JobHandle", "Submitor"], "molq._app"),
-    **dict.fromkeys(["MolqConfig", "MolqProfile", "load_config", "load_profile"], "molq._config"),
-    **dict.fromkeys(["Project", "Workspace", "check_script_path"], "molq._workspace"),
+    "Cluster": "molq.api._cluster",
+    **dict.fromkeys(["JobDryRun", "JobHandle"], "molq.api._handle"),
+    "Submitor": "molq.api._submitor",
+    **dict.fromkeys(["MolqConfig", "MolqProfile", "load_config", "load_profile"], "molq.api._config"),
+    **dict.fromkeys(["Project", "Workspace", "check_script_path"], "molq.api._workspace"),
     **dict.fromkeys(["EventBus", "EventPayload", "EventType"], "molq.shell._bus"),
-    "LocalTransport": "molq.shell._local",
+    "LocalTransport": "molq.shell.transport._local",
     "JobMonitor": "molq.shell._monitor",
     "JobReconciler": "molq.shell._reconcile",
     **dict.fromkeys(
@@ -234,17 +231,17 @@ _LOCATIONS: dict[str, str] = {
             "SshHostKeyError",
             "SshLinkDropped",
             "SshTimeoutError",
-            "SshTransport",
             "SshTransportOptions",
         ],
-        "molq.shell._ssh",
+        "molq.shell.transport._ssh_options",
     ),
+    "SshTransport": "molq.shell.transport._ssh",
     **dict.fromkeys(
-        ["SyncClient", "SyncResult", "WorkspaceOwnershipError", "default_remote_path"], "molq.shell._sync"
+        ["SyncClient", "SyncResult", "WorkspaceOwnershipError", "default_remote_path"], "molq.shell.transport._sync"
     ),
-    "JobStore": "molq.shell._store",
-    **dict.fromkeys(["JobContext", "context"], "molq._job_context"),
-    "SweepHandle": "molq._sweep_api",
+    "JobStore": "molq.shell.store._store",
+    **dict.fromkeys(["JobContext", "context"], "molq.api._job_context"),
+    "SweepHandle": "molq.api._sweep_api",
     **dict.fromkeys(
         ["SweepSpec", "expand_matrix", "merge_sweep_specs", "parse_arg_flags", "parse_sweep_flags"], "molq.core._sweep"
     ),
@@ -256,10 +253,17 @@ _LOCATIONS: dict[str, str] = {
         "molq.core",
     ),
     **dict.fromkeys(["DashboardState", "JobRow", "MolqMonitor", "RunDashboard"], "molq.dashboard"),
-    "LocalSchedulerOptions": "molq.shell._local_options",
-    "SlurmSchedulerOptions": "molq.shell._slurm",
-    "PBSSchedulerOptions": "molq.shell._pbs",
-    "LSFSchedulerOptions": "molq.shell._lsf",
+    "LocalSchedulerOptions": "molq.shell.schedulers._local_options",
+    "SlurmSchedulerOptions": "molq.shell.schedulers._slurm",
+    "PBSSchedulerOptions": "molq.shell.schedulers._pbs",
+    "LSFSchedulerOptions": "molq.shell.schedulers._lsf",
+    # What the CLI and the dashboard use, public so users' own tools can do the same (ADR layout).
+    "cluster_from_profile": "molq.api._cluster",
+    **dict.fromkeys(["Recorded", "event_tag", "fold_job"], "molq.core"),
+    **dict.fromkeys(["JobCreated", "JobDependencyRecorded", "event_data"], "molq.core._events"),
+    "sweep_status_of": "molq.shell._sweeps",
+    **dict.fromkeys(["active_clusters", "job_names", "list_jobs"], "molq.shell.store._job_listing"),
+    "WORKSPACE_OWNER_FILE": "molq.shell.transport._sync",
 }
 
 __all__ = sorted([*_LOCATIONS, "__version__"])  # noqa: PLE0605 - derived from the table above

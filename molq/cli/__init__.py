@@ -9,8 +9,8 @@ import sys
 
 import click
 
+from molq import MolqError
 from molq.cli._common import echo
-from molq.core import MolqError
 
 
 class _LazyGroup(click.Group):

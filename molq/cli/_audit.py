@@ -10,15 +10,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import msgspec
 
-from molq.core import JobNotFoundError, event_tag, fold_job
-from molq.core._events import JobCreated, JobDependencyRecorded
-from molq.core._value import encode_extra
+from molq import JobCreated, JobDependencyRecorded, JobNotFoundError, event_data, event_tag, fold_job
 from molq.dashboard._model import EdgeStatus, edge_status
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord, Recorded
-    from molq.shell._store import JobStore
+    from molq import JobRecord, JobStore, Recorded
 
 _TIME_FIELDS = frozenset({"started_at", "finished_at", "due_at"})
 _SKIP_FIELDS = frozenset({"type", "job_id", "at", "spec", "retry", "root_job_id"})
@@ -53,7 +50,7 @@ def spec_command(event: JobCreated) -> str:
 
 def event_details(event: msgspec.Struct) -> str:
     """``key=value`` pairs of an event's non-empty fields (times as local ISO)."""
-    data: dict[str, Any] = msgspec.to_builtins(event, enc_hook=encode_extra)
+    data: dict[str, Any] = event_data(event)
     parts = []
     if isinstance(event, JobCreated):
         parts.append(f"command={_quote(spec_command(event))}")
@@ -200,7 +197,7 @@ def replay_json(replay: Replay) -> dict[str, Any]:
                 "version": r.version,
                 "recorded_at": r.recorded_at,
                 "type": event_tag(r.event),
-                "event": msgspec.to_builtins(r.event, enc_hook=encode_extra),
+                "event": event_data(r.event),
             }
             for r in replay.events
         ],

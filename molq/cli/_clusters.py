@@ -10,15 +10,14 @@ import attrs
 import click
 from rich.table import Table
 
+from molq import ConfigError
 from molq.cli._common import db_option, echo, with_existing_store
-from molq.core import ConfigError
 from molq.dashboard._format import out
 from molq.dashboard._text import markup
 
 
 if TYPE_CHECKING:
-    from molq._config import MolqProfile
-    from molq.shell._store import JobStore
+    from molq import JobStore, MolqProfile
 
 config_option = click.option(
     "--config", type=click.Path(dir_okay=False, path_type=Path), help="Config file with profiles."
@@ -37,7 +36,7 @@ class ClusterInfo:
 
 def known_clusters(store: JobStore, config: Path | None) -> dict[str, ClusterInfo]:
     """Every cluster named by a profile or by a job in the store."""
-    from molq._config import load_config
+    from molq import load_config
 
     counts: dict[str, Counter[str]] = {}
     schedulers: dict[str, str] = {}

@@ -9,16 +9,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from molq import JobNotFoundError
 from molq.cli._complete import complete_job_id
-from molq.core import JobNotFoundError
 from molq.dashboard._text import shown
 
 
 if TYPE_CHECKING:
-    from molq._app import Cluster, Submitor
-    from molq._config import MolqProfile
-    from molq.core import JobRecord
-    from molq.shell._store import JobStore
+    from molq import Cluster, JobRecord, JobStore, MolqProfile, Submitor
 
 F = TypeVar("F", bound=Callable[..., Any])
 SCHEDULERS = ("local", "slurm", "pbs", "lsf")
@@ -76,7 +73,7 @@ def job_options(func: F) -> F:
 
 def open_store(db: Path | None, *, create: bool = True) -> JobStore:
     """The job store at ``db`` (or the default one); ``create=False``: it must exist."""
-    from molq.shell._store import JobStore
+    from molq import JobStore
 
     return JobStore(db, create=create)
 
@@ -144,7 +141,7 @@ def resolve_job_ids(store: JobStore, prefixes: tuple[str, ...], cluster: str | N
 
 def profile_for_cluster(cluster_name: str, config: Path | None) -> MolqProfile | None:
     """The first profile (by name) whose cluster is ``cluster_name``."""
-    from molq._config import load_config
+    from molq import load_config
 
     profiles = load_config(config).profiles
     for name in sorted(profiles):
@@ -155,8 +152,7 @@ def profile_for_cluster(cluster_name: str, config: Path | None) -> MolqProfile |
 
 def cluster_for(cluster_name: str, scheduler: str, config: Path | None) -> Cluster:
     """The Cluster named ``cluster_name``: from a matching profile, else a local transport."""
-    from molq._app import Cluster
-    from molq._config import cluster_from_profile
+    from molq import Cluster, cluster_from_profile
 
     profile = profile_for_cluster(cluster_name, config)
     if profile is not None:
@@ -166,7 +162,7 @@ def cluster_for(cluster_name: str, scheduler: str, config: Path | None) -> Clust
 
 def submitor_for(cluster_name: str, scheduler: str, store: JobStore, config: Path | None) -> Submitor:
     """A Submitor for a cluster seen in the store (profile settings when one matches)."""
-    from molq._app import Submitor
+    from molq import Submitor
 
     profile = profile_for_cluster(cluster_name, config)
     if profile is not None:
@@ -182,7 +178,7 @@ def submitor_for_record(record: JobRecord, store: JobStore, config: Path | None)
 def clusters_in_store(store: JobStore, *, include_terminal: bool) -> dict[str, str]:
     """``{cluster_name: scheduler}`` for every cluster with (active) jobs in the store."""
     if not include_terminal:
-        from molq.shell._job_listing import active_clusters
+        from molq import active_clusters
 
         return active_clusters(store)
     found: dict[str, str] = {}

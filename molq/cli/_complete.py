@@ -19,12 +19,11 @@ def complete_job_id(ctx: click.Context, param: click.Parameter, incomplete: str)
     """
     from click.shell_completion import CompletionItem
 
-    from molq.cli._common import open_store
-    from molq.core import MolqError
+    from molq import JobStore, MolqError
 
     del param
     try:
-        store = open_store(ctx.params.get("db"), create=False)
+        store = JobStore(ctx.params.get("db"), create=False)
     except (MolqError, OSError):
         return []
     try:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord
+    from molq import JobRecord
 
 TIMED_OUT: Final = 124
 """The scheduler (or ``--max-duration``) stopped the job at its time limit (as GNU ``timeout``)."""

@@ -16,8 +16,7 @@ from molq.dashboard._panels import edges_table, family_table, record_lines, time
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord
-    from molq.shell._store import JobStore
+    from molq import JobRecord, JobStore
 
 
 @click.command("inspect")
@@ -46,7 +45,7 @@ def inspect(
     console = out()
     print_pairs(record_lines(store, record))
     if record.state.is_terminal:  # what it used, in seff's words, aligned as a block of its own
-        from molq.cli._report import usage_lines
+        from molq.cli._usage_view import usage_lines
 
         print_pairs(usage_lines(record.usage))
     sweep_line = sweep_of(store, record)
@@ -74,15 +73,14 @@ def sweep_of(store: JobStore, record: JobRecord) -> str | None:
     sweep_id = record.metadata.get("molq.sweep_id")
     if not sweep_id:
         return None
-    from molq.cli._sweep import format_status
-    from molq.core._sweep_state import sweep_status
-    from molq.shell._sweeps import cell_states
+    from molq import sweep_status_of
+    from molq.dashboard._format import format_status
 
     sweep = store.get_sweep(sweep_id)
     cell = record.metadata.get("molq.sweep_cell", "?")
     if sweep is None:
         return f"sweep:        {sweep_id} cell {cell} (sweep not in this store)"
-    return f"sweep:        cell {cell} of {format_status(sweep_status(sweep, cell_states(store, sweep)))}"
+    return f"sweep:        cell {cell} of {format_status(sweep_status_of(store, sweep))}"
 
 
 COMMANDS = [inspect]

@@ -25,8 +25,7 @@ from molq.dashboard._text import clip, shown
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from molq.core import JobRecord
-    from molq.shell._store import JobStore
+    from molq import JobRecord, JobStore
 
 HEADERS = ("JOB ID", "CLUSTER", "SCHEDULER", "STATE", "TRY", "SUBMITTED", "RUNTIME", "EXIT", "COMMAND")
 PIPED_WIDTH = 200  # molq.dashboard._format.PIPED_WIDTH
@@ -84,7 +83,7 @@ def table_lines(
 
 def print_jobs(store: JobStore, records: list[JobRecord], now: float) -> None:
     """Print ``records`` as ``jobs_table`` would, quickly when the layout allows."""
-    from molq.shell._job_listing import job_names
+    from molq import job_names
 
     names = job_names(store, records)
     rows = [job_cells(r, names[r.job_id], now) for r in records]

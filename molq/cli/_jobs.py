@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from molq import MolqError
 from molq.cli._common import (
     SCHEDULERS,
     clusters_in_store,
@@ -22,12 +23,11 @@ from molq.cli._common import (
 from molq.cli._output import format_option
 from molq.cli._profile_option import profile_option
 from molq.cli._verbosity import is_quiet, print_ids
-from molq.core import MolqError
 from molq.dashboard._text import shown
 
 
 if TYPE_CHECKING:
-    from molq.shell._store import JobStore
+    from molq import JobStore
 
 no_refresh_option = click.option(
     "--no-refresh", is_flag=True, help="Show what the store knows; do not ask the scheduler."
@@ -84,8 +84,8 @@ def list_command(
     """
     if not no_refresh:
         refresh_clusters(store, cluster, config, scheduler)
+    from molq import list_jobs
     from molq.cli._job_table import print_jobs
-    from molq.shell._job_listing import list_jobs
 
     records = list_jobs(store, cluster, include_terminal=include_all, limit=limit)
     if scheduler is not None:
@@ -111,13 +111,12 @@ def print_sweeps(store: JobStore, cluster: str | None, *, include_final: bool) -
     sweeps = store.list_sweeps(cluster, open_only=not include_final)
     if not sweeps:
         return
-    from molq.cli._sweep import format_status
-    from molq.core._sweep_state import sweep_status
-    from molq.shell._sweeps import cell_states
+    from molq import sweep_status_of
+    from molq.dashboard._format import format_status
 
     echo("Sweeps:")
     for sweep in sweeps:
-        echo(f"  {format_status(sweep_status(sweep, cell_states(store, sweep)))}")
+        echo(f"  {format_status(sweep_status_of(store, sweep))}")
 
 
 @click.command("history")

@@ -13,8 +13,7 @@ from molq.cli._profile_option import profile_option
 
 
 if TYPE_CHECKING:
-    from molq._app import Submitor
-    from molq.shell._store import JobStore
+    from molq import JobStore, Submitor
 
 CLEANUP_EVERY = 3600.0
 config_option = click.option(

@@ -11,7 +11,7 @@ from molq.dashboard._format import out
 
 
 if TYPE_CHECKING:
-    from molq.shell._store import JobStore
+    from molq import JobStore
 
 
 @click.command("monitor")

@@ -25,9 +25,8 @@ from molq.dashboard._text import clip, shown
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord
+    from molq import JobRecord, JobStore
     from molq.dashboard._model import EdgeView
-    from molq.shell._store import JobStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS: Final = ("table", "json", "tsv")
@@ -120,7 +119,7 @@ def job_fields(record: JobRecord, name: str | None, now: float) -> dict[str, Any
 
 def jobs_fields(store: JobStore, records: Sequence[JobRecord], now: float) -> list[dict[str, Any]]:
     """``job_fields`` of every record, names read in one pass."""
-    from molq.shell._job_listing import job_names
+    from molq import job_names
 
     names = job_names(store, records)
     return [job_fields(r, names[r.job_id], now) for r in records]
@@ -200,7 +199,7 @@ def print_job_as(fmt: str, store: JobStore, record: JobRecord) -> None:
 
 def inspect_document(store: JobStore, record: JobRecord) -> dict[str, Any]:
     """``molq inspect --json``: the job, its sweep cell, retry family, dependency edges and timeline."""
-    from molq.cli._report import usage_fields
+    from molq.cli._usage_view import usage_fields
     from molq.dashboard._model import downstream_edges, upstream_edges
 
     now = time.time()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from molq.core import ConfigError, Duration, Memory
+from molq import ConfigError, Duration, Memory
 
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ def profile_option(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, profile: str | None, **kwargs: Any) -> Any:
         if profile is not None:
-            from molq._config import load_profile
+            from molq import load_profile
 
             cluster = load_profile(profile, kwargs.get("config")).resolved_cluster_name
             if kwargs.get("cluster") not in (None, cluster):

@@ -19,10 +19,7 @@ from molq.dashboard._format import err, fmt_duration, runtime, short
 
 
 if TYPE_CHECKING:
-    from molq._app import Submitor
-    from molq.core import JobRecord, JobState
-    from molq.shell._bus import EventPayload
-    from molq.shell._store import JobStore
+    from molq import EventPayload, JobRecord, JobState, JobStore, Submitor
 
 
 def _progress() -> Progress:
@@ -45,7 +42,7 @@ def wait_with_progress(submitor: Submitor, job_ids: list[str], timeout: float | 
     Raises:
         MolqTimeoutError: ``timeout`` passed first.
     """
-    from molq.shell._bus import EventType
+    from molq import EventType
 
     store = submitor.store
     with _progress() as progress:

@@ -14,7 +14,7 @@ from molq.dashboard._text import clip, shown
 
 
 if TYPE_CHECKING:
-    from molq.core import QueueEntry
+    from molq import QueueEntry
 
 QUEUE_FIELDS: Final = (
     "cluster",

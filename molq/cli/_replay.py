@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING
 
 import click
 
+from molq import StoreError, event_tag
 from molq.cli._audit import Replay, build_replay, event_details, parse_as_of, replay_json
 from molq.cli._common import SCHEDULERS, db_option, echo, resolve_job, with_existing_store
-from molq.core import StoreError, event_tag
 from molq.dashboard._format import fmt_precise, short
 from molq.dashboard._model import EDGE_MARKS
 
 
 if TYPE_CHECKING:
+    from molq import JobStore
     from molq.cli._audit import EdgeAsOf
-    from molq.shell._store import JobStore
 
 
 def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:

@@ -8,17 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from molq import MolqError, summarise_usage
 from molq.cli._common import SCHEDULERS, clusters_in_store, db_option, echo, submitor_for, with_existing_store
 from molq.cli._output import format_option, print_json
-from molq.core import MolqError
-from molq.core._usage import OVER_REQUEST_RATIO, JobUsage, UsageSummary, summarise_usage
+from molq.cli._usage_view import percent, size, usage_fields
 
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from molq.core import JobRecord
-    from molq.shell._store import JobStore
+    from molq import JobRecord, JobStore, UsageSummary
+
+OVER_REQUEST_RATIO = 0.25  # summarise_usage's default ratio (tests/cli/test_cli_report.py checks they agree)
 
 _TSV_HEADER = (
     "job_id",
@@ -31,75 +32,6 @@ _TSV_HEADER = (
     "req_mem_bytes",
     "mem_eff",
 )
-
-
-def clock(seconds: float | None) -> str:
-    """``[D-]HH:MM:SS`` as seff prints times; ``-`` when unknown."""
-    if seconds is None:
-        return "-"
-    whole = round(seconds)
-    days, rest = divmod(whole, 86400)
-    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
-    return f"{days}-{text}" if days else text
-
-
-def size(n_bytes: int | None) -> str:
-    """Binary units with two decimals (``94.61 MiB``); ``-`` when unknown."""
-    if n_bytes is None:
-        return "-"
-    value = float(n_bytes)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{value:.2f} {unit}"
-        value /= 1024
-    return f"{value:.2f} TiB"
-
-
-def percent(ratio: float | None) -> str:
-    """``31.54%``; ``-`` when unknown."""
-    return "-" if ratio is None else f"{ratio * 100:.2f}%"
-
-
-def usage_lines(usage: JobUsage | None) -> list[tuple[str, str]]:
-    """``molq inspect``'s usage block, in seff's words."""
-    if usage is None:
-        return [("usage", "not recorded (the job has not finished, or molq has not seen it end)")]
-    cpus = usage.cpus if usage.cpus is not None else 1
-    walltime = None if usage.elapsed_seconds is None else usage.elapsed_seconds * cpus
-    rows = [
-        ("usage", f"from {usage.source}" + (f" ({usage.note})" if usage.note else "")),
-        ("cores", "-" if usage.cpus is None else str(usage.cpus)),
-        ("cpu utilized", clock(usage.cpu_seconds)),
-        ("cpu efficiency", f"{percent(usage.cpu_efficiency)} of {clock(walltime)} core-walltime"),
-        ("wall-clock time", clock(usage.elapsed_seconds)),
-        ("memory utilized", size(usage.max_rss_bytes)),
-        ("memory efficiency", f"{percent(usage.memory_efficiency)} of {size(usage.requested_memory_bytes)}"),
-    ]
-    if usage.nodes:
-        rows.append(("nodes", usage.nodes))
-    return rows
-
-
-def usage_fields(usage: JobUsage | None) -> dict[str, Any] | None:
-    """``molq inspect --json``'s ``usage`` object: the recorded figures and the derived ones."""
-    if usage is None:
-        return None
-    return {
-        "source": usage.source,
-        "elapsed_seconds": usage.elapsed_seconds,
-        "cpu_seconds": usage.cpu_seconds,
-        "max_rss_bytes": usage.max_rss_bytes,
-        "max_vmem_bytes": usage.max_vmem_bytes,
-        "requested_memory_bytes": usage.requested_memory_bytes,
-        "cpus": usage.cpus,
-        "nodes": usage.nodes,
-        "raw_state": usage.raw_state,
-        "raw_exit": usage.raw_exit,
-        "note": usage.note,
-        "cpu_efficiency": usage.cpu_efficiency,
-        "memory_efficiency": usage.memory_efficiency,
-        "core_hours": usage.core_hours,
-    }
 
 
 @click.command("report")
@@ -152,7 +84,7 @@ def report(
 
 
 def _finished(store: JobStore, cluster: str | None, scheduler: str | None, limit: int) -> list[JobRecord]:
-    from molq.shell._job_listing import list_jobs
+    from molq import list_jobs
 
     records = [r for r in list_jobs(store, cluster, include_terminal=True) if r.state.is_terminal]
     if scheduler is not None:
@@ -163,11 +95,9 @@ def _finished(store: JobStore, cluster: str | None, scheduler: str | None, limit
 def _fetch_missing(
     store: JobStore, cluster: str | None, scheduler: str | None, config: Path | None, limit: int
 ) -> None:
-    from molq.shell._usage import wants_usage
-
     missing: dict[tuple[str, str], list[str]] = {}
     for record in _finished(store, cluster, scheduler, limit):
-        if wants_usage(record):
+        if record.usage is None and record.scheduler_job_id:  # fetch_usage skips what cannot have one
             missing.setdefault((record.cluster_name, record.scheduler), []).append(record.job_id)
     known = clusters_in_store(store, include_terminal=True) if missing else {}
     for (name, kind), job_ids in missing.items():

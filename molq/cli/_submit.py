@@ -9,16 +9,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
+from molq import ConfigError, JobExecution, JobResources, JobScheduling, RetryPolicy
 from molq.cli._common import SCHEDULERS, db_option, echo, resolve_job_ids, with_store
 from molq.cli._params import DURATION, MEMORY
 from molq.cli._progress import report_final, wait_with_progress
-from molq.core import ConfigError, JobExecution, JobResources, JobScheduling, RetryPolicy
 
 
 if TYPE_CHECKING:
-    from molq._app import JobDryRun, Submitor
-    from molq._config import MolqProfile
-    from molq.shell._store import JobStore
+    from molq import JobDryRun, JobStore, MolqProfile, Submitor
 
 _DEPENDENCY_OPTIONS = ("after", "after_started", "after_failure", "after_success")
 
@@ -56,8 +54,7 @@ class SubmitOptions:
 
 def build_submitor(opts: SubmitOptions, store: JobStore) -> tuple[Submitor, MolqProfile | None]:
     """The Submitor ``opts`` ask for: a profile's, or ``Cluster(--cluster or SCHEDULER, SCHEDULER)``."""
-    from molq._app import Cluster, Submitor
-    from molq._config import load_profile
+    from molq import Cluster, Submitor, load_profile
 
     if opts.profile is None:
         return Submitor(Cluster(opts.cluster or opts.scheduler, opts.scheduler), store=store), None

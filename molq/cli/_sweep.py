@@ -7,20 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from molq import ConfigError
 from molq.cli._common import SCHEDULERS, db_option, echo, with_existing_store, with_store
 from molq.cli._params import DURATION
-from molq.core import ConfigError
+from molq.dashboard._format import format_status
 
 
 if TYPE_CHECKING:
-    from molq.core._sweep_state import SweepStatus
-    from molq.shell._store import JobStore
+    from molq import JobStore
 
 
 def _sweep_spec(
     sweep_flags: tuple[str, ...], arg_flags: tuple[str, ...], max_parallel: int, fail_fast: bool
 ) -> Any:
-    from molq.core._sweep import merge_sweep_specs, parse_arg_flags, parse_sweep_flags
+    from molq import merge_sweep_specs, parse_arg_flags, parse_sweep_flags
 
     args = parse_arg_flags(arg_flags)
     spec = merge_sweep_specs(None, parse_sweep_flags(sweep_flags), args, fail_fast, max_parallel)
@@ -28,12 +28,6 @@ def _sweep_spec(
         msg = "molq sweep needs at least one --sweep KEY=v1,v2 (use molq submit for a single job)"
         raise ConfigError(msg)
     return spec, args
-
-
-def format_status(status: SweepStatus) -> str:
-    """One line: id, overall state, and the non-zero counts."""
-    counts = " ".join(f"{name}={n}" for name, n in status.counts)
-    return f"{status.sweep_id}  {status.state:<9}  {status.total} cells  {counts}"
 
 
 @click.command("sweep")
@@ -68,7 +62,7 @@ def sweep(store: JobStore, **params: Any) -> int:
 
     e.g. `molq sweep slurm --sweep lr=0.1,0.01 --arg epochs=3 -- python train.py --lr {lr} --epochs {epochs}`
     """
-    from molq._app import Cluster, Submitor
+    from molq import Cluster, Submitor
 
     spec, args = _sweep_spec(
         params["sweep_flags"], params["arg_flags"], params["max_parallel"], params["fail_fast"]

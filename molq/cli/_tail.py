@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Final
 
-from molq.core import TransportError
+from molq import TransportError
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord, Transport
+    from molq import JobRecord, Transport
 
 BLOCK: Final = 64 * 1024
 
@@ -53,7 +53,7 @@ def last_lines(transport: Transport, path: str, count: int) -> str:
     Raises:
         TransportError: the host's ``tail`` failed.
     """
-    from molq.shell._local import LocalTransport
+    from molq import LocalTransport
 
     if isinstance(transport, LocalTransport):
         return last_lines_of_file(path, count)

@@ -19,7 +19,7 @@ from molq.cli._common import echo
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from molq.core import JobRecord
+    from molq import JobRecord
 
 QUIET = "molq.quiet"
 """The ``click.Context.meta`` key ``-q`` sets (``echo`` then prints errors only)."""

@@ -27,8 +27,7 @@ from molq.dashboard._format import jobs_table, out
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord, Transport
-    from molq.shell._store import JobStore
+    from molq import JobRecord, JobStore, Transport
 
 FOLLOW_INTERVAL = 0.5
 

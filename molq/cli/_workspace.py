@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from rich.table import Table
 
+from molq import TransportError
 from molq.cli._common import echo
-from molq.core import TransportError
 from molq.dashboard._format import out
 from molq.dashboard._text import markup
 
@@ -19,16 +19,14 @@ from molq.dashboard._text import markup
 F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
-    from molq._app import Cluster
-    from molq.core import Transport
+    from molq import Cluster, Transport
 
 _LIST_DIRS = 'cd || exit 2; cd -- "$1" 2>/dev/null || exit 3; for d in */; do [ -d "$d" ] && printf "%s\\n" "${d%/}"; done'
 
 
 def target_cluster(cluster: str | None, profile: str | None, config: Path | None) -> Cluster:
     """The cluster to sync with: a profile's, a named one, or this machine."""
-    from molq._app import Cluster
-    from molq._config import cluster_from_profile, load_profile
+    from molq import Cluster, cluster_from_profile, load_profile
     from molq.cli._common import cluster_for
 
     if profile is not None and cluster is not None:
@@ -74,7 +72,7 @@ def sync(
     config: Path | None,
 ) -> int:
     """Push LOCAL (default: the current directory) to the cluster, or --pull it back."""
-    from molq.shell._sync import SyncClient, default_remote_path
+    from molq import SyncClient, default_remote_path
 
     target = target_cluster(cluster, profile, config)
     client = SyncClient(target.transport)
@@ -125,8 +123,7 @@ def owner_of(marker_text: str | None) -> dict[str, str] | None:
 @_options
 def list_workspaces(root: str, cluster: str | None, profile: str | None, config: Path | None) -> None:
     """List the workspaces under --root on the cluster, with who owns each."""
-    from molq.core._sync_plan import OWNER_MARKER
-    from molq.shell._sync import SyncClient
+    from molq import WORKSPACE_OWNER_FILE, SyncClient
 
     target = target_cluster(cluster, profile, config)
     names = remote_dirs(target.transport, root)
@@ -138,7 +135,7 @@ def list_workspaces(root: str, cluster: str | None, profile: str | None, config:
     for column in ("WORKSPACE", "OWNER", "LOCAL CHECKOUT"):
         table.add_column(column)
     for name in names:
-        owner = owner_of(client.read_remote_file(f"{root.rstrip('/')}/{name}/{OWNER_MARKER}"))
+        owner = owner_of(client.read_remote_file(f"{root.rstrip('/')}/{name}/{WORKSPACE_OWNER_FILE}"))
         who = f"{owner['user']}@{owner['machine_id'][:12]}" if owner else "-"
         table.add_row(markup(f"{root.rstrip('/')}/{name}"), markup(who), markup(owner["path"] if owner else "-"))
     out().print(table)

@@ -4,6 +4,8 @@ Nothing under ``molq.core`` reads the clock, the environment, files, processes o
 the network; the shell passes such facts in.
 """
 
+from molq.core._decide import decide as decide
+
 from ._commands import (
     ArchiveJob as ArchiveJob,
 )
@@ -117,9 +119,11 @@ from ._events import (
 )
 from ._frozen import FrozenDict as FrozenDict
 from ._machine import TRANSITIONS as TRANSITIONS
-from ._machine import decide as decide
 from ._machine import evolve as evolve
 from ._machine import fold_job as fold_job
+from ._policies import RetentionPolicy as RetentionPolicy
+from ._policies import RetryBackoff as RetryBackoff
+from ._policies import RetryPolicy as RetryPolicy
 from ._ports import (
     Completed as Completed,
 )
@@ -173,15 +177,6 @@ from ._spec import (
 )
 from ._spec import (
     JobSpec as JobSpec,
-)
-from ._spec import (
-    RetentionPolicy as RetentionPolicy,
-)
-from ._spec import (
-    RetryBackoff as RetryBackoff,
-)
-from ._spec import (
-    RetryPolicy as RetryPolicy,
 )
 from ._spec import (
     Script as Script,

@@ -14,8 +14,9 @@ from typing import Final, TypeAlias
 import msgspec
 
 from ._cluster_events import SchedulerCommandFailed
+from ._policies import RetryPolicy
 from ._records import Observation  # noqa: F401 - re-exported for event consumers
-from ._spec import DependencyCondition, JobSpec, RetryPolicy
+from ._spec import DependencyCondition, JobSpec
 from ._sweep_events import SweepEvent
 from ._usage import JobUsage
 from ._value import decode_extra, encode_extra
@@ -215,6 +216,12 @@ class Recorded(msgspec.Struct, frozen=True, kw_only=True):
     version: int
     recorded_at: float
     event: LogEvent
+
+
+def event_data(event: msgspec.Struct) -> dict[str, object]:
+    """An event as plain JSON-ready values, its ``type`` tag included (paths become their text)."""
+    data: dict[str, object] = msgspec.to_builtins(event, enc_hook=encode_extra)
+    return data
 
 
 def event_tag(event: LogEvent) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import attrs
 
 from ._growth import capped_growth
+from ._policies import RetryBackoff, RetryPolicy
 from ._records import JobRecord
-from ._spec import RetryBackoff, RetryPolicy
 
 
 @attrs.frozen

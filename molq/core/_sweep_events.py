@@ -14,7 +14,8 @@ from typing import TypeAlias
 
 import msgspec
 
-from ._spec import JobSpec, RetryPolicy
+from ._policies import RetryPolicy
+from ._spec import JobSpec
 
 
 ArgValue: TypeAlias = str | int | float | bool

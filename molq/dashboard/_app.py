@@ -15,16 +15,15 @@ from typing import TYPE_CHECKING
 from rich.console import Console, Group
 from rich.live import Live
 
-from molq.core import ConfigError
+from molq import ConfigError
 from molq.dashboard._keys import KeyReader
 from molq.dashboard._model import latest_of, summarize
 from molq.dashboard._view import detail_screen, list_screen
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord
+    from molq import JobRecord, JobStore
     from molq.dashboard._rows import DashboardState
-    from molq.shell._store import JobStore
 
 _CHROME_LINES = 10  # header panel, table header and borders, key help
 

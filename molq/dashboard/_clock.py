@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord
+    from molq import JobRecord
 
 
 def fmt_time(epoch: float | None) -> str:

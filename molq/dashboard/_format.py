@@ -16,8 +16,7 @@ from molq.dashboard._text import clip, markup
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord, JobState
-    from molq.shell._store import JobStore
+    from molq import JobRecord, JobState, JobStore, SweepStatus
 
 STATE_STYLES = {
     "created": "dim",
@@ -33,6 +32,12 @@ STATE_STYLES = {
 
 
 PIPED_WIDTH = 200
+
+
+def format_status(status: SweepStatus) -> str:
+    """One line: id, overall state, and the non-zero counts."""
+    counts = " ".join(f"{name}={n}" for name, n in status.counts)
+    return f"{status.sweep_id}  {status.state:<9}  {status.total} cells  {counts}"
 
 
 def out() -> Console:

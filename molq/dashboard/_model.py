@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from molq.core import CorruptLogError, JobState
+from molq import CorruptLogError, JobState
 
 
 if TYPE_CHECKING:
-    from molq.core import JobDependency, JobRecord
-    from molq.shell._store import JobStore
+    from molq import JobDependency, JobRecord, JobStore
 
 EdgeStatus = Literal["satisfied", "pending", "impossible", "unknown"]
 EDGE_MARKS: dict[str, str] = {"satisfied": "✓", "pending": "…", "impossible": "✗", "unknown": "?"}

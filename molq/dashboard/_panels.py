@@ -13,8 +13,7 @@ from molq.dashboard._text import markup
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord
-    from molq.shell._store import JobStore
+    from molq import JobRecord, JobStore
 
 
 def status_lines(store: JobStore, record: JobRecord) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from molq.core import ConfigError
+from molq import ConfigError
 from molq.dashboard._format import STATE_STYLES
 from molq.dashboard._keys import KeyReader
 from molq.dashboard._rows import DashboardState, DependencyLine, JobRow

@@ -26,8 +26,7 @@ from molq.dashboard._text import markup
 
 
 if TYPE_CHECKING:
-    from molq.core import JobRecord
-    from molq.shell._store import JobStore
+    from molq import JobRecord, JobStore
 
 LIST_KEYS = "↑/↓ select   Enter details   q quit (jobs keep running)"
 DETAIL_KEYS = "Esc/Backspace/Enter back   ↑/↓ previous/next job   q quit (jobs keep running)"
@@ -90,12 +89,11 @@ def list_screen(
 
 def sweep_lines(store: JobStore, *, limit: int = 3) -> list[Text]:
     """One line per open sweep (read from the store), shown under the header."""
-    from molq.cli._sweep import format_status
-    from molq.core._sweep_state import sweep_status
-    from molq.shell._sweeps import cell_states
+    from molq import sweep_status_of
+    from molq.dashboard._format import format_status
 
     sweeps = store.list_sweeps(None, open_only=True)
-    lines = [Text(f"sweep {format_status(sweep_status(s, cell_states(store, s)))}", style="cyan") for s in sweeps[:limit]]
+    lines = [Text(f"sweep {format_status(sweep_status_of(store, s))}", style="cyan") for s in sweeps[:limit]]
     if len(sweeps) > limit:
         lines.append(Text(f"… and {len(sweeps) - limit} more open sweeps (molq sweeps)", style="dim"))
     return lines

@@ -38,12 +38,11 @@ from molq.core._context import (
     parse_context_probe,
 )
 from molq.core._events import JobCheckpointSaved, JobCreated
-
-from ._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
-    from ._reconcile import JobReconciler, ReconcileReport
+    from molq.shell._pass import ReconcilePass, ReconcileReport
 
 
 log = logging.getLogger("molq.context")
@@ -65,7 +64,7 @@ done
 """
 
 
-def harvest_context(reconciler: JobReconciler, polled: Sequence[JobRecord], report: ReconcileReport) -> None:
+def harvest_context(reconciler: ReconcilePass, polled: Sequence[JobRecord], report: ReconcileReport) -> None:
     """Record new log lines, checkpoints and results of the ``polled`` jobs (one transport call).
 
     ``polled`` are the records as they were before this pass's poll; each is re-read.
@@ -120,7 +119,7 @@ def _append_context(
         log.debug("context of %s recorded by another process; re-read next pass", record.job_id)
 
 
-def enforce_durations(reconciler: JobReconciler, report: ReconcileReport) -> None:
+def enforce_durations(reconciler: ReconcilePass, report: ReconcileReport) -> None:
     """Cancel running jobs past their ``max_duration`` and record them TIMED_OUT.
 
     The job's own end wins (ADR 0006): the expiry is decided on facts read after the
@@ -147,7 +146,7 @@ def enforce_durations(reconciler: JobReconciler, report: ReconcileReport) -> Non
         reconciler.apply(record, ExpireDuration() if ended is None else Observe(ended), report)
 
 
-def _fresh_end(reconciler: JobReconciler, scheduler_job_id: str, job_dir: str | None) -> Observation | None:
+def _fresh_end(reconciler: ReconcilePass, scheduler_job_id: str, job_dir: str | None) -> Observation | None:
     """The job's end as the scheduler reports it now; None while it runs (or is unknown)."""
     dirs = {scheduler_job_id: job_dir} if job_dir else None
     observed = reconciler.scheduler.observe_many([scheduler_job_id], job_dirs=dirs).get(scheduler_job_id)

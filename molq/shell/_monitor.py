@@ -7,10 +7,9 @@ from collections.abc import Callable, Sequence
 
 from molq.core import JobNotFoundError, JobRecord, MolqTimeoutError
 from molq.core._polling import AdaptiveStrategy, PollingStrategy
-
-from ._bus import EventBus, EventPayload, EventType
-from ._reconcile import JobReconciler
-from ._store import JobStore
+from molq.shell._bus import EventBus, EventPayload, EventType
+from molq.shell._reconcile import JobReconciler
+from molq.shell.store._store import JobStore
 
 
 NOTIFIED_POLL_FLOOR = 1.0  # seconds between polls while the scheduler can wake a wait

@@ -39,31 +39,22 @@ from molq.core import (
 )
 from molq.core._cluster_events import SchedulerCommandFailed, cluster_stream, should_record_failure
 from molq.core._events import JobCreated
-
-from ._bus import EventBus
-from ._job_context import enforce_durations, harvest_context, seed_resume_checkpoint
-from ._job_dirs import claim_job_dir
-from ._store import JobStore
-from ._submission import create_and_submit
-from ._submitter import SUBMITTER_KEY, submitter_gone
-from ._sweeps import advance_sweeps
-from ._usage import collect_usage
+from molq.shell._bus import EventBus
+from molq.shell._cancel_resend import CancelResender
+from molq.shell._job_context import enforce_durations, harvest_context, seed_resume_checkpoint
+from molq.shell._job_dirs import claim_job_dir
+from molq.shell._pass import ReconcileReport as ReconcileReport
+from molq.shell._submission import create_and_submit
+from molq.shell._submitter import SUBMITTER_KEY, submitter_gone
+from molq.shell._sweeps import advance_sweeps
+from molq.shell._usage import collect_usage
+from molq.shell.store._store import JobStore
 
 
 log = logging.getLogger("molq.reconcile")
 APPEND_CHUNK = 500  # jobs per write transaction in a pass: bounds how long the write lock is held
 MAX_REMEMBERED_POLICIES = 100_000
 CONFLICT_RETRIES = 5  # appends judged again on a fresh record before a job is left for the next pass
-
-
-@attrs.define
-class ReconcileReport:
-    """What one reconciliation pass did."""
-
-    transitions: list[StatusTransition] = attrs.Factory(list)
-    retries_created: list[str] = attrs.Factory(list)
-    errors: list[str] = attrs.Factory(list)
-    polled: int = 0
 
 
 class JobReconciler:
@@ -100,6 +91,7 @@ class JobReconciler:
         # Retry policies of jobs submitted through this process, so a job's end need not
         # read its creation event back (a policy never changes once logged).
         self._policies: dict[str, RetryPolicy] = {}
+        self._cancels = CancelResender()  # cancels a scheduler dropped are sent again
 
     def remember_retry_policy(self, job_id: str, policy: RetryPolicy) -> None:
         """Note the retry policy ``job_id`` was created with (as its ``job.created`` says)."""
@@ -142,8 +134,11 @@ class JobReconciler:
             self.record_failure("status", exc)
             return
         pairs: list[tuple[JobRecord, Command]] = []
+        seen: list[tuple[JobRecord, Observation]] = []
         for sid, record in by_sid.items():
             obs = observed.get(sid, Observation(state=None, reason="missing from the status reply"))
+            if record.cancel_requested_at is not None:
+                seen.append((record, obs))
             command = Observe(
                 obs,
                 absences_before_lost=self.absences_before_lost,
@@ -152,6 +147,8 @@ class JobReconciler:
             pairs.append((record, command))
         for start in range(0, len(pairs), APPEND_CHUNK):
             self._apply_many(pairs[start : start + APPEND_CHUNK], report)
+        if seen:
+            self._cancels.resend(self.scheduler, seen, now=self.clock(), report=report)
 
     def record_failure(self, operation: str, exc: MolqError) -> None:
         """Append a ``cluster.command_failed`` event (at most one per error per minute)."""

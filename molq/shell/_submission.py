@@ -27,9 +27,8 @@ from molq.core import (
 )
 from molq.core._context import with_context_env
 from molq.core._events import JobCreated, JobDependencyRecorded
-
-from ._store import JobStore
-from ._submitter import SUBMITTER_KEY, submitter_token
+from molq.shell._submitter import SUBMITTER_KEY, submitter_token
+from molq.shell.store._store import JobStore
 
 
 log = logging.getLogger("molq.submit")

@@ -17,17 +17,32 @@ from molq.core import ConcurrencyConflict, JobState, MolqError
 from molq.core._context import with_context_env
 from molq.core._events import JobCreated, LogEvent
 from molq.core._sweep_events import SweepCellLaunched, SweepCreated
-from molq.core._sweep_state import CellStates, SweepRecord, cell_created, plan_sweep, request_sweep_cancel
-
-from ._store import JobStore
-from ._submission import submit_recorded, with_submitter
+from molq.core._sweep_state import (
+    CellStates,
+    SweepRecord,
+    SweepStatus,
+    cell_created,
+    plan_sweep,
+    request_sweep_cancel,
+    sweep_status,
+)
+from molq.shell._submission import submit_recorded, with_submitter
+from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
-    from ._reconcile import JobReconciler, ReconcileReport
+    from molq.shell._pass import ReconcilePass, ReconcileReport
 
 
 log = logging.getLogger("molq.sweeps")
+
+
+def sweep_status_of(store: JobStore, sweep: SweepRecord) -> SweepStatus:
+    """A stored sweep aggregated over its cells' latest attempts (``store.get_sweep`` / ``list_sweeps`` give ``sweep``).
+
+    The same value as ``Submitor.get_sweep``, read from the store alone (no cluster, no reconcile).
+    """
+    return sweep_status(sweep, cell_states(store, sweep))
 
 
 def cell_states(store: JobStore, sweep: SweepRecord) -> dict[int, JobState | None]:
@@ -52,7 +67,7 @@ def sweep_created(store: JobStore, sweep_id: str) -> SweepCreated:
 
 
 def advance_sweeps(
-    reconciler: JobReconciler, report: ReconcileReport, sweep_ids: Sequence[str] | None = None
+    reconciler: ReconcilePass, report: ReconcileReport, sweep_ids: Sequence[str] | None = None
 ) -> None:
     """Launch the cells each open sweep of the cluster has room for."""
     store = reconciler.store
@@ -62,7 +77,7 @@ def advance_sweeps(
 
 
 def _advance(
-    reconciler: JobReconciler, sweep: SweepRecord, states: CellStates, report: ReconcileReport
+    reconciler: ReconcilePass, sweep: SweepRecord, states: CellStates, report: ReconcileReport
 ) -> None:
     store = reconciler.store
     now = reconciler.clock()
@@ -86,7 +101,7 @@ def _advance(
         _submit_cell(reconciler, cell, report)
 
 
-def _submit_cell(reconciler: JobReconciler, cell: JobCreated, report: ReconcileReport) -> None:
+def _submit_cell(reconciler: ReconcilePass, cell: JobCreated, report: ReconcileReport) -> None:
     try:
         submit_recorded(reconciler.store, reconciler.scheduler, cell, clock=reconciler.clock)
     except MolqError as exc:

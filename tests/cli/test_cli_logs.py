@@ -12,7 +12,7 @@ import pytest
 
 from molq.cli._tail import last_lines, last_lines_of_file
 from molq.core import Completed
-from molq.shell._local import LocalTransport
+from molq.shell.transport._local import LocalTransport
 
 
 RSS = (
@@ -132,7 +132,8 @@ def test_remote_tail_runs_tail_on_the_host(tmp_path):
 @pytest.mark.ssh
 def test_tail_over_real_ssh(tmp_path):
     """Against the CI sshd: the last lines of a remote file, read by the remote tail."""
-    from molq.shell._ssh import SshTransport, SshTransportOptions
+    from molq.shell.transport._ssh import SshTransport
+    from molq.shell.transport._ssh_options import SshTransportOptions
 
     alias = os.environ.get("MOLQ_CI_SSH_ALIAS", "molq-test")
     ssh = SshTransport(SshTransportOptions(alias))

@@ -71,3 +71,13 @@ def test_report_on_an_empty_store(molq):
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert (document["jobs"], document["core_hours"], document["median_cpu_efficiency"]) == (0, 0.0, None)
+
+
+def test_the_cli_default_ratio_is_the_library_one():
+    """``molq report --ratio``'s default is summarise_usage's."""
+    import inspect
+
+    from molq import summarise_usage
+    from molq.cli._report import OVER_REQUEST_RATIO
+
+    assert inspect.signature(summarise_usage).parameters["ratio"].default == OVER_REQUEST_RATIO

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from molq.cli import cli
-from molq.shell._local import LocalTransport
+from molq.shell.transport._local import LocalTransport
 
 
 RAN = re.compile(r"^molq: ran \[local\] sbatch --parsable \S+job\.sbatch \(exit 0, \d+\.\d{3}s\)$", re.M)
@@ -102,7 +102,8 @@ def test_transport_commands_reach_the_molq_commands_logger(caplog):
 @pytest.mark.ssh
 def test_ssh_commands_reach_the_molq_commands_logger(caplog):
     """SshTransport.run logs the remote argv under `ssh HOST`."""
-    from molq.shell._ssh import SshTransport, SshTransportOptions
+    from molq.shell.transport._ssh import SshTransport
+    from molq.shell.transport._ssh_options import SshTransportOptions
 
     alias = os.environ.get("MOLQ_CI_SSH_ALIAS", "molq-test")
     ssh = SshTransport(SshTransportOptions(alias))

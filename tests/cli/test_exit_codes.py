@@ -13,7 +13,7 @@ from molq.cli import fail, run
 from molq.cli._progress import _describe, report_final
 from molq.core import JobSpec, JobState, MolqError, Observation, Observe, RecordSubmission, decide
 from molq.core._events import JobCreated
-from molq.shell._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 def _record_in(store: JobStore, job_id: str, final: JobState | None, *, exit_code: int | None = None) -> None:

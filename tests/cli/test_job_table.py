@@ -15,7 +15,7 @@ from molq.core import JobRecord, JobSpec, JobState
 from molq.core._events import JobCreated, JobFailed, JobStarted, JobSubmitted, JobSucceeded, LogEvent
 from molq.core._spec import JobExecution
 from molq.dashboard import _format
-from molq.shell._job_listing import job_names
+from molq.shell.store._job_listing import job_names
 
 
 NOW = 1_700_000_500.0

@@ -21,7 +21,7 @@ from molq.core import JobExecution, JobSpec
 from molq.core._events import JobCreated, JobFailed, JobStarted, JobSubmitted
 from molq.dashboard._text import is_terminal_safe, shown
 from molq.dashboard._view import detail_screen
-from molq.shell._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 ATTACKS = [

@@ -17,10 +17,10 @@ from molq import (
     Submitor,
 )
 from molq.core import Completed, JobSpec
-from molq.shell._local import LocalTransport
-from molq.shell._lsf import LSFScheduler
-from molq.shell._pbs import PBSScheduler
-from molq.shell._slurm import SlurmScheduler
+from molq.shell.schedulers._lsf import LSFScheduler
+from molq.shell.schedulers._pbs import PBSScheduler
+from molq.shell.schedulers._slurm import SlurmScheduler
+from molq.shell.transport._local import LocalTransport
 
 
 class Recording(LocalTransport):

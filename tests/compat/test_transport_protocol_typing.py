@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from molq.core import Transport
-from molq.shell._local import LocalTransport
+from molq.shell.transport._local import LocalTransport
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,8 +17,9 @@ mypy_api = pytest.importorskip("mypy.api")
 
 USER_CODE = '''
 from molq.core import Transport
-from molq.shell._local import LocalTransport
-from molq.shell._ssh import SshTransport, SshTransportOptions
+from molq.shell.transport._local import LocalTransport
+from molq.shell.transport._ssh import SshTransport
+from molq.shell.transport._ssh_options import SshTransportOptions
 
 TRANSPORTS: list[Transport] = [LocalTransport(), SshTransport(SshTransportOptions("host"))]
 

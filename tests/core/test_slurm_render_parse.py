@@ -29,14 +29,23 @@ from molq.core import (
 )
 from molq.core._sched._slurm import (
     SLURM_CAPABILITIES,
-    SLURM_STATES,
     chunk_ids,
-    combine,
-    corroborate,
-    exit_file_observation,
     is_slurm_job_id,
     is_unknown_job_error,
     list_queue_argv,
+    render_slurm_script,
+    sacct_argv,
+    scancel_argv,
+    scontrol_argv,
+    slurm_directives,
+    slurm_submit_argv,
+    squeue_argv,
+)
+from molq.core._sched._slurm_parse import (
+    SLURM_STATES,
+    combine,
+    corroborate,
+    exit_file_observation,
     needs_accounting,
     parse_exit_code,
     parse_exit_code_file,
@@ -45,14 +54,7 @@ from molq.core._sched._slurm import (
     parse_sbatch_output,
     parse_scontrol_show_job,
     parse_squeue,
-    render_slurm_script,
-    sacct_argv,
-    scancel_argv,
-    scontrol_argv,
-    slurm_directives,
     slurm_state,
-    slurm_submit_argv,
-    squeue_argv,
 )
 
 

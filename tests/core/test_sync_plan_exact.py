@@ -10,16 +10,14 @@ from __future__ import annotations
 import pytest
 
 from molq.core import ConfigError, TransportError
+from molq.core._ssh_plan import normalize_ssh_opts, ssh_option_args, validate_ssh_options
 from molq.core._sync_plan import (
     home_relative,
     merge_excludes,
-    normalize_ssh_opts,
     parse_itemized,
     rsh_quote,
     rsync_argv,
-    ssh_option_args,
     sync_flags,
-    validate_ssh_options,
     workspace_dir_name,
 )
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from molq import Cluster
-from molq.shell._pbs import PBSSchedulerOptions
+from molq.shell.schedulers._pbs import PBSSchedulerOptions
 
 
 BIN_DIRS = {"pbs": "/opt/pbs/bin", "pbs-torque": "/usr/bin"}

@@ -489,7 +489,7 @@ def test_unknown_job_ids(local_submitor):
 
 def test_dependency_on_unknown_job_is_rejected_for_batch_dialects(store):
     """On schedulers with dependencies, unknown upstream ids are a DependencyError before anything is written."""
-    pytest.importorskip("molq.shell._slurm")
+    pytest.importorskip("molq.shell.schedulers._slurm")
     sub = Submitor(Cluster("hpc", "slurm"), store=store)
     with pytest.raises(DependencyError, match="not a job of cluster"):
         sub.submit_job(argv=["true"], after_success=["missing"])

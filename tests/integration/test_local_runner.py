@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from molq import Cluster, JobState, SchedulerError, Submitor
-from molq.shell import _runner_client
-from molq.shell._runner_client import runner_address
+from molq.shell.schedulers import _runner_client
+from molq.shell.schedulers._runner_client import runner_address
 
 
 def _runner_pids(address: str) -> list[int]:
@@ -249,8 +249,8 @@ def test_an_end_notice_is_the_observation_without_reading_status(submitor, jobs)
     The notice carries the status facts, so an observation made from it (no status file
     yet) is the one the file gives afterwards, end time included.
     """
-    from molq.shell._runner import Ended
-    from molq.shell._shell_scheduler import noticed_end, probe_dir
+    from molq.shell.schedulers._local_probe import noticed_end, probe_dir
+    from molq.shell.schedulers._runner import Ended
 
     record = submitor.submit_job(argv=["sh", "-c", "exit 3"]).wait(timeout=30)
     job_dir = _job_dir(submitor, record.job_id)
@@ -266,7 +266,7 @@ def test_an_end_notice_is_the_observation_without_reading_status(submitor, jobs)
 
 def test_a_noticed_end_is_recorded_though_status_is_not_written_yet(submitor, jobs, tmp_path):
     """An observation uses a taken notice, not the files, and uses it once."""
-    from molq.shell._runner import Ended
+    from molq.shell.schedulers._runner import Ended
 
     record = submitor.submit_job(argv=["true"]).wait(timeout=30)
     job_dir = _job_dir(submitor, record.job_id)
@@ -282,7 +282,7 @@ def test_a_noticed_end_is_recorded_though_status_is_not_written_yet(submitor, jo
 
 def test_job_dirs_of_older_runners_with_a_runner_pid_file_are_still_read(tmp_path):
     """Runners before 2026-11-23 wrote their pid to ``runner.pid``, the job's alone to ``pid``."""
-    from molq.shell._shell_scheduler import probe_dir
+    from molq.shell.schedulers._local_probe import probe_dir
 
     job_dir = tmp_path / "job"
     job_dir.mkdir()

@@ -23,8 +23,8 @@ from molq.core import (
     Script,
     compile_dependencies,
 )
-from molq.shell._local import LocalTransport
-from molq.shell._lsf import LSFScheduler, LSFSchedulerOptions
+from molq.shell.schedulers._lsf import LSFScheduler, LSFSchedulerOptions
+from molq.shell.transport._local import LocalTransport
 
 
 def _load_sim_fixtures():

@@ -23,8 +23,8 @@ from molq import (
     SchedulerError,
     Submitor,
 )
-from molq.shell._local import LocalTransport
-from molq.shell._pbs import PBSScheduler, PBSSchedulerOptions
+from molq.shell.schedulers._pbs import PBSScheduler, PBSSchedulerOptions
+from molq.shell.transport._local import LocalTransport
 
 
 TASK_INDEX = "${PBS_ARRAY_INDEX:-$SLURM_ARRAY_TASK_ID}"

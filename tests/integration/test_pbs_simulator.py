@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from molq.core import JobResources, JobState, SchedulerError, SchedulerOutputError
-from molq.shell._local import LocalTransport
-from molq.shell._pbs import PBSScheduler, PBSSchedulerOptions
+from molq.shell.schedulers._pbs import PBSScheduler, PBSSchedulerOptions
+from molq.shell.transport._local import LocalTransport
 
 
 def _load_sim_fixtures():

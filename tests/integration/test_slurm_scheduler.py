@@ -23,8 +23,8 @@ from molq.core import (
     SchedulerError,
     compile_dependencies,
 )
-from molq.shell._local import LocalTransport
-from molq.shell._slurm import SlurmScheduler, SlurmSchedulerOptions
+from molq.shell.schedulers._slurm import SlurmScheduler, SlurmSchedulerOptions
+from molq.shell.transport._local import LocalTransport
 
 
 pytestmark = pytest.mark.slurm

@@ -20,17 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from molq.core import Completed, TransportError
-from molq.shell._ssh import (
+from molq.shell.transport._ssh import SshTransport
+from molq.shell.transport._ssh_options import (
     RemoteFileNotFound,
     SshAuthError,
     SshConnectionError,
     SshHostKeyError,
     SshLinkDropped,
     SshTimeoutError,
-    SshTransport,
     SshTransportOptions,
 )
-from molq.shell._sync import SyncClient, WorkspaceOwnershipError
+from molq.shell.transport._sync import SyncClient, WorkspaceOwnershipError
 
 
 pytestmark = pytest.mark.ssh
@@ -149,6 +149,29 @@ class TestRun:
         with pytest.raises(SshTimeoutError):
             ssh.run(["sleep", "10"], timeout=1)
         assert time.monotonic() - start < 8
+
+
+def test_closing_one_transport_spares_another_ones_running_command(alias):
+    """Two transports to one host share a connection (ControlMaster); closing one lets the
+    other's command run to its end, and the closed one connects afresh when used again."""
+    first, second = SshTransport(SshTransportOptions(alias)), SshTransport(SshTransportOptions(alias))
+    try:
+        assert second.run(["true"]).returncode == 0  # the master both share is up
+        result: dict[str, object] = {}
+        worker = threading.Thread(
+            target=lambda: result.update(done=first.run(["sh", "-c", "sleep 2; echo finished"])),
+        )
+        worker.start()
+        time.sleep(0.7)
+        second.close()
+        worker.join(timeout=30)
+        done = result["done"]
+        assert isinstance(done, Completed)
+        assert (done.returncode, done.stdout) == (0, "finished\n")
+        assert second.run(["echo", "again"]).stdout == "again\n"
+    finally:
+        first.close()
+        second.close()
 
 
 class TestFiles:

@@ -24,8 +24,8 @@ from tests.openlava import use_openlava
 from molq import Cluster, JobExecution, JobResources, JobState, SshTransport, SshTransportOptions, Submitor
 from molq.core._sched._pbs_usage import NO_RESOURCES_USED
 from molq.core._usage import JobUsage
-from molq.shell._local import LocalTransport
-from molq.shell._lsf import LSFScheduler
+from molq.shell.transport._local import LocalTransport
+from molq.shell.schedulers._lsf import LSFScheduler
 
 
 SLEEP = 3
@@ -100,7 +100,7 @@ def _cli(store_path: Path, *args: str) -> str:
 
 @pytest.fixture
 def disk_store(tmp_path):
-    from molq.shell._store import JobStore
+    from molq.shell.store._store import JobStore
 
     store = JobStore(tmp_path / "usage.db")
     yield store

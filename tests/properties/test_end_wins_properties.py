@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from molq.core import Completed, Duration, JobSpec, JobState, Observation, RetryPolicy, Submission
 from molq.core._events import JobCreated
 from molq.shell._reconcile import JobReconciler
-from molq.shell._store import JobStore
 from molq.shell._submission import create_and_submit
+from molq.shell.store._store import JobStore
 
 
 LIMIT = 1.0

@@ -11,7 +11,7 @@ from hypothesis import given
 from tests.strategies import command_runs, created_events, histories, job_ids
 
 from molq.core import InvalidTransition, JobEvent, JobRecord, decide, evolve, fold_job
-from molq.shell._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 def states(history: tuple[JobEvent, ...]) -> list[JobRecord]:

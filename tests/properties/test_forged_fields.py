@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from molq.core._sched import _lsf_parse, _pbs_parse, _slurm
+from molq.core._sched import _lsf_parse, _pbs_parse, _slurm, _slurm_parse
 
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -47,14 +47,14 @@ def _scontrol(name: str, path: str) -> str:
 @example(name="x", path=f"/a{FORGERY}")
 def test_scontrol_job_name_and_paths_cannot_forge_fields(name, path):
     """``scontrol show job`` reads the same state whatever the name and paths hold."""
-    assert _slurm.parse_scontrol_show_job(_scontrol(name, path)) == _slurm.parse_scontrol_show_job(
+    assert _slurm_parse.parse_scontrol_show_job(_scontrol(name, path)) == _slurm_parse.parse_scontrol_show_job(
         _scontrol("x", "")
     )
 
 
 def test_scontrol_vertical_tab_in_job_name_is_not_a_line_break():
     """The issue's example: ``\\x0b`` in the job name used to make line 0's tail a field line."""
-    seen = _slurm.parse_scontrol_show_job(_scontrol("x\vJobState=COMPLETED ExitCode=0:0", ""))
+    seen = _slurm_parse.parse_scontrol_show_job(_scontrol("x\vJobState=COMPLETED ExitCode=0:0", ""))
     assert seen is not None
     assert seen.state.value == "failed"
 
@@ -65,7 +65,7 @@ def test_queue_listing_has_one_row_per_job_whatever_its_name(name):
     """``squeue -o QUEUE_FORMAT`` gives one entry per line and the name as written."""
     base = _fixture("slurm", "squeue_queue.txt").strip().split("\n")
     first, rest = base[0].rsplit("|", 1)[0], base[1:]
-    entries = _slurm.parse_queue("\n".join([f"{first}|{name}", *rest]) + "\n")
+    entries = _slurm_parse.parse_queue("\n".join([f"{first}|{name}", *rest]) + "\n")
     assert [e.scheduler_job_id for e in entries] == [line.split("|", 1)[0] for line in base]
     assert entries[0].name == (name or None)
 

@@ -23,8 +23,8 @@ from tests.strategies import histories
 
 from molq.core import CorruptLogError, JobEvent, JobRecord, decode_event, encode_event, event_tag, evolve
 from molq.core._events import JobCreated, JobDependencyRecorded, JobRetryScheduled
-from molq.shell import _store
-from molq.shell._store import JobStore
+from molq.shell.store import _store
+from molq.shell.store._store import JobStore
 
 
 ENCODER = msgspec.json.Encoder()
@@ -207,7 +207,7 @@ def test_appends_write_the_rows_of_the_event_by_event_projector(log, cuts, sizes
 
     Each ``append_batch`` carries a few pieces; a batch the fold refuses rolls back in both.
     """
-    from molq.shell._schema import PROJECTION_TABLES
+    from molq.shell.store._schema import PROJECTION_TABLES
 
     assert TABLES == PROJECTION_TABLES
     pieces = _pieces(log, cuts)
@@ -314,7 +314,7 @@ def test_corrupt_history_leaves_projections_untouched(page, tmp_path, monkeypatc
 def oracle_verify_fold(conn: sqlite3.Connection) -> tuple[Any, ...]:
     """``_verify._rebuild`` as it was: one evolve per event, in log order."""
     from molq.core._cluster_events import SchedulerCommandFailed
-    from molq.shell._sweep_projection import SWEEP_EVENT_TYPES
+    from molq.shell.store._sweep_projection import SWEEP_EVENT_TYPES
 
     records: dict[str, JobRecord] = {}
     transitions: list[tuple[Any, ...]] = []
@@ -350,7 +350,7 @@ def oracle_verify_fold(conn: sqlite3.Connection) -> tuple[Any, ...]:
 @given(linked_logs(), st.lists(st.tuples(st.integers(0, 200), st.sampled_from(["stream", "bytes"])), max_size=3),
        st.sampled_from([1, 4, 5000]))
 def test_verify_folds_like_the_event_by_event_audit(log, damage, page):
-    from molq.shell import _verify
+    from molq.shell.store import _verify
 
     with tempfile.TemporaryDirectory() as tmp:
         store = JobStore(Path(tmp) / "jobs.db")

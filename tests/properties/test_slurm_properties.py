@@ -22,7 +22,8 @@ from molq.core import (
     Observation,
     SchedulerOutputError,
 )
-from molq.core._sched._slurm import (
+from molq.core._sched._slurm import slurm_directives
+from molq.core._sched._slurm_parse import (
     SLURM_STATES,
     parse_exit_code,
     parse_queue,
@@ -30,7 +31,6 @@ from molq.core._sched._slurm import (
     parse_sbatch_output,
     parse_scontrol_show_job,
     parse_squeue,
-    slurm_directives,
     slurm_state,
 )
 

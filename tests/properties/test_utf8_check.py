@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from molq import ConfigError
-from molq._submit_spec import _check_utf8, _ensure_utf8
+from molq.api._submit_spec import _check_utf8, _ensure_utf8
 from molq.core import JobSpec
 
 from ..strategies import job_specs

@@ -21,8 +21,8 @@ from tests.strategies import histories
 
 from molq.core import CorruptLogError, JobEvent, encode_event, event_tag
 from molq.core._events import JobRetryScheduled
-from molq.shell import _verify, _verify_fast
-from molq.shell._store import JobStore
+from molq.shell.store import _verify, _verify_fast
+from molq.shell.store._store import JobStore
 
 
 TAMPERING = {
@@ -115,7 +115,7 @@ def test_fast_says_yes_iff_the_exact_audit_finds_nothing(log, damage, tampering,
 
 def test_version_order_against_the_log_falls_back_to_the_exact_audit(tmp_path, monkeypatch):
     """The exact audit folds by seq; the fast one cannot, says no, and verify still answers []."""
-    from tests.shell.test_verify_parallel import finished_job
+    from tests.shell.store.test_verify_parallel import finished_job
 
     store = JobStore(tmp_path / "jobs.db")
     events = finished_job("a")

@@ -86,7 +86,7 @@ def test_every_profile_key_refuses_every_wrong_type(entry):
     """Any profile value of the wrong TOML type is a SpecError naming profiles.p.<section>.<key>."""
     import tomllib
 
-    from molq._config import structure_config
+    from molq.api._config import structure_config
 
     section, key, value = entry
     raw = tomllib.loads(profile(section, key, value))

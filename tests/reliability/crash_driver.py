@@ -12,7 +12,7 @@ import sys
 import time
 
 from molq import Cluster, RetentionPolicy, Submitor
-from molq.shell._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 def _report_commits() -> None:

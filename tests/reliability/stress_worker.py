@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from molq import Cluster, Submitor
-from molq.shell._store import JobStore
+from molq.shell.store._store import JobStore
 
 
 def _report_commits() -> None:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from molq.core import JobState, SchedulerOutputError
-from molq.core._sched import _local, _lsf, _lsf_parse, _pbs, _pbs_parse, _slurm
+from molq.core._sched import _local, _lsf, _lsf_parse, _pbs, _pbs_parse, _slurm_parse
 from molq.core._sched._lsf_long import observe_long
 
 from .conftest import sized
@@ -90,7 +90,7 @@ def _terminal(obs: object) -> bool:
     return state is not None and state.is_terminal
 
 
-SLURM_TERMINAL = {native for native, state in _slurm.SLURM_STATES.items() if state.is_terminal}
+SLURM_TERMINAL = {native for native, state in _slurm_parse.SLURM_STATES.items() if state.is_terminal}
 
 
 def _slurm_line_states(text: str, job_id: str) -> set[str]:
@@ -105,19 +105,19 @@ def _slurm_line_states(text: str, job_id: str) -> set[str]:
 @given(text=mangled(_texts("slurm")))
 def test_slurm_parsers_on_mangled_output(text):
     """squeue/sacct/scontrol/queue/sbatch: only typed errors; terminal only if the job's line says so."""
-    for parse in (_slurm.parse_squeue, _slurm.parse_sacct):
+    for parse in (_slurm_parse.parse_squeue, _slurm_parse.parse_sacct):
         for job_id, obs in parse(text).items():
             if _terminal(obs):
                 base = job_id.split("_")[0]
                 assert _slurm_line_states(text, base), (job_id, obs, text)
             if obs.state is None and obs.raw_state:  # unknown states are kept raw (arrays: joined)
                 assert all(part in text for part in obs.raw_state.split(","))
-    scontrol = _slurm.parse_scontrol_show_job(text)
+    scontrol = _slurm_parse.parse_scontrol_show_job(text)
     assert scontrol is None or not _terminal(scontrol) or "JobState=" in text
-    for entry in _slurm.parse_queue(text):
+    for entry in _slurm_parse.parse_queue(text):
         assert entry.raw_state in text
     with contextlib.suppress(SchedulerOutputError):
-        assert _slurm.parse_sbatch_output(text) in text
+        assert _slurm_parse.parse_sbatch_output(text) in text
 
 
 @settings(max_examples=EXAMPLES)
@@ -171,8 +171,8 @@ def test_local_probe_on_mangled_output(text):
 @pytest.mark.parametrize(
     ("parse", "text", "raw"),
     [
-        (_slurm.parse_squeue, "7|HIBERNATING|1795447431|N/A|None\n", "HIBERNATING"),
-        (_slurm.parse_sacct, "7|ABGESCHLOSSEN|0:0|1795447431|1795447431\n", "ABGESCHLOSSEN"),
+        (_slurm_parse.parse_squeue, "7|HIBERNATING|1795447431|N/A|None\n", "HIBERNATING"),
+        (_slurm_parse.parse_sacct, "7|ABGESCHLOSSEN|0:0|1795447431|1795447431\n", "ABGESCHLOSSEN"),
         (_pbs_parse.parse_status, "Job Id: 7.srv\n    job_state = Z\n", "Z"),
         (_lsf_parse.parse_status, "7|-|ZOMBI|-|-|u|q|n\n", "ZOMBI"),
     ],

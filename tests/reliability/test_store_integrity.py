@@ -1,7 +1,7 @@
 """The store under damage: corrupted files are refused untouched; files are private.
 
 (UPDATE/DELETE refusal, truncation at one third, garbage files and newer schemas are
-covered in tests/shell/test_store.py; this adds random corruption, golden events read
+covered in tests/shell/store/test_store.py; this adds random corruption, golden events read
 through the store, and private job directories for every scheduler.)
 """
 

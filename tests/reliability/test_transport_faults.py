@@ -25,7 +25,7 @@ from molq import (
     Submitor,
 )
 from molq.core import Completed, TransportError
-from molq.shell._shell_scheduler import ShellScheduler
+from molq.shell.schedulers._shell_scheduler import ShellScheduler
 
 from .conftest import slurm_ready
 

@@ -30,13 +30,13 @@ from molq.core import (
     decide,
 )
 from molq.core._events import JobCheckpointSaved, JobCreated, JobSubmitted
+from molq.core._policies import RetryBackoff
 from molq.core._ports import Submission
-from molq.core._spec import RetryBackoff
 from molq.shell._bus import EventBus, EventType
-from molq.shell._local import LocalTransport
 from molq.shell._reconcile import APPEND_CHUNK, JobReconciler, ReconcileReport, next_attempt
-from molq.shell._store import JobStore
 from molq.shell._submission import create_and_submit
+from molq.shell.store._store import JobStore
+from molq.shell.transport._local import LocalTransport
 
 
 class ScriptedScheduler:
@@ -866,3 +866,91 @@ def test_retry_of_a_retry_counts_attempts_in_the_dir_name(store):
     assert third.job_dir == "/w/runs/sim.attempt3"
     assert third.attempt == 3
     assert third.retry_group_id == "j"
+
+
+class DroppingScheduler(ScriptedScheduler):
+    """Drops the first ``drops`` cancels, as OpenLava 4.0 drops a KILL sent while it starts a job."""
+
+    def __init__(self, drops: int) -> None:
+        super().__init__()
+        self.drops = drops
+        self.cancels: list[str] = []
+
+    def cancel(self, scheduler_job_id: str, *, job_dir: str | None = None) -> None:
+        self.cancels.append(scheduler_job_id)
+        if self.drops:
+            self.drops -= 1
+            return
+        super().cancel(scheduler_job_id, job_dir=job_dir)
+
+
+class TestUnheededCancels:
+    """A cancel the scheduler did not act on is sent again, at a pace that spares the scheduler."""
+
+    def _world(self, store: JobStore, drops: int):
+        scheduler = DroppingScheduler(drops)
+        clock = Clock()
+        reconciler = JobReconciler(store, scheduler, "c", transport=LocalTransport(), clock=clock)
+        sid = submit(store, scheduler, clock, "j")
+        scheduler.states[sid] = Observation(JobState.RUNNING)
+        reconciler.reconcile()
+        record = store.get_record("j")
+        store.append("j", decide(record, RequestCancel(), now=clock.now), expected_version=record.version,
+                     now=clock.now)
+        scheduler.cancel(sid)  # the user's cancel, which the scheduler drops
+        return scheduler, clock, reconciler, sid
+
+    def test_a_dropped_cancel_is_sent_again_and_the_job_ends_cancelled(self, store):
+        scheduler, clock, reconciler, sid = self._world(store, drops=1)
+        clock.now += 9.9
+        assert reconciler.reconcile().cancels_resent == []  # too soon: the scheduler may be acting on it
+        assert state(store, "j") is JobState.RUNNING
+        clock.now += 0.1
+        assert reconciler.reconcile().cancels_resent == ["j"]
+        assert scheduler.cancels == [sid, sid]
+        clock.now += 1
+        reconciler.reconcile()
+        assert state(store, "j") is JobState.CANCELLED
+
+    def test_resends_are_spaced_and_stop_when_the_job_ends(self, store):
+        scheduler, clock, reconciler, sid = self._world(store, drops=3)
+        sent = []
+        for _ in range(12):  # two minutes of passes every 10 s
+            clock.now += 10
+            sent.append(len(reconciler.reconcile().cancels_resent))
+        # first resend 10 s after the request, then every 30 s; the third resend is heeded
+        assert sent[:8] == [1, 0, 0, 1, 0, 0, 1, 0]
+        assert state(store, "j") is JobState.CANCELLED
+        assert scheduler.cancels == [sid] * 4
+
+    def test_a_job_without_a_cancel_request_is_never_cancelled(self, store):
+        scheduler = DroppingScheduler(0)
+        clock = Clock()
+        reconciler = JobReconciler(store, scheduler, "c", transport=LocalTransport(), clock=clock)
+        sid = submit(store, scheduler, clock, "j")
+        scheduler.states[sid] = Observation(JobState.RUNNING)
+        for _ in range(5):
+            clock.now += 60
+            reconciler.reconcile()
+        assert scheduler.cancels == []
+        assert state(store, "j") is JobState.RUNNING
+
+    def test_a_failed_resend_is_reported_and_tried_again(self, store):
+        scheduler, clock, reconciler, sid = self._world(store, drops=0)
+        scheduler.states[sid] = Observation(JobState.RUNNING)  # the first cancel was lost on the way
+
+        def refuse(scheduler_job_id: str, *, job_dir: str | None = None) -> None:
+            scheduler.cancels.append(scheduler_job_id)
+            raise SchedulerError("bkill: Failed in an LSF library call: Slave LIM configuration is not ready yet")
+
+        scheduler.cancel = refuse
+        clock.now += 10
+        report = reconciler.reconcile()
+        assert report.cancels_resent == []
+        assert report.errors == [
+            "cancel of j sent again: bkill: Failed in an LSF library call: Slave LIM configuration is not ready yet"
+        ]
+        clock.now += 30
+        reconciler.reconcile()
+        assert scheduler.cancels == [sid, sid, sid]
+        assert state(store, "j") is JobState.RUNNING

@@ -10,8 +10,8 @@ from molq.core import Completed, JobExecution, JobResources, JobSpec, JobState, 
 from molq.core._events import JobCreated, JobStarted, JobSubmitted, JobSucceeded
 from molq.core._sched._slurm_usage import SCONTROL_NOTE
 from molq.core._usage import JobUsage
-from molq.shell._local import LocalTransport
-from molq.shell._slurm import SlurmScheduler
+from molq.shell.transport._local import LocalTransport
+from molq.shell.schedulers._slurm import SlurmScheduler
 from molq.shell._usage import NOT_IN_ACCOUNTING, record_usage, wants_usage
 
 
@@ -196,7 +196,7 @@ def test_a_failed_query_is_a_cluster_event_not_a_crash(store, tmp_path):
 
 def test_lsf_asks_bhist_only_for_what_bjobs_forgot():
     """bjobs knows 102; 103 left it (CLEAN_PERIOD): one bhist for 103 only."""
-    from molq.shell._lsf import LSFScheduler, LSFSchedulerOptions
+    from molq.shell.schedulers._lsf import LSFScheduler, LSFSchedulerOptions
 
     class OpenLava(LocalTransport):
         def __init__(self) -> None:

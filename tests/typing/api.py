@@ -38,3 +38,17 @@ def _typed_use(flag: bool) -> None:
         assert_type(usage.cpu_efficiency, float | None)
         assert_type(usage.memory_efficiency, float | None)
     assert_type(summarise_usage([(handle.job_id, usage)]), UsageSummary)
+
+
+def text_resources_and_paths() -> None:
+    """Text for memory and time, a Path for cwd and any mapping for env type-check as they run."""
+    from pathlib import Path
+    from types import MappingProxyType
+
+    from molq import Duration, JobExecution, JobResources
+
+    resources = JobResources(memory="4G", time_limit="01:00:00", cpu_count=2)
+    limit: Duration | None = resources.time_limit
+    execution = JobExecution(cwd=Path("/tmp"), env=MappingProxyType({"A": "1"}))
+    cwd: str | None = execution.cwd
+    del limit, cwd

@@ -1,0 +1,1 @@
+"""Scheduler adapters: SLURM, PBS, LSF and the local runner, each over any Transport."""
