@@ -252,6 +252,17 @@ class TestBjobs:
         )
         assert parse_bjobs_usage(text, ["12"])["12"].elapsed_seconds == 7.0
 
+    def test_short_summary_row(self):
+        """A summary row cut short has no RUN cell: the event lines decide."""
+        text = (
+            "Job Id <14>, User <ada>, Project <default>, Command <x>\n"
+            "Wed Dec  2 14:41:50: Starting (Pid 1);\n"
+            "Wed Dec  2 14:41:53: Done successfully. The CPU time used is 1.0 seconds;\n"
+            "  PEND     PSUSP    RUN      USUSP    SSUSP    UNKWN    TOTAL\n"
+            "  1        0\n"
+        )
+        assert parse_bjobs_usage(text, ["14"])["14"].elapsed_seconds == 3.0
+
     def test_openlava_running_sample(self):
         """While the job runs, the last MEM sample is the peak molq can see."""
         usage = parse_bjobs_usage(captured("openlava_bjobs_l_running_usage.txt"), ["103"])["103"]
@@ -343,7 +354,12 @@ class TestLocal:
         usage = local_usage(
             render_rusage(1.0, 0.5, 2048), elapsed_seconds=3.0, requested_memory_bytes=MIB, cpus=1
         )
-        assert (usage.cpu_seconds, usage.max_rss_bytes, usage.note) == (1.5, 2 * MIB, "")
+        assert (usage.cpu_seconds, usage.max_rss_bytes, usage.note, usage.nodes) == (
+            1.5,
+            2 * MIB,
+            "",
+            "localhost",
+        )
         assert usage.memory_efficiency == 2.0
 
     def test_usage_notes_a_missing_file(self):

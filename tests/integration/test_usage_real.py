@@ -24,8 +24,8 @@ from tests.openlava import use_openlava
 from molq import Cluster, JobExecution, JobResources, JobState, SshTransport, SshTransportOptions, Submitor
 from molq.core._sched._pbs_usage import NO_RESOURCES_USED
 from molq.core._usage import JobUsage
-from molq.shell.transport._local import LocalTransport
 from molq.shell.schedulers._lsf import LSFScheduler
+from molq.shell.transport._local import LocalTransport
 
 
 SLEEP = 3

@@ -10,9 +10,9 @@ from molq.core import Completed, JobExecution, JobResources, JobSpec, JobState, 
 from molq.core._events import JobCreated, JobStarted, JobSubmitted, JobSucceeded
 from molq.core._sched._slurm_usage import SCONTROL_NOTE
 from molq.core._usage import JobUsage
-from molq.shell.transport._local import LocalTransport
-from molq.shell.schedulers._slurm import SlurmScheduler
 from molq.shell._usage import NOT_IN_ACCOUNTING, record_usage, wants_usage
+from molq.shell.schedulers._slurm import SlurmScheduler
+from molq.shell.transport._local import LocalTransport
 
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "usage"
