@@ -37,6 +37,8 @@ FULL = {
     "repeat": 7,
     "rounds": 3,
     "polls": (1000, 10_000),
+    "poll_sizes": (10, 1000, 10_000, 100_000),
+    "batch": 200,
     "idle": (100, 10.0, 5.0),
 }
 SMOKE = {
@@ -50,12 +52,14 @@ SMOKE = {
     "repeat": 3,
     "rounds": 1,
     "polls": (1000, 10_000),
+    "poll_sizes": (10, 1000),
+    "batch": 10,
     "idle": (10, 2.0, 1.0),
 }
 
 
 def ensure_peer(*, install: bool) -> str | None:
-    """Make bench/.venv with psij-python; returns why it is unavailable, or None."""
+    """Make bench/.venv with psij-python and submitit (the peers); returns why it is unavailable, or None."""
     if PEER_PY.exists() and _has_psij():
         return None
     if not install:
@@ -64,7 +68,7 @@ def ensure_peer(*, install: bool) -> str | None:
         if not PEER_PY.exists():
             subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True, capture_output=True)
         subprocess.run(
-            [str(PEER_PY), "-m", "pip", "install", "-q", "psij-python"],
+            [str(PEER_PY), "-m", "pip", "install", "-q", "psij-python", "submitit"],
             check=True,
             capture_output=True,
             timeout=600,
@@ -77,7 +81,8 @@ def ensure_peer(*, install: bool) -> str | None:
 
 def _has_psij() -> bool:
     return (
-        subprocess.run([str(PEER_PY), "-c", "import psij"], capture_output=True, check=False).returncode == 0
+        subprocess.run([str(PEER_PY), "-c", "import psij, submitit"], capture_output=True, check=False).returncode
+        == 0
     )
 
 
@@ -157,89 +162,159 @@ def local_figures(size: dict[str, Any], peer: str | None, scratch: Path) -> dict
     }
 
 
-def other_figures(size: dict[str, Any]) -> dict[str, Any]:
+def sched_figures(size: dict[str, Any]) -> dict[str, Any]:
+    """Commands in one reconcile pass over N simulated SLURM, LSF and PBS jobs."""
     from . import _figures as f
+    from . import _pbs
 
     out: dict[str, Any] = {}
     for n in size["polls"]:
         calls = f.poll_commands(n)
         ok = (
             calls["squeue"] == calls["expected_squeue"]
-            and calls["sacct"] == calls["expected_sacct"]
+            and calls["sacct"] <= calls["expected_sacct"]
             and calls["scontrol"] == 0
             and calls["other"] == 0
         )
         out[f"slurm_poll_commands_{n}"] = fig(
             calls["squeue"] + calls["sacct"] + calls["scontrol"] + calls["other"],
             "commands/poll",
-            "ceil(N/500) squeue + 1 sacct",
+            "1 squeue + at most 1 sacct",
             ok,
             **calls,
         )
     out |= lsf_figures()
-    from . import _pbs
-
     out |= _pbs.figures(size["polls"])
+    return out
+
+
+def poll_figures(size: dict[str, Any]) -> dict[str, Any]:
+    """Commands per poll and CPU of the parse, N = 10 ... 100,000, each scheduler (bench/_polls.py)."""
+    from . import _polls
+
+    return _polls.figures(size["poll_sizes"])
+
+
+def reconcile_figures(size: dict[str, Any]) -> dict[str, Any]:
+    from . import _figures as f
+
     cpu = f.reconcile_cpu(size["reconcile"])
-    out["reconcile_cpu"] = fig(
-        cpu["all_change_s"],
-        "s CPU",
-        "<= 1 s for 10,000 active jobs",
-        cpu["all_change_s"] <= 1.0 if size["reconcile"] >= 10_000 else None,
-        jobs=size["reconcile"],
-        no_change_s=cpu["no_change_s"],
-    )
+    return {
+        "reconcile_cpu": fig(
+            cpu["all_change_s"],
+            "s CPU",
+            "<= 1 s for 10,000 active jobs",
+            cpu["all_change_s"] <= 1.0 if size["reconcile"] >= 10_000 else None,
+            jobs=size["reconcile"],
+            no_change_s=cpu["no_change_s"],
+        )
+    }
+
+
+def rebuild_figures(size: dict[str, Any]) -> dict[str, Any]:
+    from . import _figures as f
+
     rb = f.rebuild(size["events"])
-    out["projection_rebuild"] = fig(
-        rb["cli_verify_eps"],
-        "events/s",
-        ">= 200,000 events/s (molq replay --verify)",
-        rb["cli_verify_eps"] >= 200_000 if rb["events"] >= 1_000_000 else None,
-        events=rb["events"],
-        verify_api_eps=rb["verify_eps"],
-        rebuild_projections_eps=rb["rebuild_eps"],
-    )
+    return {
+        "projection_rebuild": fig(
+            rb["cli_verify_eps"],
+            "events/s",
+            ">= 200,000 events/s (molq replay --verify)",
+            rb["cli_verify_eps"] >= 200_000 if rb["events"] >= 1_000_000 else None,
+            events=rb["events"],
+            verify_api_eps=rb["verify_eps"],
+            rebuild_projections_eps=rb["rebuild_eps"],
+        )
+    }
+
+
+def list_figures(size: dict[str, Any]) -> dict[str, Any]:
+    from . import _figures as f
+
     ls = f.cli_list(size["list"], size["repeat"])
-    out["cli_list"] = fig(
-        ls["list_all_s"] * 1e3,
-        "ms wall",
-        "<= 300 ms on 100,000 jobs",
-        ls["list_all_s"] <= 0.3 if size["list"] >= 100_000 else None,
-        jobs=size["list"],
-        list_active_ms=ls["list_s"] * 1e3,
-        how=ls["how"],
-    )
+    big = size["list"] >= 100_000
+    return {
+        "cli_list": fig(
+            ls["list_all_s"] * 1e3,
+            "ms wall",
+            "<= 150 ms on 100,000 jobs, molq list and list --all",
+            max(ls["list_all_s"], ls["list_s"]) <= 0.15 if big else None,
+            jobs=size["list"],
+            list_active_ms=ls["list_s"] * 1e3,
+            list_active_cpu_ms=ls["list_cpu_s"] * 1e3,
+            how=ls["how"],
+        )
+    }
+
+
+def startup_figures(size: dict[str, Any]) -> dict[str, Any]:
+    """``import molq`` alone, and ``from molq import Submitor, Cluster`` against ``import submitit``."""
+    from . import _figures as f
+    from . import _startup
+
     imp = f.import_time(size["repeat"])
-    out["import_molq"] = fig(
-        imp["import_s"] * 1e3,
-        "ms",
-        "<= 150 ms",
-        imp["import_s"] <= 0.15,
-        python_c_import_ms=imp["python_c_import_s"] * 1e3,
-        python_c_pass_ms=imp["python_c_pass_s"] * 1e3,
-    )
+    out = {
+        "import_molq": fig(
+            imp["import_s"] * 1e3,
+            "ms",
+            "<= 150 ms",
+            imp["import_s"] <= 0.15,
+            python_c_import_ms=imp["python_c_import_s"] * 1e3,
+            python_c_pass_ms=imp["python_c_pass_s"] * 1e3,
+        )
+    }
+    target = "import CPU <= submitit's, same run (wall in detail)"
+    why = _startup.peer_unavailable(PEER_PY)
+    if why is not None:
+        out["startup_vs_submitit"] = unavailable("ms CPU", target, why)
+        return out
+    st = _startup.startup(PEER_PY, size["repeat"])
+    value = st.pop("molq_import_cpu_ms")
+    out["startup_vs_submitit"] = fig(value, "ms CPU", target, st["import_cpu_ratio"] <= 1.0, **st)
+    return out
+
+
+def memory_figures(size: dict[str, Any]) -> dict[str, Any]:
+    from . import _figures as f
+
     mem = f.memory(size["memory"])
-    out["watch_memory"] = fig(
-        mem["peak_rss_mb"],
-        "MB peak RSS",
-        "<= 200 MB watching 10,000 jobs",
-        mem["peak_rss_mb"] <= 200 if size["memory"] >= 10_000 else None,
-        jobs=size["memory"],
-        rss_before_watch_mb=mem["rss_before_watch_mb"],
-    )
+    return {
+        "watch_memory": fig(
+            mem["peak_rss_mb"],
+            "MB peak RSS",
+            "<= 200 MB watching 10,000 jobs",
+            mem["peak_rss_mb"] <= 200 if size["memory"] >= 10_000 else None,
+            jobs=size["memory"],
+            rss_before_watch_mb=mem["rss_before_watch_mb"],
+        )
+    }
+
+
+def batch_figures(size: dict[str, Any]) -> dict[str, Any]:
+    """Issue 20 item 4, measured only: N trivial jobs to the real Slurm, molq against a shell loop."""
+    from . import _batch_submit
+
+    target = "<= 1.15 x a shell loop of sbatch"
+    why = _batch_submit.unavailable()
+    if why is not None:
+        return {"slurm_batch_submit": unavailable("x shell loop", target, why)}
+    got = _batch_submit.submit_overhead(size["batch"])
+    big = size["batch"] >= 200
+    ratio = got.pop("ratio")
+    return {"slurm_batch_submit": fig(ratio, "x shell loop", target, ratio <= 1.15 if big else None, **got)}
+
+
+def latency_figures(size: dict[str, Any]) -> dict[str, Any]:
+    from . import _figures as f
+
     lat = f.slurm_latency(size["slurm"])
     if "unavailable" in lat:
-        out["slurm_wait_latency"] = unavailable("s", "<= 1 s", str(lat["unavailable"]))
-    else:
-        out["slurm_wait_latency"] = fig(
-            lat["median_s"],
-            "s (median)",
-            "<= 1 s",
-            lat["median_s"] <= 1.0,
-            max_s=lat["max_s"],
-            jobs=lat["jobs"],
+        return {"slurm_wait_latency": unavailable("s", "<= 1 s", str(lat["unavailable"]))}
+    return {
+        "slurm_wait_latency": fig(
+            lat["median_s"], "s (median)", "<= 1 s", lat["median_s"] <= 1.0, max_s=lat["max_s"], jobs=lat["jobs"]
         )
-    return out
+    }
 
 
 def idle_figures(size: dict[str, Any]) -> dict[str, Any]:
@@ -324,52 +399,86 @@ def table(figures: dict[str, Any]) -> str:
     )
 
 
-def _other(size: dict[str, Any]) -> dict[str, Any]:
-    names = [(f"slurm_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"]]
-    names += [(f"pbs{d}_poll_commands_{n}", "commands/poll", "constant") for n in size["polls"] for d in ("", "_torque")]
-    names += [
-        ("lsf_poll_commands_1000", "commands/poll", "1 bjobs + at most 1 bhist"),
-        ("reconcile_cpu", "s CPU", "<= 1 s"),
-        ("projection_rebuild", "events/s", ">= 200,000"),
-        ("cli_list", "ms wall", "<= 300 ms"),
-        ("import_molq", "ms", "<= 150 ms"),
-        ("watch_memory", "MB", "<= 200 MB"),
-        ("slurm_wait_latency", "s", "<= 1 s"),
-    ]
-    return guarded(names, lambda: other_figures(size))
+GROUPS: dict[str, tuple[list[tuple[str, str, str]], Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "sched": ([("sched", "commands/poll", "constant")], sched_figures),
+    "polls": ([("polls", "commands/poll", "1 status + at most 1 history")], poll_figures),
+    "reconcile": ([("reconcile_cpu", "s CPU", "<= 1 s")], reconcile_figures),
+    "rebuild": ([("projection_rebuild", "events/s", ">= 200,000")], rebuild_figures),
+    "list": ([("cli_list", "ms wall", "<= 150 ms")], list_figures),
+    "startup": ([("import_molq", "ms", "<= 150 ms"), ("startup_vs_submitit", "ms CPU", "<= submitit")], startup_figures),
+    "memory": ([("watch_memory", "MB", "<= 200 MB")], memory_figures),
+    "latency": ([("slurm_wait_latency", "s", "<= 1 s")], latency_figures),
+    "batch": ([("slurm_batch_submit", "x shell loop", "<= 1.15")], batch_figures),
+    "idle": (
+        [("wait_idle_running", "% of a core", "<= 2 %"), ("wait_idle_backoff", "% of a core", "<= 2 %")],
+        idle_figures,
+    ),
+}
+
+
+def _groups(only: str | None) -> list[str]:
+    names = ["local", *GROUPS]
+    if only is None:
+        return names
+    chosen = [name.strip() for name in only.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in names]
+    if unknown or not chosen:
+        msg = f"--only takes a comma-separated list of {', '.join(names)}; got {only!r}"
+        raise SystemExit(msg)
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import _compare
+
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small sizes (< 60 s), for CI")
     parser.add_argument("--json", type=Path, help="where to write the figures")
+    parser.add_argument(
+        "--only",
+        metavar="GROUPS",
+        help=f"run only these groups (comma-separated: local, {', '.join(GROUPS)}); "
+        "writes bench/results-only.json unless --json says otherwise",
+    )
+    parser.add_argument("--compare", type=Path, help="the earlier run to compare with (default bench/results.json)")
     args = parser.parse_args(argv)
+    groups = _groups(args.only)
     size = SMOKE if args.smoke else FULL
+    load_at_start = os.getloadavg()
     started = time.perf_counter()
-    peer = ensure_peer(install=not args.smoke)
+    peer = ensure_peer(install=not args.smoke) if {"local", "startup"} & set(groups) else None
     figures: dict[str, Any] = {}
     scratch = Path(tempfile.mkdtemp(prefix="molq-bench-local-"))
     try:
-        figures |= guarded(
-            [("local_sequential", "ms/job", "<= 3 ms/job"), ("local_bulk", "jobs/s", ">= 500")],
-            lambda: local_figures(size, peer, scratch),
-        )
-        figures |= _other(size)
-        figures |= guarded(
-            [("wait_idle_running", "% of a core", "<= 2 %"), ("wait_idle_backoff", "% of a core", "<= 2 %")],
-            lambda: idle_figures(size),
-        )
+        if "local" in groups:
+            figures |= guarded(
+                [("local_sequential", "ms/job", "<= 3 ms/job"), ("local_bulk", "jobs/s", ">= 500")],
+                lambda: local_figures(size, peer, scratch),
+            )
+        for name in groups:
+            if name in GROUPS:
+                names, run = GROUPS[name]
+                figures |= guarded(names, lambda run=run: run(size))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)  # last: see bench/_local.py
     result = {
         "mode": "smoke" if args.smoke else "full",
-        "machine": machine(),
+        "groups": groups,
+        "machine": machine() | {"loadavg_at_start": load_at_start},
         "seconds": time.perf_counter() - started,
         "figures": figures,
     }
-    path = args.json or HERE / ("results-smoke.json" if args.smoke else "results.json")
+    default = "results-smoke.json" if args.smoke else ("results-only.json" if args.only else "results.json")
+    path = args.json or HERE / default
+    previous = _compare.load(args.compare or HERE / "results.json")
+    if previous is not None:
+        result["compared"] = _compare.compare(previous, result)
     path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"load average at start: {load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f}")
     print(table(figures))
+    if previous is not None:
+        print()
+        print(_compare.report(result["compared"]))
     print(f"\n{result['mode']} run, {result['seconds']:.1f} s; machine: {result['machine']}; JSON: {path}")
     return 0
 

@@ -14,8 +14,9 @@ from molq.core import Completed
 from molq.shell.transport._local import LocalTransport
 
 
-def _ids(argv: Sequence[str]) -> list[str]:
-    return argv[list(argv).index("-j") + 1].split(",")
+def _ids(argv: Sequence[str], pool: Mapping[str, str]) -> list[str]:
+    """The ids ``-j`` names, or every id in ``pool`` (``squeue --me``, ``sacct -S``)."""
+    return argv[list(argv).index("-j") + 1].split(",") if "-j" in argv else list(pool)
 
 
 class SimSlurm(LocalTransport):
@@ -38,11 +39,11 @@ class SimSlurm(LocalTransport):
             self.queue[job] = "PENDING"
             return Completed(argv=tuple(argv), returncode=0, stdout=f"{job}\n", stderr="")
         if program == "squeue":
-            lines = [f"{i}|{self.queue[i]}|1700000000|N/A|None" for i in _ids(argv) if i in self.queue]
+            lines = [f"{i}|{self.queue[i]}|1700000000|N/A|None" for i in _ids(argv, self.queue) if i in self.queue]
             return Completed(argv=tuple(argv), returncode=0, stdout="\n".join(lines) + "\n", stderr="")
         if program == "sacct":
             lines = [
-                f"{i}|{self.finished[i]}|0:0|1700000000|1700000100" for i in _ids(argv) if i in self.finished
+                f"{i}|{self.finished[i]}|0:0|1700000000|1700000100" for i in _ids(argv, self.finished) if i in self.finished
             ]
             return Completed(argv=tuple(argv), returncode=0, stdout="\n".join(lines) + "\n", stderr="")
         return Completed(argv=tuple(argv), returncode=1, stdout="", stderr=f"{program}: not simulated")

@@ -6,7 +6,6 @@ subscription costs one indexed query per interval and sees every writer.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from pathlib import Path
@@ -17,11 +16,11 @@ import attrs
 from molq.core import JobRecord, Recorded, StoreError, Transport
 from molq.core._events import JobCreated
 from molq.core._sweep_events import SweepCreated
-from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
     from molq.api._parts import SubmitorParts
+    from molq.shell.store._store import JobStore
 
 
 @attrs.define
@@ -93,6 +92,8 @@ def open_cursor(
     tags: Collection[str] | None,
 ) -> EventCursor:
     """A cursor on its own store connection (safe to use from another thread)."""
+    from molq.shell.store._store import JobStore  # here: the store loads with its first use (ADR 0032)
+
     store = JobStore(store_path)
     wanted = None if job_ids is None else set(job_ids)
     start = store.last_seq() if from_seq is None else from_seq
@@ -121,6 +122,8 @@ async def asubscribe_events(
     cursor: EventCursor, *, poll_interval: float, timeout: float | None
 ) -> AsyncIterator[Recorded]:
     """The async form of ``subscribe_events`` (the store is queried in a worker thread)."""
+    import asyncio  # here: asyncio alone is a sixth of a bare import (ADR 0032)
+
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         while True:

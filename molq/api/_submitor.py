@@ -30,15 +30,13 @@ from molq.core import (
     StatusTransition,
     SubmitorDefaults,
 )
-from molq.shell._bus import EventBus, EventType
-from molq.shell._monitor import JobMonitor
-from molq.shell._reconcile import JobReconciler
-from molq.shell.store._store import JobStore
 
 
 if TYPE_CHECKING:
     from molq.core._polling import PollingStrategy
-
+    from molq.shell._bus import EventBus, EventType
+    from molq.shell._reconcile import JobReconciler
+    from molq.shell.store._store import JobStore
 
 class Submitor(SweepVerbs, LiveSubscriptions, UsageVerbs):
     """The lifecycle engine bound to one Cluster; every call is scoped to ``target.name``."""
@@ -56,6 +54,9 @@ class Submitor(SweepVerbs, LiveSubscriptions, UsageVerbs):
         event_bus: EventBus | None = None,
         polling_strategy: PollingStrategy | None = None,
     ) -> None:
+        from molq.shell import _bus, _monitor, _reconcile
+        from molq.shell.store._store import JobStore  # the lifecycle loads here, not at import (ADR 0032)
+
         self._target = _require_cluster(target)
         self._defaults = defaults or SubmitorDefaults()
         self._store = store if store is not None else JobStore()
@@ -70,12 +71,12 @@ class Submitor(SweepVerbs, LiveSubscriptions, UsageVerbs):
         self._default_retry = default_retry_policy
         self._retention = retention_policy or RetentionPolicy()
         self._profile_name = profile_name
-        self._bus = event_bus or EventBus()
+        self._bus = event_bus or _bus.EventBus()
         self._clock: Callable[[], float] = time.time
-        self._reconciler = JobReconciler(
+        self._reconciler = _reconcile.JobReconciler(
             self._store, target.scheduler_impl, target.name, transport=target.transport, event_bus=self._bus
         )
-        self._monitor = JobMonitor(
+        self._monitor = _monitor.JobMonitor(
             self._reconciler, self._store, strategy=polling_strategy or _default_strategy(target), event_bus=self._bus
         )
 

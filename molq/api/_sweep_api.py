@@ -13,8 +13,6 @@ from molq.core import ConfigError, JobRecord, MolqTimeoutError, check_capabiliti
 from molq.core._sweep import ScalarValue, SweepSpec, expand_matrix
 from molq.core._sweep_events import SweepCell, SweepCreated
 from molq.core._sweep_state import SweepStatus, cell_created, sweep_status
-from molq.shell._reconcile import ReconcileReport
-from molq.shell._sweeps import advance_sweeps, cancel_sweep_events, cell_states
 
 
 if TYPE_CHECKING:
@@ -127,6 +125,9 @@ def _template_spec(submitor: SubmitorParts, request: Any, sweep_id: str) -> tupl
 def submit_sweep(submitor: SubmitorParts, created: SweepCreated) -> SweepHandle:
     """Append ``sweep.created`` and launch the first cells."""
     submitor.store.append(created.sweep_id, [created], expected_version=0, now=time.time())
+    from molq.shell._reconcile import ReconcileReport  # lifecycle modules load on first use (ADR 0032)
+    from molq.shell._sweeps import advance_sweeps
+
     advance_sweeps(submitor.reconciler, ReconcileReport(), [created.sweep_id])
     return SweepHandle(created.sweep_id, submitor.cluster_name, submitor=submitor)
 
@@ -143,12 +144,16 @@ def get_sweep_status(submitor: SubmitorParts, sweep_id: str) -> SweepStatus:
     if record is None or record.cluster_name != submitor.cluster_name:
         msg = f"no sweep {sweep_id!r} in cluster {submitor.cluster_name!r}"
         raise JobNotFoundError(sweep_id, submitor.cluster_name, message=msg)
+    from molq.shell._sweeps import cell_states
+
     return sweep_status(record, cell_states(submitor.store, record))
 
 
 def cancel_sweep(submitor: SubmitorParts, sweep_id: str) -> SweepStatus:
     """Record the cancel (no pending cell will start), then cancel every active cell."""
     get_sweep_status(submitor, sweep_id)
+    from molq.shell._sweeps import cancel_sweep_events
+
     record = cancel_sweep_events(submitor.store, sweep_id, "cancelled by user", time.time())
     assert record is not None  # noqa: S101 - checked above
     for index in record.launched:
@@ -184,6 +189,8 @@ def sweep_jobs(submitor: SubmitorParts, sweep_id: str) -> list[JobRecord | None]
 
 def list_sweep_statuses(submitor: SubmitorParts, *, include_final: bool = True) -> list[SweepStatus]:
     """Sweeps of the cluster, newest first."""
+    from molq.shell._sweeps import cell_states
+
     statuses = [
         sweep_status(r, cell_states(submitor.store, r))
         for r in submitor.store.list_sweeps(submitor.cluster_name)

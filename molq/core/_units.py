@@ -10,10 +10,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from ._errors import ConfigError
 from ._value import sorted_fields
+
+
+if TYPE_CHECKING:
+    from fractions import Fraction  # imported where text is parsed: it loads decimal (start-up, ADR 0032)
 
 
 _KIB = 1024
@@ -106,6 +110,8 @@ class Memory:
                 "B, K, M, G or T (e.g. '4G', '512M', '1.5GB')"
             )
             raise ConfigError(msg)
+        from fractions import Fraction
+
         return cls(_whole_bytes(Fraction(match.group(1)) * _MEM_UNITS[unit], text))
 
     @property
@@ -228,6 +234,8 @@ class Duration:
         if stripped.isdigit():
             return cls(int(stripped))  # a bare number is seconds, as Duration.parse(30) is
         if _DUR_FULL.match(stripped):
+            from fractions import Fraction
+
             total = sum(
                 Fraction(num) * _DUR_UNITS[unit] for num, unit in _DUR_PART.findall(stripped)
             )

@@ -27,6 +27,9 @@ FIGURES = {
     "slurm_wait_latency",
     "wait_idle_running",
     "wait_idle_backoff",
+    "startup_vs_submitit",
+    "slurm_batch_submit",
+    *(f"poll_{kind}_{n}" for kind in ("slurm", "openpbs", "pbs_torque", "openlava") for n in (10, 1000)),
 }
 
 

@@ -329,8 +329,8 @@ def test_refused_submission(scheduler, tmp_path):
     )
 
 
-def test_one_squeue_per_chunk_one_sacct(tmp_path):
-    """Finished and unknown jobs cost one squeue per chunk and one sacct in all."""
+def test_more_ids_than_the_squeue_limit_cost_one_squeue_me_and_one_sacct(tmp_path):
+    """Past squeue_chunk_size ids, a poll runs one ``squeue --me`` and one sacct (ADR 0031)."""
     transport = ScriptedTransport()
     sched = SlurmScheduler(transport, SlurmSchedulerOptions(squeue_chunk_size=2))
     ok, _ = submit(sched, tmp_path, "a", make_spec(tmp_path, "true"))
@@ -345,7 +345,8 @@ def test_one_squeue_per_chunk_one_sacct(tmp_path):
         5,
     )
     assert got[UNKNOWN_ID].state is None
-    assert (transport.count("squeue"), transport.count("sacct")) == (2, 1)
+    assert (transport.count("squeue"), transport.count("sacct")) == (1, 1)
+    assert "--me" in next(argv for argv in transport.calls if argv[0] == "squeue")
     assert transport.count("scontrol") == 0
 
 

@@ -23,6 +23,7 @@ from typing import Final
 
 from .._usage import JobUsage, parse_size
 from ._lsf_long import _HEADER, _STATUS, unwrap
+from ._poll_scope import fits
 
 
 _STAMP: Final = re.compile(
@@ -40,8 +41,11 @@ _LEAP_YEAR: Final = 2000  # timestamps lack a year; a leap year accepts Feb 29
 
 
 def bjobs_usage_argv(scheduler_job_ids: Sequence[str]) -> tuple[str, ...]:
-    """The one ``bjobs`` call that reports the usage of every job in ``scheduler_job_ids``."""
-    return ("bjobs", "-a", "-l", "-UF", *scheduler_job_ids)
+    """The one ``bjobs`` call that reports the usage of every job in ``scheduler_job_ids``.
+
+    Past what one command line holds, it lists all the user's jobs (ADR 0031).
+    """
+    return ("bjobs", "-a", "-l", "-UF", *(scheduler_job_ids if fits(scheduler_job_ids) else ()))
 
 
 def parse_bjobs_usage(stdout: str, wanted: Sequence[str]) -> dict[str, JobUsage]:

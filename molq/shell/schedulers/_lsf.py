@@ -35,7 +35,6 @@ from molq.core._sched._lsf_dialect import (
     adopt_argv,
     adopt_from_rows,
     detect_dialect,
-    history_argv,
     queue_argv,
     status_argv,
 )
@@ -51,6 +50,7 @@ from molq.core._sched._lsf_long import (
 from molq.core._sched._lsf_long import needs_history as long_needs_history
 from molq.core._sched._lsf_parse import bkill_outcome, parse_bjobs_errors, parse_queue, parse_status
 from molq.core._sched._lsf_usage import bjobs_usage_argv, parse_bjobs_usage
+from molq.core._sched._poll_scope import bhist_poll_argv
 from molq.core._usage import JobUsage
 from molq.shell.schedulers._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
 from molq.shell.schedulers._option_checks import (
@@ -251,7 +251,7 @@ class LSFScheduler:
         found = parse_bjobs_usage(self._bjobs(bjobs_usage_argv(ids)), ids)
         forgotten = [i for i in ids if i not in found]  # past CLEAN_PERIOD: bhist still has them
         if forgotten:
-            found |= parse_bjobs_usage(self._bjobs(history_argv(forgotten)), forgotten)
+            found |= parse_bjobs_usage(self._bjobs(bhist_poll_argv(forgotten)), forgotten)
         return found
 
     # -- helpers -------------------------------------------------------------------
@@ -259,9 +259,11 @@ class LSFScheduler:
     def _bjobs(self, argv: tuple[str, ...]) -> str:
         """The stdout of a bjobs or bhist query; "not found" ids are no error, anything else is."""
         done = self._run(argv)
+        if done.ok:
+            return done.stdout  # nothing to read for errors: a large poll's output is not scanned twice
         said = done.stderr if done.stderr.strip() else done.stdout  # bhist: "No matching job found" on stdout
         _unknown, other = parse_bjobs_errors(said)
-        if not done.ok and (other or not said.strip()):
+        if other or not said.strip():
             raise command_failed(done, f"{argv[0]} failed")
         return done.stdout
 
@@ -269,7 +271,7 @@ class LSFScheduler:
         """What ``bhist -l`` adds: the end of jobs bjobs forgot, and whether an exit was a bkill."""
         if not ids:
             return {}
-        told = observe_long(self._bjobs(history_argv(ids)))
+        told = observe_long(self._bjobs(bhist_poll_argv(ids)))
         return {
             i: obs
             for i, obs in told.items()

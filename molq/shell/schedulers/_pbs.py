@@ -27,7 +27,7 @@ from molq.core import (
     check_capabilities,
 )
 from molq.core._context import CANCEL_MARKER
-from molq.core._sched._batch import split_ids, terminal_status
+from molq.core._sched._batch import terminal_status
 from molq.core._sched._pbs import (
     PBS_CAPABILITIES,
     PBS_SCRIPT_FILE,
@@ -39,7 +39,6 @@ from molq.core._sched._pbs import (
 from molq.core._sched._pbs_dialect import (
     adopt_select_argv,
     dialect_from_version,
-    history_argv,
     json_supported,
     listing_argv,
     listing_is_empty,
@@ -60,6 +59,7 @@ from molq.core._sched._pbs_outcome import (
 )
 from molq.core._sched._pbs_parse import JobAttrs, parse_qstat_errors, qdel_outcome, queue_entries
 from molq.core._sched._pbs_usage import pbs_usage_many
+from molq.core._sched._poll_scope import fits, pbs_history_argv
 from molq.core._usage import JobUsage
 from molq.shell.schedulers._batch_jobs import (
     command_failed,
@@ -88,7 +88,8 @@ class PBSSchedulerOptions:
             Professional: JSON, ``qstat -x`` history) or ``torque`` (Torque, Slurm's
             Torque wrappers: text ``qstat -f``, finished jobs as ``C``).
         use_history: ask ``qstat -x`` about jobs the ``pro`` queue no longer lists.
-        chunk_size: job ids per history query.
+        chunk_size: unused since one ``qstat -x`` serves a whole poll (ADR 0031); kept
+            so settings that name it still load.
         timeout: seconds allowed per scheduler command.
         bin_dir: directory of qsub/qstat/qdel/qselect (e.g. ``/opt/pbs/bin`` when the
             remote PATH finds another ``qsub`` first); None means PATH.
@@ -312,9 +313,7 @@ class PBSScheduler:
         if self.dialect == "pro":
             jobs = self._history(ids)
         else:
-            jobs = {}
-            for chunk in split_ids(ids, self._options.chunk_size):
-                jobs |= self._query((self._options.command("qstat"), "-f", *chunk))
+            jobs = self._query((self._options.command("qstat"), "-f", *(ids if fits(ids) else ())))
         return pbs_usage_many(jobs, ids)
 
     # -- commands ------------------------------------------------------------------
@@ -328,10 +327,8 @@ class PBSScheduler:
         return parse_listing(self.dialect, done.stdout, json=self._json)
 
     def _history(self, ids: Sequence[str]) -> JobAttrs:
-        found: JobAttrs = {}
-        for chunk in split_ids(ids, self._options.chunk_size):
-            found |= self._query(history_argv(self._options.command("qstat"), chunk, json=self._json))
-        return found
+        """One ``qstat -x`` for every id (the server's history when they are too many; ADR 0031)."""
+        return self._query(pbs_history_argv(self._options.command("qstat"), ids, json=self._json))
 
     def _query(self, argv: Sequence[str]) -> JobAttrs:
         done = self._run(argv)

@@ -21,6 +21,7 @@ from molq.core import (
     TerminalStatus,
     Transport,
 )
+from molq.core._sched._poll_scope import sacct_poll_argv, squeue_poll_argv
 from molq.core._sched._slurm import (
     QUERY_ENV,
     SLURM_CAPABILITIES,
@@ -31,7 +32,6 @@ from molq.core._sched._slurm import (
     list_queue_argv,
     parse_adopt,
     render_slurm_script,
-    sacct_argv,
     scancel_argv,
     scontrol_argv,
     slurm_job_name,
@@ -71,7 +71,10 @@ class SlurmSchedulerOptions:
         extra_sbatch_flags: options put on the sbatch command line before the script path;
             they override the script's ``#SBATCH`` directives (``extra_sbatch_args`` is
             molq's earlier name; both are used, flags first).
-        squeue_chunk_size: at most this many ids per squeue/sacct call.
+        squeue_chunk_size: a poll of at most this many jobs names them on the squeue
+            command line; a larger one runs one ``squeue --me`` and keeps its own ids.
+        history_window_days: how far back sacct looks when a poll's ids are too many
+            for one command line (sacct then lists the user's jobs of those days).
         command_timeout: seconds each SLURM command may run.
     """
 
@@ -84,6 +87,7 @@ class SlurmSchedulerOptions:
     extra_sbatch_args: tuple[str, ...] = ()
     squeue_chunk_size: int = 500
     command_timeout: float = 60.0
+    history_window_days: int = 14
 
     def __post_init__(self) -> None:
         owner = "SlurmSchedulerOptions"
@@ -92,6 +96,7 @@ class SlurmSchedulerOptions:
         for name in ("extra_sbatch_flags", "extra_sbatch_args"):
             object.__setattr__(self, name, str_tuple(owner, name, getattr(self, name)))
         at_least_one(owner, "squeue_chunk_size", self.squeue_chunk_size)
+        at_least_one(owner, "history_window_days", self.history_window_days)
         positive_seconds(owner, "command_timeout", self.command_timeout)
 
     def command(self, argv: Sequence[str]) -> tuple[str, ...]:
@@ -266,24 +271,31 @@ class SlurmScheduler:
         return chunk_ids(ids, self._options.squeue_chunk_size)
 
     def _squeue(self, ids: Sequence[str]) -> dict[str, Observation]:
+        """One squeue for the whole poll (ADR 0031); chunks only where ``--me`` is unknown."""
+        if not ids:
+            return {}
+        done = self._run(squeue_poll_argv(ids, ids_limit=self._options.squeue_chunk_size), env=QUERY_ENV)
+        if not done.ok and is_unknown_job_error(done.stderr):
+            return {}  # a lone unknown id makes squeue exit 1
+        if not done.ok and "--me" in done.stderr:
+            return self._squeue_chunks(ids)  # Slurm before 20.11
+        raise_unless_ok(done, "squeue failed")
+        return parse_squeue(done.stdout)
+
+    def _squeue_chunks(self, ids: Sequence[str]) -> dict[str, Observation]:
         found: dict[str, Observation] = {}
         for chunk in self._chunks(ids):
             done = self._run(squeue_argv(chunk), env=QUERY_ENV)
             if not done.ok and is_unknown_job_error(done.stderr):
-                continue  # a lone unknown id makes squeue exit 1
+                continue
             raise_unless_ok(done, "squeue failed")
             found.update(parse_squeue(done.stdout))
         return found
 
     def _sacct(self, ids: Sequence[str]) -> dict[str, Observation] | None:
-        """Accounting for ``ids``, or None when sacct fails (accounting disabled)."""
-        found: dict[str, Observation] = {}
-        for chunk in self._chunks(ids):
-            done = self._run(sacct_argv(chunk), env=QUERY_ENV)
-            if not done.ok:
-                return None
-            found.update(parse_sacct(done.stdout))
-        return found
+        """Accounting for ``ids`` in one sacct, or None when sacct fails (accounting disabled)."""
+        done = self._run(sacct_poll_argv(ids, window_days=self._options.history_window_days), env=QUERY_ENV)
+        return parse_sacct(done.stdout) if done.ok else None
 
     def _settle(
         self,

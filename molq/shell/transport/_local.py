@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -178,6 +176,8 @@ class LocalTransport:
         target = Path(path)
         try:
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            import tempfile  # here: it loads random and hashlib (start-up, ADR 0032)
+
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
             try:
                 if mode != 0o600:
@@ -217,6 +217,8 @@ class LocalTransport:
         target = Path(path)
         try:
             if recursive and target.is_dir() and not target.is_symlink():
+                import shutil  # here: it loads bz2 and lzma (start-up, ADR 0032)
+
                 shutil.rmtree(target)
             else:
                 target.unlink(missing_ok=True)
@@ -246,6 +248,8 @@ def _copy(src: str, dst: str, *, recursive: bool, exclude: Sequence[str] = ()) -
             if target.is_dir():
                 target = target / source.name
             target.parent.mkdir(parents=True, exist_ok=True)
+            import shutil
+
             shutil.copy2(source, target)
     except OSError as exc:
         if isinstance(exc, TransportError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +51,8 @@ def need_recursive(path: str, *, recursive: bool) -> None:
 
 def filtered_copy(source: str, dest: str, exclude: Sequence[str]) -> None:
     """Merge the tree ``source`` into ``dest``, leaving out names matching ``exclude`` (glob patterns)."""
+    import shutil  # here: it loads bz2 and lzma (start-up, ADR 0032)
+
     ignore = shutil.ignore_patterns(*exclude) if exclude else None
     shutil.copytree(source, dest, ignore=ignore, dirs_exist_ok=True)
 
