@@ -40,6 +40,7 @@ FULL = {
     "poll_sizes": (10, 1000, 10_000, 100_000),
     "batch": 200,
     "idle": (100, 10.0, 5.0),
+    "functions": 30,
 }
 SMOKE = {
     "seq": 20,
@@ -55,6 +56,7 @@ SMOKE = {
     "poll_sizes": (10, 1000),
     "batch": 10,
     "idle": (10, 2.0, 1.0),
+    "functions": 5,
 }
 
 
@@ -160,6 +162,19 @@ def local_figures(size: dict[str, Any], peer: str | None, scratch: Path) -> dict
             rounds_jobs_per_s=[round(r["bulk_jobs_per_s"]) for r in rounds],
         ),
     }
+
+
+def function_figures(size: dict[str, Any]) -> dict[str, Any]:
+    """A trivial function job against a trivial ``python -c pass`` command job (bench/_functions.py)."""
+    from . import _functions
+
+    scratch = Path(tempfile.mkdtemp(prefix="molq-bench-functions-"))
+    try:
+        got = _functions.overhead(size["functions"], size["rounds"], scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    ratio = got.pop("ratio")
+    return {"function_job_overhead": fig(ratio, "x command job", "<= 1.5x python -c pass", ratio <= 1.5, **got)}
 
 
 def sched_figures(size: dict[str, Any]) -> dict[str, Any]:
@@ -400,6 +415,7 @@ def table(figures: dict[str, Any]) -> str:
 
 
 GROUPS: dict[str, tuple[list[tuple[str, str, str]], Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "functions": ([("function_job_overhead", "x command job", "<= 1.5x python -c pass")], function_figures),
     "sched": ([("sched", "commands/poll", "constant")], sched_figures),
     "polls": ([("polls", "commands/poll", "1 status + at most 1 history")], poll_figures),
     "reconcile": ([("reconcile_cpu", "s CPU", "<= 1 s")], reconcile_figures),

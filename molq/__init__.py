@@ -24,12 +24,15 @@ if TYPE_CHECKING:
     from molq.api._config import (
         load_profile as load_profile,
     )
+    from molq.api._functions import as_completed as as_completed
     from molq.api._handle import JobDryRun as JobDryRun
     from molq.api._handle import JobHandle as JobHandle
     from molq.api._job_context import JobContext as JobContext
     from molq.api._job_context import context as context
     from molq.api._submitor import Submitor as Submitor
     from molq.api._sweep_api import SweepHandle as SweepHandle
+    from molq.api._usage_api import fetch_usage as fetch_usage
+    from molq.api._usage_api import job_usage as job_usage
     from molq.api._workspace import Project as Project
     from molq.api._workspace import Workspace as Workspace
     from molq.api._workspace import check_script_path as check_script_path
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
     from molq.core import (
         JobExecution as JobExecution,
     )
+    from molq.core import JobFailedError as JobFailedError
     from molq.core import (
         JobNotFoundError as JobNotFoundError,
     )
@@ -97,6 +101,8 @@ if TYPE_CHECKING:
         QueueEntry as QueueEntry,
     )
     from molq.core import Recorded as Recorded
+    from molq.core import RemoteTraceback as RemoteTraceback
+    from molq.core import ResultUnavailableError as ResultUnavailableError
     from molq.core import (
         RetentionPolicy as RetentionPolicy,
     )
@@ -106,6 +112,7 @@ if TYPE_CHECKING:
     from molq.core import (
         RetryPolicy as RetryPolicy,
     )
+    from molq.core import RuntimeMismatchError as RuntimeMismatchError
     from molq.core import (
         SchedulerCapabilities as SchedulerCapabilities,
     )
@@ -214,6 +221,9 @@ _CORE = ["ConcurrencyConflict", "ConfigError", "CorruptLogError", "DependencyCon
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_CORE, "molq.core"),
     "Cluster": "molq.api._cluster",
+    # Python functions as jobs (issue 16).
+    **dict.fromkeys(["JobFailedError", "RemoteTraceback", "ResultUnavailableError", "RuntimeMismatchError"], "molq.core"),
+    "as_completed": "molq.api._functions",
     **dict.fromkeys(["JobDryRun", "JobHandle"], "molq.api._handle"),
     "Submitor": "molq.api._submitor",
     **dict.fromkeys(["MolqConfig", "MolqProfile", "load_config", "load_profile"], "molq.api._config"),
@@ -247,6 +257,7 @@ _LOCATIONS: dict[str, str] = {
     ),
     "SweepStatus": "molq.core._sweep_state",
     **dict.fromkeys(["JobUsage", "UsageSummary", "summarise_usage"], "molq.core._usage"),
+    **dict.fromkeys(["fetch_usage", "job_usage"], "molq.api._usage_api"),
     # Upstream molq's names (issue 18): errors, dependency previews, dashboards.
     **dict.fromkeys(
         ["CommandError", "DependencyPreview", "DependencyPreviewItem", "ScriptError", "SubmitError", "dependency_relation_state"],

@@ -360,3 +360,21 @@ def histories(draw: st.DrawFn, job_id: st.SearchStrategy[str] = job_ids) -> tupl
         usage = JobUsageRecorded(job_id=created.job_id, at=history[-1].at, usage=draw(usages))
         history = (*history, usage)
     return history
+
+
+# -- scheduler flags and script directives (issue 15 items 5-6) ---------------------------
+
+directive_dialects = st.sampled_from(["slurm", "pbs", "lsf"])
+_HOSTILE = "-=:,[]{}()<>|&;$`'\"\\#!*?~% \t\n\r\x0b\x0c\x00\x1b\x7f\x85\u2028\u2029\xa0aZ09_./"
+hostile_texts = st.text(st.sampled_from(_HOSTILE), max_size=24) | st.text(
+    st.characters(codec="utf-8"), max_size=24
+)
+"""Text built to break a directive line: quotes, escapes, separators, line breaks, NUL."""
+flag_texts = st.builds(lambda sign, rest: sign + rest, st.sampled_from(["-", "--", " -", "- "]), hostile_texts)
+_SCRIPT_LINES = (
+    "#!/bin/bash", "", "   ", "# a comment", "  # indented comment", ":", "  :", "echo hi", "true # x",
+    "#SBATCH --comment=a", "#SBATCH -J name", "  #SBATCH --nice=3", "#PBS -A acct", "  #PBS -l walltime=1:00:00",
+    "#PBS -N x \\", "#BSUB -P proj", "# BSUB -q short", "#BSUB -R \"span[hosts=1]\"", "#BSUB", "#bsub -J low",
+)
+script_texts = st.lists(st.sampled_from(_SCRIPT_LINES) | hostile_texts, max_size=12).map("\n".join)
+"""Scripts mixing directives of every dialect, comments, executable lines and noise."""

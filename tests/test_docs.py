@@ -18,3 +18,10 @@ def test_every_submit_job_parameter_is_documented():
     params = {n for n in inspect.signature(Submitor.submit_job).parameters if n != "self"}
     doc = inspect.getdoc(Submitor.submit_job) or ""
     assert params == _documented_args(doc)
+
+
+def test_every_submit_function_parameter_is_documented():
+    """Each keyword of ``Submitor.submit_function`` has an entry under ``Args:`` in its docstring."""
+    params = {n for n in inspect.signature(Submitor.submit_function).parameters if n != "self"}
+    doc = inspect.getdoc(Submitor.submit_function) or ""
+    assert params == _documented_args(doc) | {"args", "kwargs"}  # *args and **kwargs are documented as such

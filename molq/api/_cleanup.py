@@ -42,9 +42,10 @@ def cleanup(submitor: SubmitorParts, policy: RetentionPolicy, *, dry_run: bool) 
         if not record.state.is_terminal or record.finished_at is None:
             continue
         if record.next_attempt_job_id is not None and record.cancel_requested_at is None:
-            latest = store.latest_attempt(record.root_job_id)
-            if latest is not None and not latest.state.is_terminal:
-                continue
+            latest = store.latest_attempt(record.root_job_id) or record
+            retry_due = latest.next_attempt_job_id is not None and latest.cancel_requested_at is None
+            if not latest.state.is_terminal or retry_due:
+                continue  # the family goes on (a function job's retry reads the first attempt's dir)
         age = now - record.finished_at
         job_dir = record.metadata.get("molq.job_dir")
         keep_dir = policy.keep_failed_job_dirs and record.state != JobState.SUCCEEDED

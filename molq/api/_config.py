@@ -230,6 +230,9 @@ def _converter() -> cattrs.Converter:
                 raise ConfigError(msg)
             warnings.warn("'queue' is deprecated; use 'partition'", DeprecationWarning, stacklevel=2)
             value = {("partition" if k == "queue" else k): v for k, v in value.items()}
+        if isinstance(value, dict) and isinstance(value.get("extra_flags"), str):  # cattrs would split it into letters
+            msg = f"extra_flags must be a list of strings such as [\"--constraint=intel\"], got str {value['extra_flags']!r}"
+            raise ConfigError(msg)
         return base_scheduling(value, JobScheduling)  # type: ignore[no-any-return]
 
     converter.register_structure_hook(JobScheduling, scheduling_hook)

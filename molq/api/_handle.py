@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -10,7 +10,7 @@ from molq.core import JobState
 
 
 if TYPE_CHECKING:
-    from molq.api._parts import JobVerbs
+    from molq.api._parts import JobVerbs, SubmitorParts
     from molq.core import JobRecord
     from molq.core._usage import JobUsage
 
@@ -63,8 +63,46 @@ class JobHandle:
         self._take(self._submitor.latest_attempt(self.job_id))
 
     def usage(self, *, fetch: bool = True) -> JobUsage | None:
-        """What the latest attempt used (``Submitor.job_usage``); None while it runs."""
-        return self._submitor.job_usage(self.job_id, fetch=fetch)
+        """What the latest attempt used (``molq.job_usage``); None while it runs."""
+        from molq.api._usage_api import job_usage
+
+        return job_usage(cast("SubmitorParts", self._submitor), self.job_id, fetch=fetch)
+    def done(self) -> bool:
+        """Whether the job has finished, following retries (reconciles once, does not wait)."""
+        self._submitor.refresh_jobs()
+        latest = self._submitor.latest_attempt(self.job_id)
+        self._take(latest)
+        retry_due = latest.next_attempt_job_id is not None and latest.cancel_requested_at is None
+        return latest.state.is_terminal and not retry_due
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait for a function job (following retries) and return its function's value.
+
+        Raises:
+            Exception: the exception the function raised, re-created here; its
+                ``__cause__`` is a `RemoteTraceback` holding the remote traceback.
+            JobFailedError: the job ended without a Python outcome (killed, timed out,
+                lost, cancelled).
+            ResultUnavailableError: the outcome was cleaned away or cannot be read.
+            MolqTimeoutError: ``timeout`` seconds passed first.
+            ConfigError: this job did not run a Python function.
+        """
+        from molq.api._outcomes import value_of
+
+        record = self.wait(timeout)
+        return value_of(self._submitor.store, self._submitor.target.transport, record)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Wait as ``result()`` does; the exception it would raise, or None after a value.
+
+        Raises:
+            MolqTimeoutError: ``timeout`` seconds passed first.
+            ConfigError / ResultUnavailableError: as ``result()``.
+        """
+        from molq.api._outcomes import outcome_of
+
+        record = self.wait(timeout)
+        return outcome_of(self._submitor.store, self._submitor.target.transport, record)
 
     def _take(self, record: JobRecord) -> None:
         self._state = record.state

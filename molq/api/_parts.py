@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from molq.api._cluster import Cluster
     from molq.core import JobRecord, RetryPolicy, SubmitorDefaults
     from molq.core._sweep_state import SweepStatus
-    from molq.core._usage import JobUsage
     from molq.shell._bus import EventBus
     from molq.shell._monitor import JobMonitor
     from molq.shell._reconcile import JobReconciler
@@ -43,8 +42,13 @@ class JobVerbs(Protocol):
     def get_sweep(self, sweep_id: str) -> SweepStatus:
         """One sweep's status."""
 
-    def job_usage(self, job_id: str, *, fetch: bool = True) -> JobUsage | None:
-        """What ``job_id``'s latest attempt used."""
+    @property
+    def target(self) -> Cluster:
+        """The destination Cluster (a function job's outcome is read through its transport)."""
+
+    @property
+    def store(self) -> JobStore:
+        """The job store (a function job's outcome summary is in its log)."""
 
 
 class SubmitorParts(JobVerbs, Protocol):
@@ -58,16 +62,8 @@ class SubmitorParts(JobVerbs, Protocol):
     _clock: Callable[[], float]
 
     @property
-    def target(self) -> Cluster:
-        """The destination Cluster."""
-
-    @property
     def cluster_name(self) -> str:
         """Same as ``target.name``."""
-
-    @property
-    def store(self) -> JobStore:
-        """The job store."""
 
     @property
     def event_bus(self) -> EventBus:

@@ -27,10 +27,12 @@ from molq.core import (
 from molq.core._deps import CompiledEdge
 from molq.core._events import JobCreated
 from molq.shell._job_dirs import claim_named_job_dir
+from molq.shell._script_directives import directive_header, warn_dropped_directives, with_script_directives
 from molq.shell._submission import create_and_submit
 
 
 if TYPE_CHECKING:
+    from molq.api._function_call import FunctionCall
     from molq.api._parts import SubmitorParts
     from molq.api._submit_spec import SubmitRequest
 
@@ -44,8 +46,12 @@ def submit_one(
     retry: RetryPolicy | None,
     dependencies: dict[str, list[str] | None],
     dry_run: bool,
+    function: FunctionCall | None = None,
 ) -> JobHandle | JobDryRun:
-    """``submit_job``'s work; ``dependencies`` maps after_started/after/after_failure/after_success to job ids."""
+    """``submit_job``'s work; ``dependencies`` maps after_started/after/after_failure/after_success to job ids.
+
+    ``function`` makes it a Python function job (``_functions``): its argv and payload.
+    """
     job_dir_name = request.job_dir_name
     job_id = uuid.uuid4().hex
     spec, job_dir = build_spec(
@@ -56,13 +62,17 @@ def submit_one(
         local=parts.target.is_local_transport,
         remote=parts.target.remote_location(),
     )
+    if function is not None:
+        spec = function.bind(spec, job_dir)
     _check_remote_cwd(parts, spec.cwd)
+    spec = with_script_directives(spec, parts.target.transport, parts.target.scheduler)
     refs = merge_dependency_refs(spec.scheduling, **dependencies)
     check_capabilities(
         attrs.evolve(spec, scheduling=dataclasses.replace(spec.scheduling, dependencies=refs)),
         parts.target.scheduler_impl.capabilities(),
         parts.target.scheduler,
     )
+    warn_dropped_directives(spec, parts.target.scheduler, stacklevel=3)  # the caller of submit_job
     spec, edges = _compile_dependencies(parts, spec, refs, job_id)
     scheduler = parts.target.scheduler_impl
     submission = scheduler.prepare(spec, job_dir)
@@ -72,6 +82,8 @@ def submit_one(
         )
     if isinstance(job_dir_name, str):  # a name chosen by the caller (build_spec checked it) may be taken
         claim_named_job_dir(parts.target.transport, job_dir, job_dir_name)
+    if function is not None:
+        function.write(parts.target.transport, job_dir)
     created = JobCreated(
         job_id=job_id,
         at=parts._clock(),
@@ -150,4 +162,7 @@ def _dry_run_details(spec: JobSpec, job_dir: str, submission: Any, submitor: Sub
         details["partition"] = spec.scheduling.partition
     if spec.scheduling.dependency:
         details["dependency"] = spec.scheduling.dependency
+    header = directive_header(submission.script, submitor.target.scheduler)
+    if header is not None:  # molq's directives, then the script's own, then extra_flags
+        details["directives"] = header
     return details

@@ -10,11 +10,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
-from molq.api._cluster import Cluster, build_scheduler
+from molq.api._cluster import Cluster, build_scheduler, cluster_from_profile
+from molq.api._functions import FunctionVerbs
 from molq.api._handle import JobDryRun, JobHandle
 from molq.api._live import LiveSubscriptions
 from molq.api._sweep_api import SweepVerbs
-from molq.api._usage_api import UsageVerbs
 from molq.core import (
     ConfigError,
     Duration,
@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from molq.shell._reconcile import JobReconciler
     from molq.shell.store._store import JobStore
 
-class Submitor(SweepVerbs, LiveSubscriptions, UsageVerbs):
+
+class Submitor(SweepVerbs, LiveSubscriptions, FunctionVerbs):
     """The lifecycle engine bound to one Cluster; every call is scoped to ``target.name``."""
 
     def __init__(
@@ -367,7 +368,6 @@ class Submitor(SweepVerbs, LiveSubscriptions, UsageVerbs):
         store: JobStore | None = None,
     ) -> Submitor:
         """Build a Submitor from a TOML profile (and its Cluster unless ``target`` is given)."""
-        from molq.api._cluster import cluster_from_profile
         from molq.api._config import load_profile
 
         profile = load_profile(profile_name, config_path)

@@ -109,6 +109,7 @@ def build_sweep(
 
 def _template_spec(submitor: SubmitorParts, request: Any, sweep_id: str) -> tuple[Any, str]:
     from molq.api._submit_spec import build_spec
+    from molq.shell._script_directives import warn_dropped_directives, with_script_directives
 
     spec, job_dir = build_spec(
         request,
@@ -118,7 +119,9 @@ def _template_spec(submitor: SubmitorParts, request: Any, sweep_id: str) -> tupl
         local=submitor.target.is_local_transport,
         remote=submitor.target.remote_location(),
     )
+    spec = with_script_directives(spec, submitor.target.transport, submitor.target.scheduler)
     check_capabilities(spec, submitor.target.scheduler_impl.capabilities(), submitor.target.scheduler)
+    warn_dropped_directives(spec, submitor.target.scheduler, stacklevel=4)  # the caller of submit_sweep
     return spec, job_dir
 
 

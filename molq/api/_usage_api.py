@@ -1,4 +1,4 @@
-"""``Submitor.job_usage`` and ``Submitor.fetch_usage``: reading what finished jobs used.
+"""``molq.job_usage`` and ``molq.fetch_usage``: reading what finished jobs used.
 
 The reconciler records a job's usage when it sees the job end; these calls serve jobs
 that ended without it (cancelled through ``cancel_job``, or while molq was not
@@ -8,7 +8,7 @@ looking): one batched accounting call for all of them, one event per job, ever.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from molq.core._usage import JobUsage
 from molq.shell._usage import record_usage, wants_usage
@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 def fetch_usage(submitor: SubmitorParts, job_ids: Sequence[str] | None = None) -> int:
     """Record the usage of finished jobs that have none (all of the cluster's when None).
+
+    One accounting call covers them all; each gets one ``job.usage_recorded`` event.
+
+    Args:
+        submitor: the ``Submitor`` of the jobs' cluster.
+        job_ids: the jobs to fetch (those that already have a usage are skipped).
 
     Returns:
         How many usage events were appended.
@@ -40,6 +46,11 @@ def fetch_usage(submitor: SubmitorParts, job_ids: Sequence[str] | None = None) -
 def job_usage(submitor: SubmitorParts, job_id: str, *, fetch: bool = True) -> JobUsage | None:
     """The usage of ``job_id``'s latest attempt; None while it runs (or if none can be had).
 
+    Args:
+        submitor: the ``Submitor`` of the job's cluster.
+        job_id: any attempt of the family.
+        fetch: ask the accounting once if the attempt finished without a usage record.
+
     With ``fetch`` (the default), a finished attempt without usage is asked for once.
 
     Raises:
@@ -51,38 +62,3 @@ def job_usage(submitor: SubmitorParts, job_id: str, *, fetch: bool = True) -> Jo
         fetch_usage(submitor, [record.job_id])
         record = submitor.get_job(record.job_id)
     return record.usage
-
-
-def _parts(verbs: UsageVerbs) -> SubmitorParts:
-    # The mixin is only ever a base of Submitor, which is a SubmitorParts.
-    return cast("SubmitorParts", verbs)
-
-
-class UsageVerbs:
-    """Submitor's usage verbs (a mixin: the logic is in the functions above)."""
-
-    def job_usage(self, job_id: str, *, fetch: bool = True) -> JobUsage | None:
-        """What ``job_id``'s latest attempt used, from the scheduler's accounting.
-
-        Args:
-            job_id: any attempt of the family.
-            fetch: ask the accounting once if the attempt finished without a usage record.
-
-        Returns:
-            The recorded ``JobUsage`` (``cpu_efficiency``, ``memory_efficiency``), or None
-            while the job runs.
-
-        Raises:
-            JobNotFoundError: no such job in this cluster.
-            SchedulerError: the accounting query failed.
-        """
-        return job_usage(_parts(self), job_id, fetch=fetch)
-
-    def fetch_usage(self, job_ids: Sequence[str] | None = None) -> int:
-        """Record the usage of finished jobs that have none, in one accounting call; returns how many.
-
-        Raises:
-            JobNotFoundError: a job id is not in this cluster.
-            SchedulerError: the accounting query failed.
-        """
-        return fetch_usage(_parts(self), job_ids)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from molq import MolqError, summarise_usage
+from molq import MolqError, fetch_usage, summarise_usage
 from molq.cli._common import SCHEDULERS, clusters_in_store, db_option, echo, submitor_for, with_existing_store
 from molq.cli._output import format_option, print_json
 from molq.cli._usage_view import percent, size, usage_fields
@@ -102,7 +102,7 @@ def _fetch_missing(
     known = clusters_in_store(store, include_terminal=True) if missing else {}
     for (name, kind), job_ids in missing.items():
         try:
-            submitor_for(name, known.get(name, kind), store, config).fetch_usage(job_ids)
+            fetch_usage(submitor_for(name, known.get(name, kind), store, config), job_ids)
         except MolqError as exc:
             echo(f"molq: warning: cannot fetch usage from cluster {name}: {exc}", err=True)
 

@@ -46,6 +46,7 @@ class SubmitOptions:
     after_started: tuple[str, ...] = ()
     after_failure: tuple[str, ...] = ()
     after_success: tuple[str, ...] = ()
+    scheduler_arg: tuple[str, ...] = ()
     block: bool = False
     timeout: float | None = None
     dry_run: bool = False
@@ -81,8 +82,10 @@ def submit_kwargs(
             gpu_type=opts.gpu_type,
             time_limit=opts.time,
         )
-    if opts.partition is not None or opts.account is not None:
-        kwargs["scheduling"] = JobScheduling(partition=opts.partition, account=opts.account)
+    if opts.partition is not None or opts.account is not None or opts.scheduler_arg:
+        kwargs["scheduling"] = JobScheduling(
+            partition=opts.partition, account=opts.account, extra_flags=opts.scheduler_arg
+        )
     if opts.workdir is not None or opts.name is not None:
         cwd = None if opts.workdir is None else str(opts.workdir.expanduser().resolve())
         kwargs["execution"] = JobExecution(cwd=cwd, job_name=opts.name)
@@ -117,8 +120,12 @@ def print_dry_run(dry: JobDryRun) -> None:
     echo(f"command: {dry.command}")
     details = dict(dry.details)
     script = details.pop("script", "")
+    header = details.pop("directives", None)
     for key, value in details.items():
         echo(f"{key}: {value}")
+    if header is not None:
+        echo("--- directives (molq's, the script's own, then --scheduler-arg) ---")
+        echo(header)
     echo(f"--- script {details.get('script_path', '')} ---")
     echo(script.rstrip("\n"))
     echo("--- end of script ---")
@@ -157,6 +164,13 @@ def print_dry_run(dry: JobDryRun) -> None:
 @click.option("--after-started", multiple=True, metavar="JOB_ID", help="Start after JOB_ID has started.")
 @click.option("--after-failure", multiple=True, metavar="JOB_ID", help="Start only if JOB_ID failed.")
 @click.option("--after-success", multiple=True, metavar="JOB_ID", help="Start only if JOB_ID succeeded.")
+@click.option(
+    "--scheduler-arg",
+    multiple=True,
+    metavar="FLAG",
+    help="A raw scheduler option written as a directive, e.g. --scheduler-arg=--constraint=intel or "
+    "--scheduler-arg='-l select=1:ncpus=2:mpiprocs=2' (repeatable; not for local).",
+)
 @click.option(
     "--block/--no-block",
     default=False,

@@ -118,6 +118,10 @@ from ._events import (
     event_tag as event_tag,
 )
 from ._frozen import FrozenDict as FrozenDict
+from ._function_errors import JobFailedError as JobFailedError
+from ._function_errors import RemoteTraceback as RemoteTraceback
+from ._function_errors import ResultUnavailableError as ResultUnavailableError
+from ._function_errors import RuntimeMismatchError as RuntimeMismatchError
 from ._machine import TRANSITIONS as TRANSITIONS
 from ._machine import evolve as evolve
 from ._machine import fold_job as fold_job

@@ -118,6 +118,7 @@ class SchedulerCapabilities:
     email: bool = False
     qos: bool = False
     reservation: bool = False
+    extra_flags: bool = False
     output_file: bool = True
     error_file: bool = True
     job_name: bool = True

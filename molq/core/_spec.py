@@ -20,6 +20,7 @@ from ._frozen import FrozenDict, freeze, freeze_required
 from ._policies import RetentionPolicy as RetentionPolicy
 from ._policies import RetryBackoff as RetryBackoff
 from ._policies import RetryPolicy as RetryPolicy
+from ._sched._directives import check_flag_shape
 from ._units import Duration, Memory
 from ._value import sorted_fields
 
@@ -161,6 +162,20 @@ def _dep_tuple(value: Iterable[DependencyRef] | None) -> tuple[DependencyRef, ..
     return tuple(value) if value else ()
 
 
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _flag_tuple(value: object) -> tuple[str, ...]:
+    """``extra_flags`` as a tuple of checked flag texts (a lone string is one flag, not letters)."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        msg = f"extra_flags must be a tuple of strings such as ('--constraint=intel',), got {type(value).__name__} {value!r}"
+        raise ConfigError(msg)
+    return tuple(check_flag_shape(item) for item in value)
+
+
 @sorted_fields
 @dataclass(frozen=True, slots=True)
 class JobScheduling:
@@ -168,6 +183,10 @@ class JobScheduling:
 
     ``dependency`` (a raw scheduler string) and ``dependencies`` (logical refs) are
     mutually exclusive. ``queue`` is the legacy name of ``partition``.
+    ``extra_flags`` holds raw scheduler options the typed fields do not cover, each as
+    it would follow ``#SBATCH``/``#PBS``/``#BSUB`` (``"--constraint=intel"``,
+    ``"-l select=2:ncpus=4:mpiprocs=4"``, ``'-R "span[hosts=1]"'``); molq writes them as
+    directives and refuses those naming a flag it sets itself (see docs/guide/scheduler-flags.md).
     """
 
     partition: str | None = None
@@ -181,9 +200,11 @@ class JobScheduling:
     email: str | None = None
     qos: str | None = None
     reservation: str | None = None
+    extra_flags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _convert(self, "dependencies", _dep_tuple)
+        _convert(self, "extra_flags", _flag_tuple)
         if self.dependency is not None and self.dependencies:
             msg = "JobScheduling takes either 'dependency' (raw string) or 'dependencies' (DependencyRef tuple), not both"
             raise ConfigError(msg)
@@ -297,6 +318,8 @@ class JobSpec:
     metadata: dict[str, str] = attrs.field(factory=FrozenDict, converter=freeze_required)
     cwd: str = "."
     max_duration: Duration | None = attrs.field(default=None, converter=_opt_duration)
+    script_directives: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    """A path script's own directive options (after ``#SBATCH``...), as read at submission."""
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.metadata, FrozenDict):

@@ -26,6 +26,7 @@ def unsupported_fields(spec: JobSpec, caps: SchedulerCapabilities) -> list[str]:
         "scheduling.email": sch.email is not None,
         "scheduling.qos": sch.qos is not None,
         "scheduling.reservation": sch.reservation is not None,
+        "scheduling.extra_flags": bool(sch.extra_flags),
         "execution.output_file": exe.output_file is not None,
         "execution.error_file": exe.error_file is not None,
         "execution.job_name": exe.job_name is not None,
@@ -42,4 +43,6 @@ def check_capabilities(spec: JobSpec, caps: SchedulerCapabilities, scheduler: st
     bad = unsupported_fields(spec, caps)
     if bad:
         msg = f"the {scheduler} scheduler does not support {', '.join(bad)}"
+        if "scheduling.extra_flags" in bad:
+            msg += " (raw scheduler flags are written as sbatch/qsub/bsub directives; it has none)"
         raise ConfigError(msg)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from molq.core import (
@@ -25,6 +27,7 @@ from molq.core._commands import ExpireDuration
 from molq.core._context import (
     CANCEL_MARKER,
     CHECKPOINT_FILE,
+    CONTEXT_FILES,
     LOG_FILE,
     PROBE_BEGIN,
     PROBE_CONTENT,
@@ -70,6 +73,10 @@ def harvest_context(reconciler: ReconcilePass, polled: Sequence[JobRecord], repo
     ``polled`` are the records as they were before this pass's poll; each is re-read.
     """
     store = reconciler.store
+    missed = _MISSED.setdefault(reconciler, set())
+    if missed:  # a failed probe read nothing of these: again now, however they have ended
+        seen = {r.job_id for r in polled}
+        polled = [*polled, *(r for r in map(store.get_record, sorted(missed - seen)) if r is not None)]
     if getattr(reconciler.transport, "name", "") == "local":
         # Checking files in-process is cheap here; spare the probe (and the re-reads)
         # when no job used the context.
@@ -78,19 +85,44 @@ def harvest_context(reconciler: ReconcilePass, polled: Sequence[JobRecord], repo
     records = [r for r in fresh if r is not None and _may_have_context(r)]
     if not records:
         return
-    argv = ["sh", "-c", PROBE_SCRIPT, "molq-context"]
-    for record in records:
-        argv += [record.metadata["molq.job_dir"], str(record.log_lines + 1)]
-    try:
-        done = reconciler.transport.run(argv, timeout=120)
-    except MolqError as exc:
-        report.errors.append(f"reading job context files failed: {exc}")
-        return
-    found = parse_context_probe(done.stdout)
+    if getattr(reconciler.transport, "name", "") == "local":
+        # Read in-process: one sh per pass would cost a function job (which always
+        # saves a result) more than the job itself.
+        found = {str(number): _read_here(record) for number, record in enumerate(records, start=1)}
+    else:
+        argv = ["sh", "-c", PROBE_SCRIPT, "molq-context"]
+        for record in records:
+            argv += [record.metadata["molq.job_dir"], str(record.log_lines + 1)]
+        try:
+            done = reconciler.transport.run(argv, timeout=120)
+        except MolqError as exc:
+            report.errors.append(f"reading job context files failed: {exc}")
+            missed.update(r.job_id for r in records)  # a job that ended now is not polled again
+            return
+        found = parse_context_probe(done.stdout)
+    missed.difference_update(r.job_id for r in records)
     for number, record in enumerate(records, start=1):
         files = found.get(str(number))
         if files:
             _append_context(store, record, files, reconciler.clock)
+
+
+# Per reconciler: jobs whose context a failed probe could not read (an ended job is never
+# polled again, so its last result or log lines would otherwise never reach the log).
+_MISSED: weakref.WeakKeyDictionary[ReconcilePass, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _read_here(record: JobRecord) -> dict[str, str]:
+    """What the probe reports for one job, read on this machine (log lines after those recorded)."""
+    job_dir = Path(record.metadata["molq.job_dir"])
+    files: dict[str, str] = {}
+    for name in CONTEXT_FILES:
+        try:
+            text = (job_dir / name).read_bytes().decode("utf-8", "replace")
+        except OSError:  # absent (or vanished): as the probe's ``[ -f ]`` says
+            continue
+        files[name] = "\n".join(text.split("\n")[record.log_lines :]) if name == LOG_FILE else text
+    return files
 
 
 def _has_context_files(transport: Transport, record: JobRecord) -> bool:

@@ -75,6 +75,31 @@ class JobMonitor:
             self._pause([record for record, done in results if not done], interval, limit)
             polls += 1
 
+    def wait_any(self, job_ids: Sequence[str], timeout: float | None = None) -> dict[str, JobRecord]:
+        """Reconcile until at least one job's family is finished; ``{job_id: latest attempt}`` of those.
+
+        Waits as ``wait`` does (idle between polls, woken by a runner that can tell).
+
+        Raises:
+            MolqTimeoutError: ``timeout`` seconds passed first.
+        """
+        start = self.clock()
+        polls = 0
+        while True:
+            self.reconciler.reconcile()
+            results = {job_id: self.final_record(job_id) for job_id in job_ids}
+            ended = {job_id: record for job_id, (record, done) in results.items() if done}
+            elapsed = self.clock() - start
+            if ended or not job_ids:
+                return ended
+            if timeout is not None and elapsed >= timeout:
+                msg = f"timed out after {timeout:g}s waiting for any of {len(job_ids)} job(s)"
+                raise MolqTimeoutError(msg)
+            interval = self.strategy.next_interval(elapsed=elapsed, polls=polls)
+            limit = None if timeout is None else max(0.0, timeout - elapsed)
+            self._pause([record for record, _ in results.values()], interval if limit is None else min(interval, limit), limit)
+            polls += 1
+
     def _settle(self, job_ids: Sequence[str], timeout: float | None) -> None:
         """Before the first poll, give jobs that are still running one poll interval to end.
 

@@ -3,7 +3,7 @@
 The reconciler calls ``collect_usage`` after a pass: the jobs that ended in it get
 their usage in one ``usage_many`` call (sacct / qstat -x -f / bjobs -a -l / a probe of
 the local ``rusage`` files). ``record_usage`` also serves callers that ask later
-(``Submitor.job_usage``, ``molq report``) for jobs that ended without it.
+(``molq.job_usage``, ``molq report``) for jobs that ended without it.
 See docs/adr/0033-acct-usage-from-accounting.md.
 """
 

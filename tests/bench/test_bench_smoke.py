@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIGURES = {
     "local_sequential",
     "local_bulk",
+    "function_job_overhead",
     "slurm_poll_commands_1000",
     "slurm_poll_commands_10000",
     "lsf_poll_commands_1000",

@@ -98,6 +98,10 @@ def test_lsf_paths_and_extra_flags_are_honoured(tmp_path):
     options = LSFSchedulerOptions(bsub_path="/lsf/bsub", bkill_path="/lsf/bkill", bjobs_path="/lsf/bjobs", extra_bsub_flags=("-G", "grp"))
     scheduler = LSFScheduler(transport, options)
     assert scheduler.prepare(SPEC, str(tmp_path / "job")).argv[:3] == ("/lsf/bsub", "-G", "grp")
+    transport.stdout = "Job <7> is submitted to queue <normal>.\n"
+    assert scheduler.submit(SPEC, str(tmp_path / "job")) == "7"
+    assert transport.calls[-1][:3] == ("/lsf/bsub", "-G", "grp")  # submit runs what prepare shows
+    transport.stdout = ""
     scheduler.cancel("5")
     assert transport.calls[-1][0] == "/lsf/bkill"
     scheduler.list_queue()

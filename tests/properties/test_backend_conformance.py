@@ -13,7 +13,8 @@ cancellations); every backend must give the same lifecycle guarantees:
 - retries create exactly ``max_attempts`` attempts for a job that always fails;
 - environment values arrive byte-exact in the job's stdout;
 - every recorded transition is legal under the core's transition table;
-- the projections equal a rebuild from the log.
+- the projections equal a rebuild from the log;
+- Python function jobs return values and exceptions, retry, map and cancel alike (issue 16).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import attrs
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
+from tests import function_jobs
 from tests.integration import pbs_real
 from tests.openlava import openlava_env, openlava_ready
 
@@ -146,6 +148,22 @@ def test_lifecycle_guarantees_hold_on_every_backend(backend, batch):
         finally:
             for handle in sub.list_jobs():
                 sub.cancel_job(handle.job_id)
+            sub.close()
+
+
+def test_function_jobs_on_every_backend(backend):
+    """The shared function-job checks (tests/function_jobs.py) pass on every backend."""
+    kind, work = backend
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        store = JobStore(Path(tmp) / "jobs.db")
+        name = f"functions-{kind}"
+        target = pbs_real.cluster(kind, name) if kind in pbs_real.BIN_DIRS else Cluster(name, kind)
+        sub = Submitor(target, store=store, jobs_dir=Path(tmp) / "jobs")
+        try:
+            function_jobs.run_all(sub, execution=JobExecution(cwd=tmp))
+        finally:
+            for record in sub.list_jobs():
+                sub.cancel_job(record.job_id)
             sub.close()
 
 

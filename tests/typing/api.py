@@ -17,6 +17,8 @@ from molq import (
     JobUsage,
     Submitor,
     UsageSummary,
+    fetch_usage,
+    job_usage,
     summarise_usage,
 )
 
@@ -32,8 +34,8 @@ def _typed_use(flag: bool) -> None:
     usage = handle.usage()
     assert_type(usage, JobUsage | None)
     assert_type(handle.wait().usage, JobUsage | None)
-    assert_type(sub.job_usage(handle.job_id, fetch=False), JobUsage | None)
-    assert_type(sub.fetch_usage(), int)
+    assert_type(job_usage(sub, handle.job_id, fetch=False), JobUsage | None)
+    assert_type(fetch_usage(sub), int)
     if usage is not None:
         assert_type(usage.cpu_efficiency, float | None)
         assert_type(usage.memory_efficiency, float | None)
@@ -52,3 +54,17 @@ def text_resources_and_paths() -> None:
     execution = JobExecution(cwd=Path("/tmp"), env=MappingProxyType({"A": "1"}))
     cwd: str | None = execution.cwd
     del limit, cwd
+
+
+def _typed_functions(flag: bool) -> None:
+    import molq
+
+    sub = Submitor(Cluster("laptop", "local"))
+    handle = sub.submit_function(divmod, 7, 2)
+    assert_type(handle, JobHandle)
+    assert_type(sub.submit_function(divmod, 7, 2, dry_run=True), JobDryRun)
+    assert_type(sub.map_functions(divmod, [7], [2]), list[JobHandle])
+    assert_type(sub.map_functions(divmod, [7], [2], dry_run=True), list[JobDryRun])
+    assert_type(handle.exception(timeout=1.0), BaseException | None)
+    for done in molq.as_completed([handle], timeout=5.0):
+        assert_type(done, JobHandle)

@@ -20,6 +20,7 @@ from .._ports import SchedulerCapabilities, Submission
 from .._spec import JobSpec
 from ._batch import directive_value, literal_path, output_paths, positive_int
 from ._body import quote, render_body
+from ._flags import plan_flags
 
 
 LSF_SCRIPT_FILE: Final = "job.lsf"
@@ -38,6 +39,7 @@ LSF_CAPABILITIES: Final = SchedulerCapabilities(
     exclusive_node=True,
     array_spec=True,
     email=True,
+    extra_flags=True,
 )
 """LSF honours ``-gpu num=:gmodel=``, ``-q``, ``-P``, ``-sp``, ``-w``,
 ``span[ptile=]``, ``-x``, ``-J name[...]`` and ``-u``; no QoS or reservations."""
@@ -65,10 +67,11 @@ def lsf_job_name(name: str | None, array_spec: str | None) -> str | None:
     return f"{clean or 'molq'}[{array_spec}]"
 
 
-def _resource_lines(spec: JobSpec) -> list[str]:
+def _resource_lines(spec: JobSpec, *, user_slots: bool = False) -> list[str]:
+    """Resource options; with ``user_slots`` the user's ``-n`` replaces molq's default ``-n 1``."""
     res, sch = spec.resources, spec.scheduling
     cpus = res.cpu_count or 1
-    lines = [f"-n {cpus * (sch.node_count or 1)}"]
+    lines = [] if user_slots else [f"-n {cpus * (sch.node_count or 1)}"]
     if sch.node_count is not None:
         lines.append(f'-R "span[ptile={cpus}]"')
     if res.memory is not None:
@@ -124,7 +127,9 @@ def render_lsf_script(spec: JobSpec, job_dir: str) -> str:
         f"-o {directive_value('job dir', f'{report_dir}/{LSF_REPORT_FILE}')}",
         f"-e {directive_value('job dir', f'{report_dir}/{LSF_REPORT_ERR_FILE}')}",
     ]
-    options += _resource_lines(spec) + _scheduling_lines(spec)
+    plan = plan_flags(spec, "lsf")
+    options += _resource_lines(spec, user_slots="-n" in plan.keys)
+    options += _scheduling_lines(spec) + list(plan.options)  # the script's own, then extra_flags
     header = ["#!/bin/bash", *(f"#BSUB {option}" for option in options)]
     redirect = f"exec >>{quote(out)} 2>>{quote(err)}"
     return "\n".join(header) + "\n" + redirect + "\n" + render_body(spec, job_dir)

@@ -20,6 +20,7 @@ from .._ports import SchedulerCapabilities, Submission
 from .._spec import JobSpec
 from ._batch import directive_value, literal_path, output_paths, positive_int
 from ._body import render_body
+from ._flags import YIELDING, plan_flags
 
 
 PbsFlavor: TypeAlias = Literal["pro", "torque"]
@@ -35,6 +36,7 @@ PBS_CAPABILITIES: Final = SchedulerCapabilities(
     exclusive_node=True,
     array_spec=True,
     email=True,
+    extra_flags=True,
 )
 """PBS Pro honours ``-l ngpus``, ``-q``, ``-A``, ``-p``, ``-W depend``, ``select=N``,
 ``place=excl``, ``-J``, ``-M``; GPU models, QoS and reservations are site-specific."""
@@ -61,24 +63,30 @@ def pbs_submit_name(spec: JobSpec, job_dir: str) -> str:
     return pbs_job_name(f"molq-{job_dir.rstrip('/').rsplit('/', 1)[-1]}")
 
 
-def _resource_lines(spec: JobSpec, flavor: PbsFlavor) -> list[str]:
+def _resource_lines(spec: JobSpec, flavor: PbsFlavor, *, user_chunk: bool = False) -> list[str]:
+    """``-l`` lines; with ``user_chunk`` the user's flags give the chunk, so molq's default is left out.
+
+    (A typed chunk field makes such a flag a conflict, so nothing the user typed is lost.)
+    """
     res, sch = spec.resources, spec.scheduling
     nodes = sch.node_count or 1
     lines: list[str] = []
     if flavor == "pro":
-        chunk = [f"select={nodes}", f"ncpus={res.cpu_count or 1}"]
-        if res.memory is not None:
-            chunk.append(f"mem={res.memory.to_pbs()}")
-        if res.gpu_count is not None:
-            chunk.append(f"ngpus={res.gpu_count}")
-        lines.append("-l " + ":".join(chunk))
+        if not user_chunk:
+            chunk = [f"select={nodes}", f"ncpus={res.cpu_count or 1}"]
+            if res.memory is not None:
+                chunk.append(f"mem={res.memory.to_pbs()}")
+            if res.gpu_count is not None:
+                chunk.append(f"ngpus={res.gpu_count}")
+            lines.append("-l " + ":".join(chunk))
         if sch.exclusive_node:
             lines.append("-l place=scatter:excl" if nodes > 1 else "-l place=excl")
     else:
-        node_spec = f"nodes={nodes}:ppn={res.cpu_count or 1}"
-        if res.gpu_count is not None:
-            node_spec += f":gpus={res.gpu_count}"
-        lines.append(f"-l {node_spec}")
+        if not user_chunk:
+            node_spec = f"nodes={nodes}:ppn={res.cpu_count or 1}"
+            if res.gpu_count is not None:
+                node_spec += f":gpus={res.gpu_count}"
+            lines.append(f"-l {node_spec}")
         if res.memory is not None:
             lines.append(f"-l mem={res.memory.to_pbs()}")
         if sch.exclusive_node:
@@ -133,7 +141,9 @@ def render_pbs_script(spec: JobSpec, job_dir: str, *, flavor: PbsFlavor = "pro")
         f"-o {directive_value('stdout path', out)}",
         f"-e {directive_value('stderr path', err)}",
     ]
-    options += _resource_lines(spec, flavor) + _scheduling_lines(spec, flavor)
+    plan = plan_flags(spec, "pbs")
+    options += _resource_lines(spec, flavor, user_chunk=bool(plan.keys & YIELDING["pbs"]))
+    options += _scheduling_lines(spec, flavor) + list(plan.options)  # the script's own, then extra_flags
     header = ["#!/bin/bash", *(f"#PBS {option}" for option in options)]
     return "\n".join(header) + "\n" + render_body(spec, job_dir, subshell=True)
 

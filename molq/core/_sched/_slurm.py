@@ -17,6 +17,7 @@ from .._errors import ConfigError
 from .._ports import SchedulerCapabilities
 from .._spec import JobResources, JobScheduling, JobSpec
 from ._body import render_body
+from ._flags import plan_flags
 
 
 SLURM_CAPABILITIES: Final = SchedulerCapabilities(
@@ -35,6 +36,7 @@ SLURM_CAPABILITIES: Final = SchedulerCapabilities(
     email=True,
     qos=True,
     reservation=True,
+    extra_flags=True,
     output_file=True,
     error_file=True,
     job_name=True,
@@ -66,9 +68,11 @@ def render_slurm_script(spec: JobSpec, job_dir: str) -> str:
         The script text.
 
     Raises:
-        ConfigError: a value cannot be expressed as a directive.
+        ConfigError: a value cannot be expressed as a directive, or an extra flag names
+            one molq sets itself.
     """
     directives = [f"#SBATCH {option}" for option in slurm_directives(spec, job_dir)]
+    directives += plan_flags(spec, "slurm").lines("slurm")  # the script's own, then extra_flags
     return "\n".join(["#!/bin/bash", *directives, "", render_body(spec, job_dir)])
 
 

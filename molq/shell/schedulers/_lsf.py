@@ -149,7 +149,7 @@ class LSFScheduler:
             SchedulerOutputError: bsub printed no job id.
         """
         check_capabilities(spec, LSF_CAPABILITIES, self.name)
-        submission = prepare_lsf(spec, job_dir)
+        submission = self.prepare(spec, job_dir)  # with extra_bsub_flags, as the dry run shows
         write_job_files(self._transport, spec, job_dir, submission)
         done = self._run(submission.argv, stdin=submission.script.encode(), cwd=job_dir)
         raise_unless_ok(done, "bsub refused the job")
