@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from molq.api._map_jobs import map_jobs as map_jobs
     from molq.api._submitor import Submitor as Submitor
     from molq.api._sweep_api import SweepHandle as SweepHandle
+    from molq.api._usage_api import fetch_usage as fetch_usage
+    from molq.api._usage_api import job_usage as job_usage
     from molq.api._workspace import Project as Project
     from molq.api._workspace import Workspace as Workspace
     from molq.api._workspace import check_script_path as check_script_path
@@ -175,6 +177,9 @@ if TYPE_CHECKING:
     from molq.core._tasks import TaskRecord as TaskRecord
     from molq.core._tasks import is_array_job as is_array_job
     from molq.core._tasks import task_log_paths as task_log_paths
+    from molq.core._usage import JobUsage as JobUsage
+    from molq.core._usage import UsageSummary as UsageSummary
+    from molq.core._usage import summarise_usage as summarise_usage
     from molq.dashboard import DashboardState as DashboardState
     from molq.dashboard import JobRow as JobRow
     from molq.dashboard import MolqMonitor as MolqMonitor
@@ -259,6 +264,8 @@ _LOCATIONS: dict[str, str] = {
         ["SweepSpec", "expand_matrix", "merge_sweep_specs", "parse_arg_flags", "parse_sweep_flags"], "molq.core._sweep"
     ),
     "SweepStatus": "molq.core._sweep_state",
+    **dict.fromkeys(["JobUsage", "UsageSummary", "summarise_usage"], "molq.core._usage"),
+    **dict.fromkeys(["fetch_usage", "job_usage"], "molq.api._usage_api"),
     # Upstream molq's names (issue 18): errors, dependency previews, dashboards.
     **dict.fromkeys(
         ["CommandError", "DependencyPreview", "DependencyPreviewItem", "ScriptError", "SubmitError", "dependency_relation_state"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import string
 from typing import TypeVar
 
@@ -58,9 +59,11 @@ from molq.core._events import (
     JobTaskChanged,
     JobTimedOut,
     JobUnseen,
+    JobUsageRecorded,
 )
 from molq.core._spec import DEPENDENCY_CONDITIONS
 from molq.core._state import TERMINAL_STATES
+from molq.core._usage import JobUsage
 
 
 T = TypeVar("T")
@@ -317,6 +320,24 @@ task_changed_events = st.builds(
 events = st.one_of(events, task_changed_events)
 
 
+finite = st.floats(0, 1e9, allow_nan=False, allow_infinity=False)
+usages: st.SearchStrategy[JobUsage] = st.builds(
+    JobUsage,
+    source=st.sampled_from(["sacct", "qstat", "bjobs", "rusage"]),
+    elapsed_seconds=st.none() | finite,
+    cpu_seconds=st.none() | finite,
+    max_rss_bytes=st.none() | st.integers(0, 2**50),
+    max_vmem_bytes=st.none() | st.integers(0, 2**50),
+    requested_memory_bytes=st.none() | st.integers(0, 2**50),
+    cpus=st.none() | st.integers(1, 4096),
+    nodes=st.none() | texts,
+    raw_state=texts,
+    raw_exit=texts,
+    note=texts,
+)
+events = st.one_of(events, st.builds(JobUsageRecorded, job_id=job_ids, at=times, usage=usages))
+
+
 def run_commands(created: JobCreated, steps: list[tuple[Command, float]]) -> tuple[JobEvent, ...]:
     """Apply ``steps`` through decide/evolve from ``created``; rejected commands are skipped."""
     record: JobRecord | None = evolve(None, created)
@@ -349,7 +370,12 @@ def command_runs(draw: st.DrawFn) -> list[tuple[Command, float]]:
 def histories(draw: st.DrawFn, job_id: st.SearchStrategy[str] = job_ids) -> tuple[JobEvent, ...]:
     """A valid event history of one job: ``job.created`` then what decide produced."""
     created = draw(created_events(job_id))
-    return run_commands(created, draw(command_runs()))
+    history = run_commands(created, draw(command_runs()))
+    final = functools.reduce(evolve, history[1:], evolve(None, created))
+    if final.state.is_terminal and draw(st.booleans()):  # the shell records usage once a job ended
+        usage = JobUsageRecorded(job_id=created.job_id, at=history[-1].at, usage=draw(usages))
+        history = (*history, usage)
+    return history
 
 
 # -- scheduler flags and script directives (issue 15 items 5-6) ---------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -10,8 +10,9 @@ from molq.core import JobState
 
 
 if TYPE_CHECKING:
-    from molq.api._parts import JobVerbs
+    from molq.api._parts import JobVerbs, SubmitorParts
     from molq.core import JobRecord
+    from molq.core._usage import JobUsage
 
 
 @attrs.frozen
@@ -61,6 +62,11 @@ class JobHandle:
         self._submitor.cancel_job(self.job_id)
         self._take(self._submitor.latest_attempt(self.job_id))
 
+    def usage(self, *, fetch: bool = True) -> JobUsage | None:
+        """What the latest attempt used (``molq.job_usage``); None while it runs."""
+        from molq.api._usage_api import job_usage
+
+        return job_usage(cast("SubmitorParts", self._submitor), self.job_id, fetch=fetch)
     def done(self) -> bool:
         """Whether the job has finished, following retries (reconciles once, does not wait)."""
         self._submitor.refresh_jobs()

@@ -67,6 +67,7 @@ _COMMAND_MODULES: dict[str, str] = {
     "sweep": "_sweep",
     "sweeps": "_sweep",
     "queue": "_queue",
+    "report": "_report",
 }
 
 

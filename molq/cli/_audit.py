@@ -58,12 +58,23 @@ def event_details(event: msgspec.Struct) -> str:
             parts.append(f"name={_quote(event.spec.execution.job_name)}")
         if event.retry.max_attempts > 1:
             parts.append(f"max_attempts={event.retry.max_attempts}")
-    for key, value in data.items():
+    for key, value in _flat(data).items():
         if key in _SKIP_FIELDS or value in (None, "", (), [], False) or (key == "attempt" and value == 1):
             continue
         shown = _iso(value) if key in _TIME_FIELDS and isinstance(value, float) else value
         parts.append(f"{key}={_quote(shown)}")
     return " ".join(parts)
+
+
+def _flat(data: dict[str, Any]) -> dict[str, Any]:
+    """Nested objects as dotted keys (``usage.cpu_seconds=1.0``), so each figure reads alone."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and key not in _SKIP_FIELDS:
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
 
 
 def _iso(epoch: float) -> str:

@@ -45,6 +45,10 @@ def inspect(
         return
     console = out()
     print_pairs(record_lines(store, record))
+    if record.state.is_terminal:  # what it used, in seff's words, aligned as a block of its own
+        from molq.cli._usage_view import usage_lines
+
+        print_pairs(usage_lines(record.usage))
     sweep_line = sweep_of(store, record)
     if sweep_line:
         echo(sweep_line)

@@ -203,6 +203,7 @@ def print_job_as(fmt: str, store: JobStore, record: JobRecord) -> None:
 def inspect_document(store: JobStore, record: JobRecord) -> dict[str, Any]:
     """``molq inspect --json``: the job, its sweep cell, retry family, dependency edges and timeline."""
     from molq.cli._tasks import tasks_document
+    from molq.cli._usage_view import usage_fields
     from molq.dashboard._model import downstream_edges, upstream_edges
 
     now = time.time()
@@ -217,6 +218,7 @@ def inspect_document(store: JobStore, record: JobRecord) -> dict[str, Any]:
         "downstream": [edge_fields(e) for e in downstream_edges(store, record.job_id)],
         "timeline": timeline_fields(store, family),
         "array": tasks_document(store, record),
+        "usage": usage_fields(record.usage),
     }
 
 

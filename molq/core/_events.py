@@ -19,6 +19,7 @@ from ._records import Observation  # noqa: F401 - re-exported for event consumer
 from ._spec import DependencyCondition, JobSpec
 from ._state import JobState
 from ._sweep_events import SweepCreated, SweepEvent
+from ._usage import JobUsage
 from ._value import decode_extra, encode_extra
 
 
@@ -187,6 +188,10 @@ class JobTaskChanged(_Event, frozen=True, kw_only=True, tag="job.task_changed"):
     task_id: str = ""
     started_at: float | None = None
     finished_at: float | None = None
+class JobUsageRecorded(_Event, frozen=True, kw_only=True, tag="job.usage_recorded"):
+    """What the finished job used, from the scheduler's accounting (once per attempt)."""
+
+    usage: JobUsage
 
 
 JobEvent: TypeAlias = (
@@ -211,6 +216,7 @@ JobEvent: TypeAlias = (
     | JobCheckpointSaved
     | JobResultSaved
     | JobTaskChanged
+    | JobUsageRecorded
 )
 
 LogEvent: TypeAlias = JobEvent | SweepEvent | SchedulerCommandFailed

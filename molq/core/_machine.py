@@ -38,6 +38,7 @@ from ._events import (
     JobTaskChanged,
     JobTimedOut,
     JobUnseen,
+    JobUsageRecorded,
     LogEvent,
     event_tag,
 )
@@ -86,6 +87,7 @@ ANNOTATIONS: Final[Mapping[str, frozenset[JobState]]] = {
     "job.result_saved": frozenset(JobState),
     # a task's news may arrive after the array as a whole ended (accounting lags the queue)
     "job.task_changed": frozenset(JobState) - {S.CREATED},
+    "job.usage_recorded": frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED, S.TIMED_OUT, S.LOST}),
 }
 
 
@@ -228,6 +230,8 @@ def _changes(record: _Current, event: JobEvent) -> dict[str, object]:  # noqa: P
             return {"checkpoint_seq": max(record.checkpoint_seq, event.seq)}
         case JobResultSaved():
             return {"result_seq": max(record.result_seq, event.seq)}
+        case JobUsageRecorded():
+            return {"usage": event.usage}
         case JobCreated():
             msg = f"job {record.job_id}: created twice"
             raise CorruptLogError(msg)

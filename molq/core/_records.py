@@ -14,6 +14,7 @@ import attrs
 from ._frozen import FrozenDict, freeze_required
 from ._spec import CommandType, DependencyCondition
 from ._state import JobState
+from ._usage import JobUsage
 from ._value import sorted_fields
 
 
@@ -60,6 +61,7 @@ class JobRecord:
     log_lines: int = 0
     checkpoint_seq: int = 0
     result_seq: int = 0
+    usage: JobUsage | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.metadata, FrozenDict):

@@ -48,6 +48,7 @@ from molq.shell._pass import ReconcileReport as ReconcileReport
 from molq.shell._submission import create_and_submit
 from molq.shell._submitter import SUBMITTER_KEY, submitter_gone
 from molq.shell._sweeps import advance_sweeps
+from molq.shell._usage import collect_usage
 from molq.shell.store._store import JobStore
 
 
@@ -111,6 +112,7 @@ class JobReconciler:
         report.polled = len(submitted)
         self._poll(submitted, report)
         record_array_tasks(self, submitted, report)
+        collect_usage(self, report.transitions, report.errors)
         harvest_context(self, submitted, report)
         if job_ids is None and any(r.max_duration_seconds is not None for r in submitted):
             enforce_durations(self, report)

@@ -89,7 +89,7 @@ def test_status_inspect_and_watch_json(molq, finished):
     assert list(status) == JOB_FIELDS
     assert status["job_id"] == finished
     inspected = _json(molq("inspect", finished[:8], "--json"))
-    assert list(inspected) == ["job", "sweep", "family", "upstream", "downstream", "timeline", "array"]
+    assert list(inspected) == ["job", "sweep", "family", "upstream", "downstream", "timeline", "array", "usage"]
     assert inspected["array"] is None  # not an array job
     assert inspected["job"]["tasks"] is None
     assert [t["to"] for t in inspected["timeline"]][-1] == "succeeded"

@@ -38,7 +38,8 @@ def test_timeline_lists_every_event_in_order(molq, finished, cli_env):
     assert lines[0].startswith(f"Job {finished} (local, local): {total} of {total} event(s)")
     tags = [line.split()[3] for line in lines[1 : total + 1]]
     assert tags[0] == "job.created"
-    assert tags[-1] == "job.succeeded"
+    assert tags[-2:] == ["job.succeeded", "job.usage_recorded"]  # the end, then what the job used
+    assert "usage.source=rusage" in lines[total]
     assert "command=" in lines[1]
     assert "name=audit-me" in lines[1]
     assert "State now: succeeded, exit 0" in result.stdout

@@ -45,6 +45,7 @@ from molq.core._events import (
     JobTaskChanged,
     JobTimedOut,
     JobUnseen,
+    JobUsageRecorded,
     LogEvent,
 )
 from molq.core._sweep_events import (
@@ -54,6 +55,7 @@ from molq.core._sweep_events import (
     SweepCreated,
     SweepStopped,
 )
+from molq.core._usage import JobUsage
 
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "events" / "v1"
@@ -80,6 +82,7 @@ TAGS = {
     "job.checkpoint_saved",
     "job.result_saved",
     "job.task_changed",
+    "job.usage_recorded",
     "sweep.created",
     "sweep.cell_launched",
     "sweep.cancel_requested",
@@ -154,6 +157,22 @@ SAMPLES: dict[str, LogEvent] = {
     "job.log": JobLogged(job_id=J, at=T, message="epoch 3 done", level="WARNING", logged_at=T - 2, line=7),
     "job.checkpoint_saved": JobCheckpointSaved(job_id=J, at=T, seq=2, data='{"epoch":3}', saved_at=T - 1),
     "job.result_saved": JobResultSaved(job_id=J, at=T, seq=1, data='{"loss":0.25}', saved_at=T - 1),
+    "job.usage_recorded": JobUsageRecorded(
+        job_id=J,
+        at=T,
+        usage=JobUsage(
+            source="sacct",
+            elapsed_seconds=39.0,
+            cpu_seconds=1.311,
+            max_rss_bytes=99209216,
+            max_vmem_bytes=103510016,
+            requested_memory_bytes=314572800,
+            cpus=1,
+            nodes="vm",
+            raw_state="COMPLETED",
+            raw_exit="0:0",
+        ),
+    ),
     "sweep.created": SweepCreated(
         sweep_id="01J9SWEEP",
         at=T,

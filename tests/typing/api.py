@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from typing import assert_type
 
-from molq import Cluster, JobDryRun, JobHandle, JobRecord, JobState, Submitor
+from molq import (
+    Cluster,
+    JobDryRun,
+    JobHandle,
+    JobRecord,
+    JobState,
+    JobUsage,
+    Submitor,
+    UsageSummary,
+    fetch_usage,
+    job_usage,
+    summarise_usage,
+)
 
 
 def _typed_use(flag: bool) -> None:
@@ -19,6 +31,15 @@ def _typed_use(flag: bool) -> None:
     assert_type(handle.wait().state, JobState)
     assert_type(sub.submit_job(command="true", dry_run=True), JobDryRun)
     assert_type(sub.submit_job(command="true", dry_run=flag), JobHandle | JobDryRun)
+    usage = handle.usage()
+    assert_type(usage, JobUsage | None)
+    assert_type(handle.wait().usage, JobUsage | None)
+    assert_type(job_usage(sub, handle.job_id, fetch=False), JobUsage | None)
+    assert_type(fetch_usage(sub), int)
+    if usage is not None:
+        assert_type(usage.cpu_efficiency, float | None)
+        assert_type(usage.memory_efficiency, float | None)
+    assert_type(summarise_usage([(handle.job_id, usage)]), UsageSummary)
 
 
 def text_resources_and_paths() -> None:

@@ -70,6 +70,7 @@ printf '%s\\n' "$child" > "$D/pid"
 if [ -e "$D/cancel_requested" ]; then kill -TERM "-$child" 2>/dev/null; fi
 {watchdog}wait "$child"
 rc=$?
+times > "$D/rusage" 2>/dev/null  # CPU time of what it waited for (the job); molq's usage record
 if [ -n "$watchdog" ]; then kill -TERM "-$watchdog" 2>/dev/null; fi
 finish "$rc"
 """

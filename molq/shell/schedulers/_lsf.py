@@ -50,7 +50,9 @@ from molq.core._sched._lsf_long import (
 from molq.core._sched._lsf_long import needs_history as long_needs_history
 from molq.core._sched._lsf_parse import bkill_outcome, parse_bjobs_errors, parse_queue, parse_status
 from molq.core._sched._lsf_tasks import needs_history, tasks_from_long, tasks_from_rows
+from molq.core._sched._lsf_usage import bjobs_usage_argv, parse_bjobs_usage
 from molq.core._sched._poll_scope import bhist_poll_argv
+from molq.core._usage import JobUsage
 from molq.shell.schedulers._batch_jobs import command_failed, raise_unless_ok, with_exit_file, write_job_files
 from molq.shell.schedulers._option_checks import (
     at_least_one,
@@ -248,6 +250,24 @@ class LSFScheduler:
         dialect = self.dialect()
         text = self._bjobs(queue_argv(dialect, user))
         return parse_queue(text) if dialect == "ibm" else long_queue(text)
+
+    def usage_many(
+        self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
+    ) -> dict[str, JobUsage]:
+        """What the finished jobs used: one ``bjobs -a -l -UF``, then one ``bhist -l`` for the rest.
+
+        Raises:
+            SchedulerError: bjobs failed for a reason other than unknown ids.
+        """
+        del job_dirs  # the accounting knows jobs by id
+        ids = list(dict.fromkeys(scheduler_job_ids))
+        if not ids:
+            return {}
+        found = parse_bjobs_usage(self._bjobs(bjobs_usage_argv(ids)), ids)
+        forgotten = [i for i in ids if i not in found]  # past CLEAN_PERIOD: bhist still has them
+        if forgotten:
+            found |= parse_bjobs_usage(self._bjobs(bhist_poll_argv(forgotten)), forgotten)
+        return found
 
     # -- helpers -------------------------------------------------------------------
 

@@ -58,7 +58,9 @@ from molq.core._sched._pbs_outcome import (
     observations,
 )
 from molq.core._sched._pbs_parse import JobAttrs, parse_qstat_errors, qdel_outcome, queue_entries
-from molq.core._sched._poll_scope import pbs_history_argv
+from molq.core._sched._pbs_usage import pbs_usage_many
+from molq.core._sched._poll_scope import fits, pbs_history_argv
+from molq.core._usage import JobUsage
 from molq.shell.schedulers._batch_jobs import (
     command_failed,
     raise_unless_ok,
@@ -294,6 +296,25 @@ class PBSScheduler:
             SchedulerError: qstat failed.
         """
         return queue_entries(self._listing(), user=user)
+
+    def usage_many(
+        self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
+    ) -> dict[str, JobUsage]:
+        """What the finished jobs used: ``resources_used`` from one ``qstat -x -f`` per chunk.
+
+        Torque (Slurm's wrappers) has no history query: its plain ``qstat -f`` shows
+        finished jobs without ``resources_used`` (the usage then says so).
+
+        Raises:
+            SchedulerError: qstat failed for a reason other than unknown ids.
+        """
+        del job_dirs  # the accounting knows jobs by id
+        ids = list(dict.fromkeys(scheduler_job_ids))
+        if self.dialect == "pro":
+            jobs = self._history(ids)
+        else:
+            jobs = self._query((self._options.command("qstat"), "-f", *(ids if fits(ids) else ())))
+        return pbs_usage_many(jobs, ids)
 
     # -- commands ------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ import time
 
 import msgspec
 
+from molq.core._sched._local_usage import RUSAGE_FILE, render_rusage
+
 
 # Runners before 2026-11-23 wrote their pid here; it is still read for jobs they started.
 RUNNER_PID_FILE = "runner.pid"
@@ -275,13 +277,16 @@ class Runner:
                 pass
         while True:
             try:
-                pid, wait_status = os.waitpid(-1, os.WNOHANG)
+                pid, wait_status, rusage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
             child = self.running.pop(pid, None)
             if child is not None:
+                with contextlib.suppress(OSError):  # usage is a bonus: a removed job dir loses only it
+                    usage = render_rusage(rusage.ru_utime, rusage.ru_stime, rusage.ru_maxrss)
+                    write_fact(f"{child.job_dir}/{RUSAGE_FILE}", usage)
                 self._ended(child, wait_status)
             else:
                 self.watchdogs.discard(pid)

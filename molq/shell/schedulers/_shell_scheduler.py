@@ -32,8 +32,10 @@ from molq.core._sched._local import (
     render_job_script,
     render_wrapper,
 )
+from molq.core._usage import JobUsage
 from molq.shell.schedulers._batch_jobs import write_inline_script
 from molq.shell.schedulers._local_probe import _read, noticed_end, probe_dir
+from molq.shell.schedulers._local_usage import local_usage_many
 from molq.shell.schedulers._runner import Ended
 from molq.shell.schedulers._runner_client import (
     MAX_UNCLAIMED,
@@ -174,6 +176,17 @@ class ShellScheduler:
             observed = parse_probe(done.stdout, paths)
             result.update({sid: observed[dirs[sid]] for sid in chunk})
         return result
+
+    def usage_many(
+        self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
+    ) -> dict[str, JobUsage]:
+        """CPU time and peak RSS of finished jobs, from the ``rusage`` file in each job dir.
+
+        Raises:
+            SchedulerError: the probe could not run.
+        """
+        dirs = job_dirs or {}
+        return local_usage_many(self._transport, {sid: dirs.get(sid, "") for sid in scheduler_job_ids})
 
     def _take_notice(self, job_dir: str) -> Ended | None:
         """The runner's end notice for ``job_dir`` if one came to this process (removed)."""

@@ -56,6 +56,13 @@ from molq.core._sched._slurm_tasks import (
     squeue_tasks_argv,
     with_scontrol,
 )
+from molq.core._sched._slurm_usage import (
+    SCONTROL_USAGE_ARGV,
+    parse_sacct_usage,
+    parse_scontrol_usage,
+    sacct_usage_argv,
+)
+from molq.core._usage import JobUsage
 from molq.shell.schedulers._batch_jobs import raise_unless_ok, read_exit_file, write_job_files
 from molq.shell.schedulers._option_checks import at_least_one, command_name, positive_seconds, str_tuple
 
@@ -259,6 +266,25 @@ class SlurmScheduler:
         done = self._run(list_queue_argv(user), env=QUERY_ENV)
         raise_unless_ok(done, "squeue failed")
         return parse_queue(done.stdout)
+
+    def usage_many(
+        self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
+    ) -> dict[str, JobUsage]:
+        """What the finished jobs used, from one ``sacct`` call per chunk (ADR: acct).
+
+        Raises:
+            SchedulerError: sacct failed and so did the ``scontrol show job`` fallback.
+        """
+        del job_dirs  # the accounting knows jobs by id
+        found: dict[str, JobUsage] = {}
+        for chunk in self._chunks(scheduler_job_ids):
+            done = self._run(sacct_usage_argv(chunk), env=QUERY_ENV)
+            if not done.ok:  # no accounting storage: what slurmctld still holds, in one call
+                shown = self._run(SCONTROL_USAGE_ARGV, env=QUERY_ENV)
+                raise_unless_ok(shown, "neither sacct nor scontrol could report usage")
+                return parse_scontrol_usage(shown.stdout, list(scheduler_job_ids))
+            found.update(parse_sacct_usage(done.stdout, chunk))
+        return found
 
     # -- helpers -------------------------------------------------------------------
 
