@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
-import pytest
+from tests.slurm import SLURM_MARKS
 
 
-def _slurm_ready() -> bool:
-    if shutil.which("sbatch") is None:
-        return False
-    done = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, check=False)
-    return done.returncode == 0 and bool(done.stdout.strip())
-
-
-pytestmark = [
-    pytest.mark.slurm,
-    pytest.mark.skipif(not _slurm_ready(), reason="no Slurm cluster (run shared/ci/slurm-up as root)"),
-]
+pytestmark = SLURM_MARKS
 
 BODY = (
     '[ "$SLURM_ARRAY_TASK_ID" = 3 ] && { echo "task 3 fails" >&2; exit 1; }; echo "task $SLURM_ARRAY_TASK_ID"'

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
-import pytest
+from tests.slurm import SLURM_MARKS
 
 
-def _slurm_ready() -> bool:
-    if shutil.which("sbatch") is None:
-        return False
-    done = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, check=False)
-    return done.returncode == 0 and bool(done.stdout.strip())
-
-
-pytestmark = [
-    pytest.mark.slurm,
-    pytest.mark.skipif(not _slurm_ready(), reason="no Slurm cluster (run shared/ci/slurm-up as root)"),
-]
+pytestmark = SLURM_MARKS
 
 
 def _job_id(result) -> str:

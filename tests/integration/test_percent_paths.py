@@ -8,12 +8,12 @@ and has no escape (``%%J`` gives ``%`` and the id); OpenPBS expands nothing.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from tests.slurm import NO_SLURM, slurm_ready
 
 from molq import Cluster, ConfigError, JobExecution, JobState, Submitor
 from molq.core import JobSpec
@@ -23,15 +23,8 @@ from molq.core._sched._lsf import render_lsf_script
 OPENLAVA = Path("/opt/openlava/bin/bsub")
 
 
-def _slurm_ready() -> bool:
-    if shutil.which("sbatch") is None:
-        return False
-    done = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, check=False)
-    return done.returncode == 0 and bool(done.stdout.strip())
-
-
 @pytest.mark.slurm
-@pytest.mark.skipif(not _slurm_ready(), reason="no Slurm cluster (run shared/ci/slurm-up as root)")
+@pytest.mark.skipif(not slurm_ready(), reason=NO_SLURM)
 def test_slurm_job_in_percent_directories_runs_and_writes_where_asked(store, tmp_path):
     """cwd ``ratio%j`` and job dir ``run%J``: the job runs there and its output is read back."""
     cwd = tmp_path / "ratio%j"

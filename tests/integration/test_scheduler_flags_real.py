@@ -8,7 +8,6 @@ so the user's script still ran.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from tests.integration.pbs_real import BIN_DIRS, cluster, not_ready
 from tests.openlava import use_openlava
+from tests.slurm import slurm_ready
 
 from molq import (
     Cluster,
@@ -30,13 +30,6 @@ from molq import (
 
 
 ALIAS = os.environ.get("MOLQ_CI_SSH_ALIAS", "molq-test")
-
-
-def _slurm_ready() -> bool:
-    if shutil.which("sbatch") is None:
-        return False
-    done = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, check=False)
-    return done.returncode == 0 and bool(done.stdout.strip())
 
 
 def _ssh_ready() -> bool:
@@ -67,7 +60,7 @@ def _succeeded(sub: Submitor, handle, stdout: str | None = None) -> None:
 
 @pytest.fixture
 def slurm(store, tmp_path):
-    if not _slurm_ready():
+    if not slurm_ready():
         pytest.skip("no Slurm cluster (run shared/ci/slurm-up as root)")
     sub = Submitor(Cluster("hpc", "slurm"), store=store, jobs_dir=tmp_path / "jobs")
     yield sub

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from tests.slurm import SLURM_MARKS
 
 from molq import Cluster, ConfigError, DependencyRef, JobResources, JobScheduling, JobState, Submitor
 
 
-def _slurm_ready() -> bool:
-    if shutil.which("sbatch") is None:
-        return False
-    done = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, check=False)
-    return done.returncode == 0 and bool(done.stdout.strip())
-
-
-pytestmark = [
-    pytest.mark.slurm,
-    pytest.mark.skipif(not _slurm_ready(), reason="no Slurm cluster (run shared/ci/slurm-up as root)"),
-]
+pytestmark = SLURM_MARKS
 
 
 @pytest.fixture

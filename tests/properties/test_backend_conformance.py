@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from tests import function_jobs
 from tests.integration import pbs_real
 from tests.openlava import openlava_env, openlava_ready
+from tests.slurm import slurm_ready
 
 from molq import Cluster, JobExecution, JobState, JobStore, RetryBackoff, RetryPolicy, Submitor
 from molq.core import TRANSITIONS
@@ -69,21 +69,11 @@ plans = st.lists(
 )
 
 
-def _slurm_ready() -> bool:
-    if shutil.which("sbatch") is None or shutil.which("sinfo") is None:
-        return False
-    try:
-        done = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0 and any(s.strip() in ("idle", "mixed", "allocated") for s in done.stdout.split())
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend(request) -> Iterator[tuple[str, Path]]:
     """Yield (scheduler kind, work dir) with the backend ready; PATH set for simulators."""
     kind = request.param
-    if kind == "slurm" and not _slurm_ready():
+    if kind == "slurm" and not slurm_ready():
         pytest.skip("no Slurm cluster here (run shared/ci/slurm-up as root)")
     if kind in pbs_real.BIN_DIRS and (reason := pbs_real.not_ready(kind)):
         pytest.skip(reason)
