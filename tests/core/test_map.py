@@ -50,3 +50,48 @@ def test_bad_lists_are_refused(bad):
     """An empty list, a string, or an item that is not a non-empty list of strings is a ConfigError."""
     with pytest.raises(ConfigError):
         map_command(bad)
+
+
+def test_one_command_and_a_throttle_of_one_are_allowed():
+    """The smallest array and the tightest throttle are valid."""
+    assert map_array_spec(1) == "1-1"
+    assert map_array_spec(3, 1) == "1-3%1"
+
+
+@pytest.mark.parametrize(
+    ("count", "limit", "message"),
+    [(0, None, "map_jobs needs at least one command"), (3, 0, "max_parallel must be 1 or more, got 0"),
+     (3, -2, "max_parallel must be 1 or more, got -2")],
+)
+def test_array_spec_refusals_say_why(count, limit, message):
+    with pytest.raises(ConfigError) as caught:
+        map_array_spec(count, limit)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ([], "map_jobs needs a list of commands (each a list of strings)"),
+        ("echo hi", "map_jobs needs a list of commands (each a list of strings)"),
+        ([["true"], "echo hi"], "map_jobs item 1 must be a non-empty list of strings, got 'echo hi'"),
+        ([["true"], ["true"], []], "map_jobs item 2 must be a non-empty list of strings, got []"),
+        ([["echo", 3]], "map_jobs item 0 must be a non-empty list of strings, got ['echo', 3]"),
+    ],
+)
+def test_bad_lists_name_the_item(bad, message):
+    """The refusal names the first bad item by its position in the list."""
+    with pytest.raises(ConfigError) as caught:
+        map_command(bad)
+    assert str(caught.value) == message
+
+
+def test_the_case_statement_is_what_the_task_shell_reads():
+    """The text each task runs, whole: the index variable, one arm per item, a catch-all."""
+    assert map_command([["echo", "a b"]]) == "\n".join([
+        '__molq_task="${SLURM_ARRAY_TASK_ID:-${PBS_ARRAY_INDEX:-${LSB_JOBINDEX:-}}}"',
+        'case "$__molq_task" in',
+        "1) exec echo 'a b' ;;",
+        '*) echo "molq map_jobs: no command for task $__molq_task" >&2; exit 2 ;;',
+        "esac",
+    ])
