@@ -218,19 +218,19 @@ def task_log_paths(
 
     Each task has its own files: Slurm ``<path>.<id>_<index>`` (``%A_%a``), OpenPBS
     ``<path>.<index>`` (``^array_index^``), LSF ``<path>.<index>`` (``$LSB_JOBINDEX``).
-    Other schedulers' paths are the array's.
+    Other schedulers' paths are the array's. A stream with no recorded path is ``""``.
     """
-    out = metadata.get("molq.stdout_path", "")
-    err = metadata.get("molq.stderr_path", "")
-    if scheduler == "slurm":
-        return slurm_task_log_path(out, scheduler_job_id, index), slurm_task_log_path(
-            err, scheduler_job_id, index
-        )
-    if scheduler == "pbs":
-        return pbs_task_log_path(out, index), pbs_task_log_path(err, index)
-    if scheduler == "lsf":
-        return f"{out}.{index}", f"{err}.{index}"
-    return out, err
+
+    def per_task(template: str) -> str:
+        if not template:
+            return ""
+        if scheduler == "slurm":
+            return slurm_task_log_path(template, scheduler_job_id, index)
+        if scheduler == "pbs":
+            return pbs_task_log_path(template, index)
+        return f"{template}.{index}" if scheduler == "lsf" else template
+
+    return per_task(metadata.get("molq.stdout_path", "")), per_task(metadata.get("molq.stderr_path", ""))
 
 
 def pbs_task_log_path(template: str, index: int) -> str:

@@ -65,12 +65,15 @@ def _check_passes(
     quick, slow = jobs
     passes = []
     deadline = time.monotonic() + 120
-    while not all(sub.get_job(j).state.is_terminal for j in quick):
+    ended = 0
+    while ended < len(quick):
         assert time.monotonic() < deadline, [sub.get_job(j) for j in quick]
         time.sleep(1)
         names = _one_pass(sub, caplog)
+        before, ended = ended, sum(sub.get_job(j).state.is_terminal for j in quick)
+        # a pass in which jobs ended also fetches their usage: one more accounting call (ADR 0036)
         assert set(names) <= allowed, names
-        assert 1 <= len(names) <= most, names
+        assert 1 <= len(names) <= most + (ended > before), names
         passes.append(names)
     assert [sub.get_job(j).state for j in quick] == [JobState.SUCCEEDED, JobState.FAILED] * (len(quick) // 2)
     assert [sub.get_job(j).exit_code for j in quick] == [0, 3] * (len(quick) // 2)
@@ -164,7 +167,9 @@ def test_lsf_pass_is_one_bjobs_and_at_most_one_bhist(tmp_path, caplog, monkeypat
             passes = _check_passes(
                 sub, other, caplog, (quick, slow), other_job, allowed={"bjobs", "bhist"}, most=2
             )
-            assert all(names.count("bjobs") == 1 for names in passes), passes
+            # the status bjobs first; a second bjobs only as the usage fetch of a pass where jobs
+            # ended (ADR 0036), which _check_passes allows as that pass's one extra command
+            assert all(names[0] == "bjobs" and names.count("bjobs") <= 2 for names in passes), passes
         finally:
             _cancel_all(sub, other)
             subprocess.run(["bkill", stray], check=False, capture_output=True)

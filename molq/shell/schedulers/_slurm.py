@@ -21,7 +21,7 @@ from molq.core import (
     TerminalStatus,
     Transport,
 )
-from molq.core._sched._poll_scope import sacct_poll_argv, squeue_poll_argv
+from molq.core._sched._poll_scope import ID_BUDGET, sacct_poll_argv, squeue_poll_argv
 from molq.core._sched._slurm import (
     QUERY_ENV,
     SLURM_CAPABILITIES,
@@ -270,14 +270,17 @@ class SlurmScheduler:
     def usage_many(
         self, scheduler_job_ids: Sequence[str], *, job_dirs: Mapping[str, str] | None = None
     ) -> dict[str, JobUsage]:
-        """What the finished jobs used, from one ``sacct`` call per chunk (ADR: acct).
+        """What the finished jobs used, from one ``sacct`` call (more only past one command line).
 
         Raises:
             SchedulerError: sacct failed and so did the ``scontrol show job`` fallback.
         """
         del job_dirs  # the accounting knows jobs by id
         found: dict[str, JobUsage] = {}
-        for chunk in self._chunks(scheduler_job_ids):
+        ids = tuple(dict.fromkeys(scheduler_job_ids))
+        # as many ids per sacct as one command line holds (ADR 0031): one call for a pass's ended jobs
+        per_call = max(1, ID_BUDGET // (max(map(len, ids), default=1) + 1))
+        for chunk in chunk_ids(ids, per_call):
             done = self._run(sacct_usage_argv(chunk), env=QUERY_ENV)
             if not done.ok:  # no accounting storage: what slurmctld still holds, in one call
                 shown = self._run(SCONTROL_USAGE_ARGV, env=QUERY_ENV)

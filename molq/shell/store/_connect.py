@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,16 @@ def _connect(path: Path) -> sqlite3.Connection:
         msg = f"{path} is a directory, not a molq database"
         raise StoreError(msg)
     _check_header(path)
-    # Under the open lock: a process creating the schema commits the migrations table
-    # before the migrations, and that half-made store must not look like a foreign one.
-    with _file_lock(path) if path.is_file() else nullcontext():
+    try:
         _refuse_foreign(path)
+    except StoreError:
+        # A process creating the schema commits the migrations table before the migrations,
+        # under the open lock: such a half-made store is judged again once the lock is free.
+        # No lock file: no molq ever opened it, and a read-only command creates no file.
+        if not _lock_path(path).exists():
+            raise
+        with _file_lock(path):
+            _refuse_foreign(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():
@@ -143,10 +149,13 @@ def _refuse_foreign(path: Path) -> None:
         raise StoreError(msg)
 
 
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    fd = os.open(_lock_path(path), os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
