@@ -82,8 +82,18 @@ class TestProbe:
             "molq-usage\t\u0661\tx",
             "molq-usage\t\tx",
         ],
-        ids=["cut after index", "tag only", "other tag", "word index", "negative", "zero", "past the end",
-             "superscript two", "arabic-indic one", "empty index"],
+        ids=[
+            "cut after index",
+            "tag only",
+            "other tag",
+            "word index",
+            "negative",
+            "zero",
+            "past the end",
+            "superscript two",
+            "arabic-indic one",
+            "empty index",
+        ],
     )
     def test_a_line_that_is_not_a_whole_probe_line_is_ignored(self, line):
         """Cut, foreign or out-of-range lines give nothing, and never raise."""
@@ -93,7 +103,9 @@ class TestProbe:
 class TestLocalUsage:
     def test_the_whole_record_from_a_runner_file(self):
         """Every field: the file's figures, the facts passed in, localhost, no note."""
-        usage = local_usage(render_rusage(1.5, 0.5, 4096), elapsed_seconds=10.0, requested_memory_bytes=MIB, cpus=4)
+        usage = local_usage(
+            render_rusage(1.5, 0.5, 4096), elapsed_seconds=10.0, requested_memory_bytes=MIB, cpus=4
+        )
         assert usage == JobUsage(
             source="rusage",
             elapsed_seconds=10.0,
@@ -118,5 +130,7 @@ class TestLocalUsage:
 
     def test_times_figures_have_no_memory_and_no_note(self):
         """The sh wrapper's file gives CPU time only; that is not a missing file."""
-        usage = local_usage("0m0s 0m0s\n0m1.5s 0m0.5s\n", elapsed_seconds=4.0, requested_memory_bytes=None, cpus=1)
+        usage = local_usage(
+            "0m0s 0m0s\n0m1.5s 0m0.5s\n", elapsed_seconds=4.0, requested_memory_bytes=None, cpus=1
+        )
         assert (usage.cpu_seconds, usage.max_rss_bytes, usage.note, usage.cpus) == (2.0, None, "", 1)
