@@ -32,6 +32,7 @@ done
 
 _RUNNER: Final = re.compile(r"rusage utime=(\d+(?:\.\d+)?) stime=(\d+(?:\.\d+)?) maxrss_kib=(\d+)")
 _TIMES: Final = re.compile(r"(\d+)m(\d+(?:\.\d+)?)s")
+_INDEX: Final = re.compile(r"[0-9]+")
 
 
 def render_rusage(utime: float, stime: float, maxrss_kib: int) -> str:
@@ -56,7 +57,8 @@ def parse_usage_probe(stdout: str, job_dirs: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for line in stdout.splitlines():
         fields = line.split("\t", 2)
-        if len(fields) != 3 or fields[0] != "molq-usage" or not fields[1].isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
+        if len(fields) != 3 or fields[0] != "molq-usage" or not _INDEX.fullmatch(fields[1]):
             continue
         index = int(fields[1])
         if 1 <= index <= len(job_dirs):
