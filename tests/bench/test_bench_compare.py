@@ -93,4 +93,4 @@ def test_only_refuses_an_unknown_group(tmp_path):
         check=False,
     )
     assert done.returncode != 0
-    assert "--only takes a comma-separated list of local, sched, polls" in done.stderr
+    assert "--only takes a comma-separated list of local, functions, sched, polls" in done.stderr
