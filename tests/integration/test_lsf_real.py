@@ -98,22 +98,6 @@ def test_cancel_queued_and_running(lsf, tmp_path):
     assert second.exit_code is None
 
 
-def test_a_cancel_sent_as_the_job_starts_ends_it(lsf, tmp_path):
-    """Cancelled the moment each starts, every job ends CANCELLED: a KILL that OpenLava 4.0 drops
-    while it starts a job (bhist: "Signal <KILL> requested", then the job runs on) is sent again."""
-    handles = [lsf.submit_job(command="sleep 300", execution=_in(tmp_path)) for _ in range(3)]
-    pending = {h.job_id: h for h in handles}
-    deadline = time.monotonic() + 60
-    while pending:
-        assert time.monotonic() < deadline, [lsf.get_job(j) for j in pending]
-        lsf.refresh_jobs()
-        for job_id in [j for j in pending if lsf.get_job(j).state is JobState.RUNNING]:
-            pending.pop(job_id).cancel()
-        time.sleep(0.1)
-    ended = lsf.watch_jobs([h.job_id for h in handles], timeout=120)
-    assert [r.state for r in ended] == [JobState.CANCELLED] * 3
-
-
 @pytest.mark.slow
 def test_run_limit_is_timed_out(lsf, tmp_path):
     """-W 1 (OpenLava's minimum, one minute) kills the job with 140: TIMED_OUT."""
